@@ -1,0 +1,76 @@
+# Top-level entry points: `make demo` and `make test` (see README). Both install what is missing
+# (Debian packages via apt-get, node test tools via `npm ci`), configure with CMake and build.
+SHELL := /bin/bash
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CC ?= cc
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS := build-essential cmake pkg-config git ca-certificates \
+	libssl-dev libsecp256k1-dev libjansson-dev libcmocka-dev libsqlite3-dev \
+	libmicrohttpd-dev libcurl4-openssl-dev libargon2-dev sqlcipher libsqlcipher-dev \
+	valgrind clang libclang-rt-14-dev openssl nodejs npm
+
+.PHONY: all deps build build-asan test test-unit test-asan test-valgrind demo bench fuzz clean
+
+all: build
+
+deps: .stamp-deps node_modules/.package-lock.json
+
+.stamp-deps: Makefile
+	@missing=""; for p in $(DEB_PKGS); do \
+	  if [ "$$p" = nodejs ] && command -v node >/dev/null; then continue; fi; \
+	  if [ "$$p" = npm ] && command -v npm >/dev/null; then continue; fi; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing Debian packages:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "==> npm ci (test oracles)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTKMS_SANITIZE=ON
+
+build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
+
+test-asan: build-asan
+	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE slow
+
+test-valgrind: build
+	cd $(BUILD) && ctest --output-on-failure -L valgrind
+
+# All tests: the release build (unit, vectors, differential, ctime under valgrind), then the same
+# C tests under ASan+UBSan.
+test: build build-asan
+	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
+	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE 'slow|valgrind'
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+bench: build
+	$(BUILD)/tkms-bench
+
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DTKMS_FUZZ=ON
+	cmake --build build-fuzz -j$(JOBS)
+	scripts/fuzz.sh build-fuzz $${FUZZ_SECONDS:-60}
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz .stamp-deps

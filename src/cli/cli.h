@@ -1,0 +1,41 @@
+/* tkms command line: shared helpers for sub-command implementations (hex, args, exit codes). */
+#ifndef TKMS_CLI_H
+#define TKMS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes of the stable command contract (DESIGN.md §4). */
+enum { CLI_OK = 0, CLI_REJECT = 1, CLI_USAGE = 2 };
+
+/* A sub-command: argv[0] is the sub-command's own name. Returns an exit code. */
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+/* Prints "tkms: <msg>" on stderr and returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Looks up "--name VALUE" in argv (also "--name=VALUE"); returns NULL if absent. */
+const char *cli_opt(int argc, char **argv, const char *name);
+/* Whether the bare flag "--name" is present. */
+int cli_flag(int argc, char **argv, const char *name);
+/* Checks that every "--x" in argv is one of the NULL-terminated allowed names (flags end with '!'
+ * meaning "takes no value"). Prints a usage error and returns 0 on an unknown option. */
+int cli_check_opts(int argc, char **argv, const char *const *allowed);
+
+/* Decodes hex (optional 0x prefix, any case) into out; *out_len gets the length. Returns 1 on
+ * success, 0 if not hex or longer than cap. */
+int cli_hex_decode(uint8_t *out, size_t *out_len, size_t cap, const char *hex);
+/* Decodes hex that must be exactly len bytes. */
+int cli_hex_exact(uint8_t *out, size_t len, const char *hex);
+/* Prints bytes as lowercase hex followed by a newline. */
+void cli_print_hex(const uint8_t *buf, size_t len);
+/* Writes lowercase hex of buf into out (2*len+1 bytes). */
+void cli_hex_encode(char *out, const uint8_t *buf, size_t len);
+
+/* Reads a whole file (or stdin for "-") into a malloc'd buffer; NUL-terminated. Returns NULL on
+ * error with a message on stderr. max bounds the size. */
+uint8_t *cli_read_file(const char *path, size_t *len, size_t max);
+/* Reads one line of hex from a secret file (mode checked loosely), strips whitespace. */
+int cli_read_secret_hex(uint8_t *out, size_t len, const char *path);
+
+#endif

@@ -1,0 +1,9 @@
+/* x86-64 ADX/BMI2 backend for Fp multiplication (src/core/fp_x86_64.S, generated). */
+#ifndef TKMS_FP_X86_H
+#define TKMS_FP_X86_H
+#include <stdint.h>
+void tkms_fp_mul_adx(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]);
+void tkms_fp_add_x86(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]);
+void tkms_fp_sub_x86(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]);
+#define fp_mul_adx tkms_fp_mul_adx
+#endif
