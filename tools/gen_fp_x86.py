@@ -156,5 +156,117 @@ emit("  pop %rbx")
 emit("  ret")
 emit("  .cfi_endproc")
 emit(".size tkms_fp_sub_x86, .-tkms_fp_sub_x86")
+
+# ---- 768-bit product without reduction: r[12] = a[6] * b[6] ----
+fn("tkms_fp_mul_wide_adx")
+T = [REGS[k % 7] for k in range(7)]
+emit("  mov 0(%rcx), %rdx")
+emit(f"  mulx 0(%rsi), {T[0]}, {T[1]}")
+for j in range(1, 6):
+    emit(f"  mulx {8*j}(%rsi), {LO}, {T[j+1]}")
+    emit(f"  {'add' if j == 1 else 'adc'} {LO}, {T[j]}")
+emit(f"  adc $0, {T[6]}")
+emit(f"  mov {T[0]}, 0(%rdi)")
+for i in range(1, 6):
+    T = [REGS[(i + k) % 7] for k in range(7)]
+    emit(f"  mov {8*i}(%rcx), %rdx")
+    emit("  xor %eax, %eax")
+    emit(f"  mov %rax, {T[6]}")
+    for j in range(6):
+        emit(f"  mulx {8*j}(%rsi), {LO}, {HI}")
+        emit(f"  adox {LO}, {T[j]}")
+        emit(f"  adcx {HI}, {T[j+1]}")
+    emit(f"  adox %rax, {T[6]}")
+    emit(f"  mov {T[0]}, {8*i}(%rdi)")
+T = [REGS[(6 + k) % 7] for k in range(7)]
+for k in range(6):
+    emit(f"  mov {T[k]}, {8*(6+k)}(%rdi)")
+for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
+    emit(f"  pop {r}")
+emit("  ret")
+emit("  .cfi_endproc")
+emit(".size tkms_fp_mul_wide_adx, .-tkms_fp_mul_wide_adx")
+
+# ---- Montgomery reduction of t[12] < p * 2^384: r = t / 2^384 mod p ----
+# REDC of the low half with the rotating window, then add the high half and subtract p once:
+# (tL + M p)/R <= p and tH < p, so the sum is below 2p.
+fn("tkms_fp_redc_adx")
+T = [REGS[k % 7] for k in range(7)]
+for k in range(6):
+    emit(f"  mov {8*k}(%rsi), {T[k]}")
+emit(f"  xor {T[6]}, {T[6]}")
+for i in range(6):
+    T = [REGS[(i + k) % 7] for k in range(7)]
+    if i > 0:
+        emit(f"  xor %eax, %eax")
+        emit(f"  mov %rax, {T[6]}")
+    reduce(T)
+T = [REGS[(6 + k) % 7] for k in range(7)]
+for k in range(6):
+    emit(f"  {'add' if k == 0 else 'adc'} {8*(6+k)}(%rsi), {T[k]}")
+final(T)
+emit(".size tkms_fp_redc_adx, .-tkms_fp_redc_adx")
+
+
+# ---- r[6] = a[6] + b[6] without reduction (inputs < p, so the sum < 2p < 2^383) ----
+simple("tkms_fp_add_nr_x86")
+S = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
+for j in range(6):
+    emit(f"  mov {8*j}(%rsi), {S[j]}")
+for j in range(6):
+    emit(f"  {'add' if j == 0 else 'adc'} {8*j}(%rdx), {S[j]}")
+for j in range(6):
+    emit(f"  mov {S[j]}, {8*j}(%rdi)")
+emit("  ret")
+emit("  .cfi_endproc")
+emit(".size tkms_fp_add_nr_x86, .-tkms_fp_add_nr_x86")
+
+# ---- r[12] = a[12] - b[12], adding p*2^384 back on borrow (so r stays in [0, p*2^384)) ----
+simple("tkms_fp_wide_sub_x86")
+emit("  push %rbx")
+S = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
+for half in range(2):
+    for j in range(6):
+        emit(f"  mov {8*(6*half+j)}(%rsi), {S[j]}")
+    for j in range(6):
+        k = 6*half + j
+        emit(f"  {'sub' if k == 0 else 'sbb'} {8*k}(%rdx), {S[j]}")
+    if half == 0:
+        for j in range(6):
+            emit(f"  mov {S[j]}, {8*j}(%rdi)")
+        # carry the borrow across the halves through rbx (mov does not touch flags; setc would)
+        emit("  sbb %rbx, %rbx")
+        emit("  neg %rbx")
+        # reload: recompute the upper half with the saved borrow
+        for j in range(6):
+            emit(f"  mov {8*(6+j)}(%rsi), {S[j]}")
+        emit("  neg %rbx")  # sets CF = (rbx != 0)
+        for j in range(6):
+            emit(f"  sbb {8*(6+j)}(%rdx), {S[j]}")
+        break
+emit("  sbb %rbx, %rbx")  # mask on final borrow
+M = ["%rsi", "%rdx", "%r10", "%r11", "%rax", "%rcx"]
+# S[2..5] alias M; use fresh registers for the masked modulus
+emit("  push %r12")
+emit("  push %r13")
+emit("  push %r14")
+emit("  push %r15")
+P_REGS = ["%rsi", "%rdx", "%r12", "%r13", "%r14", "%r15"]
+for j in range(6):
+    emit(f"  mov .Lfp_p+{8*j}(%rip), {P_REGS[j]}")
+    emit(f"  and %rbx, {P_REGS[j]}")
+for j in range(6):
+    emit(f"  {'add' if j == 0 else 'adc'} {P_REGS[j]}, {S[j]}")
+for j in range(6):
+    emit(f"  mov {S[j]}, {8*(6+j)}(%rdi)")
+emit("  pop %r15")
+emit("  pop %r14")
+emit("  pop %r13")
+emit("  pop %r12")
+emit("  pop %rbx")
+emit("  ret")
+emit("  .cfi_endproc")
+emit(".size tkms_fp_wide_sub_x86, .-tkms_fp_wide_sub_x86")
+
 emit('.section .note.GNU-stack,"",@progbits')
 print("\n".join(out))

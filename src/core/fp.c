@@ -111,15 +111,15 @@ void fp_mul_portable(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]) {
 }
 
 #if FP_HAVE_X86
-static int fp_have_adx = -1;
+int tkms_fp_have_adx = -1;
 static void fp_detect(void) {
     unsigned a, b, c, d;
     __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
     /* EBX bit 8 = BMI2, bit 19 = ADX */
-    fp_have_adx = ((b >> 8) & 1) && ((b >> 19) & 1);
+    tkms_fp_have_adx = ((b >> 8) & 1) && ((b >> 19) & 1);
 }
 __attribute__((constructor)) static void fp_init(void) { fp_detect(); }
-#define FP_USE_ADX (fp_have_adx > 0)
+#define FP_USE_ADX (tkms_fp_have_adx > 0)
 #else
 #define FP_USE_ADX 0
 #endif

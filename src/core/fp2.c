@@ -32,7 +32,33 @@ void fp2_conj(fp2_t *r, const fp2_t *a) {
     fp_neg(&r->c1, &a->c1);
 }
 
+#if defined(__x86_64__) && !defined(TKMS_NO_ASM)
+#include "fp_x86.h"
+/* Lazy reduction: three 768-bit products, two Montgomery reductions.
+ * c0 = redc(a0 b0 - a1 b1 (+ p 2^384 if negative)), c1 = redc((a0+a1)(b0+b1) - a0 b0 - a1 b1). */
+static void fp2_mul_adx(fp2_t *r, const fp2_t *a, const fp2_t *b) {
+    uint64_t t0[12], t1[12], t2[12], sa[6], sb[6];
+    tkms_fp_mul_wide_adx(t0, a->c0.l, b->c0.l);
+    tkms_fp_mul_wide_adx(t1, a->c1.l, b->c1.l);
+    tkms_fp_add_nr_x86(sa, a->c0.l, a->c1.l);
+    tkms_fp_add_nr_x86(sb, b->c0.l, b->c1.l);
+    tkms_fp_mul_wide_adx(t2, sa, sb);
+    /* t2 - t0 - t1 = a0 b1 + a1 b0 is never negative, so no correction happens there. */
+    tkms_fp_wide_sub_x86(t2, t2, t0);
+    tkms_fp_wide_sub_x86(t2, t2, t1);
+    tkms_fp_wide_sub_x86(t0, t0, t1);
+    tkms_fp_redc_adx(r->c0.l, t0);
+    tkms_fp_redc_adx(r->c1.l, t2);
+}
+#endif
+
 void fp2_mul(fp2_t *r, const fp2_t *a, const fp2_t *b) {
+#if defined(__x86_64__) && !defined(TKMS_NO_ASM)
+    if (tkms_fp_have_adx > 0) {
+        fp2_mul_adx(r, a, b);
+        return;
+    }
+#endif
     fp_t t0, t1, s0, s1;
     fp_mul(&t0, &a->c0, &b->c0);
     fp_mul(&t1, &a->c1, &b->c1);
