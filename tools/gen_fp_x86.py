@@ -268,5 +268,66 @@ emit("  ret")
 emit("  .cfi_endproc")
 emit(".size tkms_fp_wide_sub_x86, .-tkms_fp_wide_sub_x86")
 
+
+# ---- r[12] = a[6]^2 without reduction: off-diagonal products once, doubled, plus the squares ----
+fn("tkms_fp_sqr_wide_adx")
+free = ["%rbx", "%rbp", "%r8", "%r9", "%r10", "%r11", "%r12", "%r15"]
+L = {}
+def take():
+    return free.pop(0)
+# row 0: a0 * a1..a5 into limbs 1..6, one carry chain
+emit("  mov 0(%rsi), %rdx")
+L[1] = take(); L[2] = take()
+emit(f"  mulx 8(%rsi), {L[1]}, {L[2]}")
+for j in range(2, 6):
+    L[j + 1] = take()
+    emit(f"  mulx {8*j}(%rsi), {LO}, {L[j+1]}")
+    emit(f"  {'add' if j == 2 else 'adc'} {LO}, {L[j]}")
+emit(f"  adc $0, {L[6]}")
+emit(f"  mov {L[1]}, 8(%rdi)")
+free.append(L.pop(1))
+for i in range(1, 5):
+    L[i + 6] = take()
+    emit(f"  mov {8*i}(%rsi), %rdx")
+    emit("  xor %eax, %eax")
+    emit(f"  mov %rax, {L[i+6]}")
+    for j in range(i + 1, 6):
+        emit(f"  mulx {8*j}(%rsi), {LO}, {HI}")
+        emit(f"  adox {LO}, {L[i+j]}")
+        emit(f"  adcx {HI}, {L[i+j+1]}")
+    emit(f"  adox %rax, {L[i+6]}")
+    for k in (2*i, 2*i + 1):
+        if k in L:
+            emit(f"  mov {L[k]}, {8*k}(%rdi)")
+            free.append(L.pop(k))
+for k in sorted(L):
+    emit(f"  mov {L[k]}, {8*k}(%rdi)")
+    free.append(L.pop(k))
+# double and add the squares: two carry chains (CF doubling, OF squares)
+emit("  xor %eax, %eax")
+X, Y = "%rbx", "%rbp"
+for i in range(6):
+    emit(f"  mov {8*i}(%rsi), %rdx")
+    emit(f"  mulx %rdx, {LO}, {HI}")
+    if i == 0:
+        emit(f"  mov $0, {X}")
+    else:
+        emit(f"  mov {16*i}(%rdi), {X}")
+    emit(f"  adcx {X}, {X}")
+    emit(f"  adox {LO}, {X}")
+    emit(f"  mov {X}, {16*i}(%rdi)")
+    if i == 5:
+        emit(f"  mov $0, {Y}")
+    else:
+        emit(f"  mov {16*i+8}(%rdi), {Y}")
+    emit(f"  adcx {Y}, {Y}")
+    emit(f"  adox {HI}, {Y}")
+    emit(f"  mov {Y}, {16*i+8}(%rdi)")
+for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
+    emit(f"  pop {r}")
+emit("  ret")
+emit("  .cfi_endproc")
+emit(".size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx")
+
 emit('.section .note.GNU-stack,"",@progbits')
 print("\n".join(out))

@@ -136,7 +136,17 @@ void fp_mul(fp_t *r, const fp_t *a, const fp_t *b) {
     fp_mul_portable(r->l, a->l, b->l);
 }
 
-void fp_sqr(fp_t *r, const fp_t *a) { fp_mul(r, a, a); }
+void fp_sqr(fp_t *r, const fp_t *a) {
+#if FP_HAVE_X86
+    if (FP_USE_ADX) {
+        uint64_t t[12];
+        tkms_fp_sqr_wide_adx(t, a->l);
+        tkms_fp_redc_adx(r->l, t);
+        return;
+    }
+#endif
+    fp_mul(r, a, a);
+}
 
 void fp_mul_small(fp_t *r, const fp_t *a, unsigned k) {
     fp_t acc = FP_ZERO, base = *a;

@@ -6,6 +6,7 @@ void tkms_fp_mul_adx(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]);
 void tkms_fp_add_x86(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]);
 void tkms_fp_sub_x86(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]);
 void tkms_fp_mul_wide_adx(uint64_t r[12], const uint64_t a[6], const uint64_t b[6]);
+void tkms_fp_sqr_wide_adx(uint64_t r[12], const uint64_t a[6]);
 void tkms_fp_redc_adx(uint64_t r[6], const uint64_t t[12]);
 void tkms_fp_add_nr_x86(uint64_t r[6], const uint64_t a[6], const uint64_t b[6]);
 void tkms_fp_wide_sub_x86(uint64_t r[12], const uint64_t a[12], const uint64_t b[12]);
