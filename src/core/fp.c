@@ -262,18 +262,19 @@ void fp_from_bytes_wide(fp_t *r, const uint8_t in[64]) {
 }
 
 void fp_pow_vartime_exp(fp_t *r, const fp_t *a, const uint64_t *e, int n) {
-    /* Square-and-multiply with a 4-bit fixed window; the exponent is public, the base may be
-     * secret: every window does the same work and the table is read under masks. */
-    fp_t tbl[16], acc = FP_ONE, t;
+    /* 4-bit fixed window. The exponent is public, so indexing the table by its digits leaks
+     * nothing about the (possibly secret) base; leading zero digits are skipped. */
+    fp_t tbl[16], acc;
     tbl[0] = FP_ONE;
     tbl[1] = *a;
     for (int i = 2; i < 16; i++) fp_mul(&tbl[i], &tbl[i - 1], a);
-    for (int w = n * 16 - 1; w >= 0; w--) {
+    int w = n * 16 - 1;
+    while (w > 0 && ((e[w / 16] >> ((w % 16) * 4)) & 15) == 0) w--;
+    acc = tbl[(e[w / 16] >> ((w % 16) * 4)) & 15];
+    for (w--; w >= 0; w--) {
         for (int k = 0; k < 4; k++) fp_sqr(&acc, &acc);
         unsigned d = (unsigned)(e[w / 16] >> ((w % 16) * 4)) & 15;
-        t = FP_ONE;
-        for (unsigned k = 0; k < 16; k++) fp_cmov(&t, &tbl[k], ct_eq_u64(k, d));
-        fp_mul(&acc, &acc, &t);
+        if (d) fp_mul(&acc, &acc, &tbl[d]);
     }
     *r = acc;
     tkms_wipe(tbl, sizeof tbl);

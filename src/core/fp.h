@@ -29,7 +29,8 @@ void fp_inv(fp_t *r, const fp_t *a);
 uint64_t fp_sqrt(fp_t *r, const fp_t *a);
 /* 1 if a is a square (including 0). */
 uint64_t fp_is_square(const fp_t *a);
-/* r = a^e for a public little-endian exponent of n limbs. */
+/* r = a^e for a public little-endian exponent of n limbs: time depends on e (public) only,
+ * never on a, so a may be secret. */
 void fp_pow_vartime_exp(fp_t *r, const fp_t *a, const uint64_t *e, int n);
 
 uint64_t fp_is_zero(const fp_t *a);

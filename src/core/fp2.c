@@ -138,22 +138,20 @@ void fp2_to_bytes(uint8_t out[96], const fp2_t *a) {
     fp_to_bytes(out + 48, &a->c0);
 }
 
-/* a^e for a public exponent given as 6 little-endian limbs; constant time in a (4-bit fixed
- * window, table read under masks). */
+/* a^e for a public exponent given as 6 little-endian limbs; 4-bit fixed window. Indexing by the
+ * public exponent's digits leaks nothing about a. */
 static void fp2_pow(fp2_t *r, const fp2_t *a, const uint64_t e[6]) {
-    fp2_t tbl[16], acc, t;
+    fp2_t tbl[16], acc;
     tbl[0] = FP2_ONE;
     tbl[1] = *a;
     for (int i = 2; i < 16; i++) fp2_mul(&tbl[i], &tbl[i - 1], a);
-    int top = 95;
-    while (top > 0 && ((e[top / 16] >> ((top % 16) * 4)) & 15) == 0) top--; /* public exponent */
-    acc = FP2_ONE;
-    for (int w = top; w >= 0; w--) {
+    int w = 95;
+    while (w > 0 && ((e[w / 16] >> ((w % 16) * 4)) & 15) == 0) w--;
+    acc = tbl[(e[w / 16] >> ((w % 16) * 4)) & 15];
+    for (w--; w >= 0; w--) {
         for (int k = 0; k < 4; k++) fp2_sqr(&acc, &acc);
         uint64_t d = (e[w / 16] >> ((w % 16) * 4)) & 15;
-        t = tbl[0];
-        for (uint64_t k = 1; k < 16; k++) fp2_cmov(&t, &tbl[k], ct_eq_u64(k, d));
-        fp2_mul(&acc, &acc, &t);
+        if (d) fp2_mul(&acc, &acc, &tbl[d]);
     }
     *r = acc;
     tkms_wipe(tbl, sizeof tbl);
