@@ -280,7 +280,7 @@ void fp_pow_vartime_exp(fp_t *r, const fp_t *a, const uint64_t *e, int n) {
     tkms_wipe(tbl, sizeof tbl);
 }
 
-void fp_inv(fp_t *r, const fp_t *a) {
+void fp_inv_fermat(fp_t *r, const fp_t *a) {
     static const uint64_t PM2[6] = {0xb9feffffffffaaa9ULL, 0x1eabfffeb153ffffULL, 0x6730d2a0f6b0f624ULL,
                                     0x64774b84f38512bfULL, 0x4b1ba7b6434bacd7ULL, 0x1a0111ea397fe69aULL};
     fp_pow_vartime_exp(r, a, PM2, 6);

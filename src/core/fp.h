@@ -23,8 +23,10 @@ void fp_mul(fp_t *r, const fp_t *a, const fp_t *b);
 void fp_sqr(fp_t *r, const fp_t *a);
 /* r = a * k for a small public constant k (k < 2^16), by additions. */
 void fp_mul_small(fp_t *r, const fp_t *a, unsigned k);
-/* r = a^-1, and 0 for a = 0. */
+/* r = a^-1, and 0 for a = 0 (safegcd, constant time). */
 void fp_inv(fp_t *r, const fp_t *a);
+/* The same by Fermat (a^(p-2)); slower, kept as an independent check in tests. */
+void fp_inv_fermat(fp_t *r, const fp_t *a);
 /* r = sqrt(a) and returns 1 if a is a square; otherwise returns 0 (r is then a^((p+1)/4)). */
 uint64_t fp_sqrt(fp_t *r, const fp_t *a);
 /* 1 if a is a square (including 0). */

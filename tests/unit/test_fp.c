@@ -89,6 +89,20 @@ int main(void) {
             check_eq(&z, r);
         }
     }
+    /* safegcd inversion against Fermat on many values, including sparse and near-p ones */
+    for (int i = 0; i < 100000; i++) {
+        fp_t x, y, z;
+        uint8_t b[48];
+        tu_randbytes(b, sizeof b);
+        b[0] &= 0x1f;
+        if (i % 5 == 1) memset(b, 0, 40 + (size_t)(i % 8));
+        if (i % 5 == 2) memset(b + 1, 0xff, 46);
+        if (i % 5 == 3) memset(b + (i % 40), 0, 8);
+        if (!fp_from_bytes(&x, b)) continue;
+        fp_inv(&y, &x);
+        fp_inv_fermat(&z, &x);
+        TU_CHECK(fp_eq(&y, &z));
+    }
     /* sgn0 / lexicographic sign at the boundary */
     BIGNUM *half = BN_dup(P);
     BN_rshift1(half, half);
