@@ -32,3 +32,6 @@ if(NOT TKMS_SANITIZE)
     set_tests_properties(js_${name} PROPERTIES ENVIRONMENT "TKMS_VECTORS=${TKMS_VECTORS};TKMS_BIN=$<TARGET_FILE:tkms>;TKMS_BUILD=${CMAKE_BINARY_DIR};NODE_PATH=${CMAKE_SOURCE_DIR}/node_modules" TIMEOUT 900)
   endforeach()
 endif()
+
+include(${CMAKE_SOURCE_DIR}/tests/h2c.cmake)
+include(${CMAKE_SOURCE_DIR}/tests/curve.cmake)

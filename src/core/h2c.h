@@ -14,8 +14,15 @@
 int h2c_expand_message_xmd(uint8_t *out, size_t len_in_bytes, const uint8_t *msg, size_t msg_len,
                            const uint8_t *dst, size_t dst_len);
 
+/* RFC 9380 §5.2 with L = 64. count is at most 127 (Fp) or 63 (Fp2), the most expand_message_xmd can
+ * produce; larger counts are a programming error and leave every output zero. */
 void h2c_hash_to_field_fp(fp_t *u, size_t count, const uint8_t *msg, size_t msg_len, const uint8_t *dst, size_t dst_len);
 void h2c_hash_to_field_fp2(fp2_t *u, size_t count, const uint8_t *msg, size_t msg_len, const uint8_t *dst, size_t dst_len);
+
+/* Simplified SWU alone, onto the isogenous curve E' (before the isogeny), as the point
+ * (xn / xd, y) with xd != 0; exposed for tests. */
+void h2c_sswu_g1(fp_t *xn, fp_t *xd, fp_t *y, const fp_t *u);
+void h2c_sswu_g2(fp2_t *xn, fp2_t *xd, fp2_t *y, const fp2_t *u);
 
 /* map_to_curve (SSWU + isogeny), without cofactor clearing. */
 void h2c_map_to_g1(g1_t *r, const fp_t *u);
