@@ -35,3 +35,4 @@ endif()
 
 include(${CMAKE_SOURCE_DIR}/tests/h2c.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/curve.cmake)
+include(${CMAKE_SOURCE_DIR}/tests/tbls.cmake)

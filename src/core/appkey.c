@@ -1,0 +1,40 @@
+/* TKMS-V1 app keys: identity point, partial app keys and their pairing checks (see appkey.h). */
+#include "appkey.h"
+
+#include <string.h>
+
+#include "h2c.h"
+#include "tbls.h"
+
+void appkey_identity_point(g1_t *q, const uint8_t app_id[APPKEY_ID_BYTES]) {
+    h2c_hash_to_g1(q, app_id, APPKEY_ID_BYTES, (const uint8_t *)APPKEY_DST, sizeof APPKEY_DST - 1);
+}
+
+void appkey_partial(g1_t *k, const fr_t *share, const uint8_t app_id[APPKEY_ID_BYTES]) {
+    g1_t q;
+    appkey_identity_point(&q, app_id);
+    tbls_partial_sign_hashed(k, share, &q);
+}
+
+int appkey_verify(const g1_affine_t *k, const uint8_t app_id[APPKEY_ID_BYTES], const g2_affine_t *pk) {
+    g1_t q;
+    g1_affine_t qa;
+    appkey_identity_point(&q, app_id);
+    g1_to_affine(&qa, &q);
+    return tbls_verify_partial(k, &qa, pk);
+}
+
+size_t appkey_app_msg(uint8_t *out, size_t cap, const uint8_t app_id[APPKEY_ID_BYTES], const uint8_t *msg,
+                      size_t msg_len) {
+    size_t need = APPKEY_MSG_TAG_LEN + APPKEY_ID_BYTES + 4 + msg_len;
+    if (msg_len > 0xffffffffu || need < msg_len || cap < need) return 0;
+    memcpy(out, APPKEY_MSG_TAG, APPKEY_MSG_TAG_LEN);
+    memcpy(out + APPKEY_MSG_TAG_LEN, app_id, APPKEY_ID_BYTES);
+    uint8_t *p = out + APPKEY_MSG_TAG_LEN + APPKEY_ID_BYTES;
+    p[0] = (uint8_t)(msg_len >> 24);
+    p[1] = (uint8_t)(msg_len >> 16);
+    p[2] = (uint8_t)(msg_len >> 8);
+    p[3] = (uint8_t)msg_len;
+    if (msg_len) memcpy(p + 4, msg, msg_len);
+    return need;
+}

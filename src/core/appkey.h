@@ -1,0 +1,33 @@
+/* TKMS-V1 app keys (DESIGN.md §2): Q_A = hash_to_G1(app_id) under the app DST, K_A = s*Q_A, partial
+ * app keys K_A,i = s_i*Q_A and their checks against PK_i and MPK; the threshold-signing DST and the
+ * app-message encoding. Internal to libtkms; no malloc, no I/O. */
+#ifndef TKMS_APPKEY_H
+#define TKMS_APPKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fr.h"
+#include "tkms/common.h"
+#include "g1.h"
+#include "g2.h"
+
+#define APPKEY_ID_BYTES 20
+#define APPKEY_DST "TKMS-V1-APP-KEY_BLS12381G1_XMD:SHA-256_SSWU_RO_"
+#define APPKEY_SIGN_DST "TKMS-V1-SIGN_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
+#define APPKEY_MSG_TAG "TKMS-V1-APP-MSG"
+#define APPKEY_MSG_TAG_LEN 15
+
+/* Q_A = hash_to_curve_G1(app_id) with APPKEY_DST. */
+void appkey_identity_point(g1_t *q, const uint8_t app_id[APPKEY_ID_BYTES]);
+/* K_A,i = share * Q_A: one hash_to_G1 and one constant-time G1 multiplication. */
+void appkey_partial(g1_t *k, const fr_t *share, const uint8_t app_id[APPKEY_ID_BYTES]);
+/* e(k, G2) == e(Q_A, pk): checks a partial against PK_i, or the full key against MPK. k and pk
+ * must be parsed points; returns 0 if either is the identity or the check fails. */
+TKMS_WUR int appkey_verify(const g1_affine_t *k, const uint8_t app_id[APPKEY_ID_BYTES], const g2_affine_t *pk);
+/* "TKMS-V1-APP-MSG" || app_id || be32(msg_len) || msg into out (cap bytes). Returns the length,
+ * or 0 if cap is too small or msg_len >= 2^32. */
+size_t appkey_app_msg(uint8_t *out, size_t cap, const uint8_t app_id[APPKEY_ID_BYTES], const uint8_t *msg,
+                      size_t msg_len);
+
+#endif
