@@ -44,7 +44,8 @@ const char *tkms_wallet_strerror(tkms_wallet_status st);
 #define TKMS_BIP39_MNEMONIC_MAX 216
 
 /* Encodes entropy (16, 20, 24, 28 or 32 bytes) as a mnemonic of single-space-separated words into
- * out (cap bytes, TKMS_BIP39_MNEMONIC_MAX is always enough). Constant time in the entropy. */
+ * out (cap bytes, TKMS_BIP39_MNEMONIC_MAX is always enough). Words are read from the list by a
+ * masked scan of all rows, so memory access does not depend on the entropy. */
 tkms_wallet_status tkms_bip39_from_entropy(char *out, size_t cap, const uint8_t *entropy, size_t len)
     TKMS_WALLET_WUR;
 
