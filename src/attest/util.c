@@ -1,0 +1,330 @@
+/* tkms attestation: bounded encoders/decoders, a DER walker, X.509 chain verification at an
+ * injected time and raw-ECDSA verification shared by the TDX, SNP and JWT verifiers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+
+#include "attest_internal.h"
+
+tkms_attest_reason att_fail(tkms_attest_result *res, tkms_attest_reason r, const char *fmt, ...) {
+    va_list ap;
+    res->reason = r;
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof res->message, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int att_unhex(uint8_t *out, size_t n, const char *hex, size_t hexlen) {
+    if (hexlen != 2 * n) return 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return 0;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 1;
+}
+
+void att_hex(char *out, const uint8_t *in, size_t n) {
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int att_strcpy(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap) return 0;
+    memcpy(dst, src, n + 1);
+    return 1;
+}
+
+static int b64val(int c, int url) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == (url ? '-' : '+')) return 62;
+    if (c == (url ? '_' : '/')) return 63;
+    return -1;
+}
+
+/* Decodes n symbols (no padding) and insists that the bits below the last full byte are zero,
+ * so that every byte string has exactly one accepted encoding (no malleable tokens). */
+static int b64_core(uint8_t **out, size_t *outlen, const char *in, size_t n, int url) {
+    if (n % 4 == 1) return 0;
+    size_t olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    uint8_t *o = malloc(olen + 1);
+    if (!o) return 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val((unsigned char)in[i], url);
+        if (v < 0) {
+            free(o);
+            return 0;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[j++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) { /* non-zero leftover bits: a second spelling of the same bytes */
+        free(o);
+        return 0;
+    }
+    o[j] = 0;
+    *out = o;
+    *outlen = j;
+    return 1;
+}
+
+int att_b64url_decode(uint8_t **out, size_t *outlen, const char *in, size_t inlen) {
+    return b64_core(out, outlen, in, inlen, 1);
+}
+
+int att_b64std_decode(uint8_t **out, size_t *outlen, const char *in, size_t inlen) {
+    if (inlen == 0 || inlen % 4 != 0) return 0;
+    size_t pad = 0;
+    if (in[inlen - 1] == '=') pad++;
+    if (pad && in[inlen - 2] == '=') pad++;
+    return b64_core(out, outlen, in, inlen - pad, 0);
+}
+
+int att_der_next(att_der *d, uint8_t *tag, att_der *val) {
+    if (d->len < 2) return 0;
+    const uint8_t *p = d->p;
+    size_t n = d->len, off = 2, l = p[1];
+    if ((p[0] & 0x1f) == 0x1f) return 0; /* multi-byte tags never occur in what we read */
+    if (l & 0x80) {
+        size_t k = l & 0x7f;
+        if (k == 0 || k > 4 || n < 2 + k) return 0;
+        l = 0;
+        for (size_t i = 0; i < k; i++) l = (l << 8) | p[2 + i];
+        off += k;
+    }
+    if (l > n - off) return 0;
+    *tag = p[0];
+    val->p = p + off;
+    val->len = l;
+    d->p += off + l;
+    d->len -= off + l;
+    return 1;
+}
+
+int att_der_uint(const att_der *v, uint64_t *out) {
+    size_t n = v->len;
+    const uint8_t *p = v->p;
+    if (n == 0 || (p[0] & 0x80)) return 0;
+    if (n > 1 && p[0] == 0) {
+        p++;
+        n--;
+    }
+    if (n > 8) return 0;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) x = (x << 8) | p[i];
+    *out = x;
+    return 1;
+}
+
+STACK_OF(X509) *att_pem_chain(const uint8_t *pem, size_t len, size_t max) {
+    while (len > 0 && pem[len - 1] == 0) len--; /* DCAP cert data may end in NUL */
+    if (len == 0 || len > INT32_MAX) return NULL;
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    if (!b || !sk) goto err;
+    for (;;) {
+        X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        if (!x) break;
+        if ((size_t)sk_X509_num(sk) >= max || !sk_X509_push(sk, x)) {
+            X509_free(x);
+            goto err;
+        }
+    }
+    ERR_clear_error();
+    if (sk_X509_num(sk) == 0) goto err;
+    BIO_free(b);
+    return sk;
+err:
+    BIO_free(b);
+    sk_X509_pop_free(sk, X509_free);
+    return NULL;
+}
+
+X509_CRL *att_crl_from_der(const uint8_t *der, size_t len) {
+    const unsigned char *p = der;
+    if (len > INT32_MAX) return NULL;
+    X509_CRL *c = d2i_X509_CRL(NULL, &p, (long)len);
+    if (c && p != der + len) { /* trailing bytes: not the object that was signed */
+        X509_CRL_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+tkms_attest_reason att_verify_chain(char *detail, size_t detail_len, X509 *root, X509 *leaf,
+                                    STACK_OF(X509) *untrusted, STACK_OF(X509_CRL) *crls, int64_t now) {
+    tkms_attest_reason r = TKMS_ATTEST_E_INTERNAL;
+    X509_STORE *st = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    snprintf(detail, detail_len, "internal error");
+    if (!st || !ctx || !X509_STORE_add_cert(st, root)) goto out;
+    if (!X509_STORE_CTX_init(ctx, st, leaf, untrusted)) goto out;
+    X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+    unsigned long fl = 0; /* not X509_STRICT: AMD VCEKs lack an AKID; the roots are pinned */
+    if (crls) {
+        X509_STORE_CTX_set0_crls(ctx, crls);
+        fl |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+    }
+    X509_VERIFY_PARAM_set_flags(vp, fl);
+    int ok = X509_verify_cert(ctx);
+    int e = X509_STORE_CTX_get_error(ctx);
+    snprintf(detail, detail_len, "%s (depth %d)", X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(ctx));
+    if (ok == 1) {
+        /* The store holds one certificate, so a successful chain ends there; check anyway so a
+         * future change to the store cannot silently widen trust. */
+        STACK_OF(X509) *ch = X509_STORE_CTX_get0_chain(ctx);
+        int n = ch ? sk_X509_num(ch) : 0;
+        r = (n > 0 && X509_cmp(sk_X509_value(ch, n - 1), root) == 0) ? TKMS_ATTEST_OK : TKMS_ATTEST_E_UNTRUSTED_ROOT;
+        goto out;
+    }
+    switch (e) {
+    case X509_V_ERR_CERT_REVOKED:
+        r = TKMS_ATTEST_E_REVOKED;
+        break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        r = TKMS_ATTEST_E_CERT_EXPIRED;
+        break;
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+        r = TKMS_ATTEST_E_CRL;
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        r = TKMS_ATTEST_E_UNTRUSTED_ROOT;
+        break;
+    default:
+        r = TKMS_ATTEST_E_CHAIN;
+    }
+out:
+    if (ctx) X509_STORE_CTX_free(ctx);
+    X509_STORE_free(st);
+    ERR_clear_error();
+    return r;
+}
+
+int att_sha256(uint8_t out[32], const uint8_t *in, size_t len) {
+    unsigned int n = 0;
+    return EVP_Digest(in, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
+}
+
+int att_x509_der_sha256(uint8_t out[32], X509 *x) {
+    unsigned int n = 0;
+    return X509_digest(x, EVP_sha256(), out, &n) == 1 && n == 32;
+}
+
+int att_x509_spki_sha256(uint8_t out[32], X509 *x) {
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+    if (n <= 0) return 0;
+    int ok = att_sha256(out, der, (size_t)n);
+    OPENSSL_free(der);
+    return ok;
+}
+
+EVP_PKEY *att_ec_pub_xy(const char *curve, const uint8_t *xy, size_t nbytes) {
+    uint8_t pt[1 + 2 * 66];
+    if (nbytes > 66) return NULL;
+    pt[0] = 0x04;
+    memcpy(pt + 1, xy, 2 * nbytes);
+    EVP_PKEY *pk = NULL;
+    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (!b || !c) goto out;
+    if (!OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, curve, 0) ||
+        !OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * nbytes))
+        goto out;
+    params = OSSL_PARAM_BLD_to_param(b);
+    /* fromdata checks that the point is on the curve. */
+    if (!params || EVP_PKEY_fromdata_init(c) != 1 || EVP_PKEY_fromdata(c, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pk = NULL;
+out:
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(b);
+    EVP_PKEY_CTX_free(c);
+    ERR_clear_error();
+    return pk;
+}
+
+int att_ecdsa_verify_rs(EVP_PKEY *key, const EVP_MD *md, const uint8_t *msg, size_t msg_len, const uint8_t *r,
+                        const uint8_t *s, size_t nbytes) {
+    int ok = 0;
+    unsigned char *der = NULL;
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *br = BN_bin2bn(r, (int)nbytes, NULL), *bs = BN_bin2bn(s, (int)nbytes, NULL);
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    if (!sig || !br || !bs || !mc) goto out;
+    if (!ECDSA_SIG_set0(sig, br, bs)) goto out;
+    br = bs = NULL;
+    int dlen = i2d_ECDSA_SIG(sig, &der);
+    if (dlen <= 0) goto out;
+    if (EVP_DigestVerifyInit(mc, NULL, md, NULL, key) != 1) goto out;
+    ok = EVP_DigestVerify(mc, der, (size_t)dlen, msg, msg_len) == 1;
+out:
+    BN_free(br);
+    BN_free(bs);
+    ECDSA_SIG_free(sig);
+    OPENSSL_free(der);
+    EVP_MD_CTX_free(mc);
+    ERR_clear_error();
+    return ok;
+}
+
+int att_allowed(const tkms_attest_allow *a, const uint8_t *v, size_t n) {
+    int hit = 0;
+    for (size_t i = 0; i < a->n; i++) hit |= CRYPTO_memcmp(a->v[i], v, n) == 0;
+    return hit;
+}
+
+int att_str_allowed(const tkms_attest_strlist *l, const char *s) {
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0) return 1;
+    return 0;
+}
