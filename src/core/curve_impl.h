@@ -503,7 +503,10 @@ static void ct_build_table(PT tbl[CT_TBL], const PT *p) {
 static void ct_select(PT *r, const PT tbl[CT_TBL], uint64_t mag, uint64_t neg) {
     PT t;
     FN(identity)(r);
-    for (uint64_t i = 1; i <= CT_TBL; i++) FN(cmov)(r, &tbl[i - 1], ct_eq_u64(i, mag));
+    /* points are plain arrays of 64-bit limbs: one flat masked copy per entry is much cheaper
+     * than the per-coordinate cmov calls */
+    for (uint64_t i = 1; i <= CT_TBL; i++)
+        ct_cmov_words((uint64_t *)(void *)r, (const uint64_t *)(const void *)&tbl[i - 1], sizeof(PT) / 8, ct_eq_u64(i, mag));
     FN(neg)(&t, r);
     FN(cmov)(r, &t, neg);
 }
@@ -629,38 +632,140 @@ void FN(mul_u64s_vartime)(PT *r, const PT *p, const uint64_t *k, size_t nlimbs) 
 /* ------------------------------------------------------------------------------------------ */
 /* Pippenger MSM on public data. Every input is first split with the group's endomorphism into
  * MSM_SPLIT affine points with MSM_BITS-bit scalars (cheap in affine form), which shortens the
- * window loop; buckets are Jacobian and filled with mixed additions. */
+ * window loop. Two bucket strategies, picked by a cost model:
+ *  - small inputs: Jacobian buckets filled with mixed additions (7M + 4S each);
+ *  - large inputs: affine buckets filled in batches of affine additions that share one inversion
+ *    (Montgomery's trick: about 6M each), the approach of blst and gnark for big MSMs. A point whose
+ *    bucket is already in the current batch waits for the next batch. */
 
-#define MSM_MAXC 14
+#define MSM_MAXC 16
+#define MSM_BATCH 512
 
-/* Cost model (in field multiplications) for n split points of MSM_BITS bits with window c:
- * one mixed addition per point per window, two full additions per bucket per window. */
-static size_t msm_window(size_t npts) {
-    size_t best = 2, bestcost = SIZE_MAX;
+typedef struct {
+    size_t c;   /* window width */
+    int affine; /* batch-affine buckets */
+} msm_plan_t;
+
+static size_t msm_ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* A batch holds at most one job per bucket; it is flushed once half the buckets are busy, since
+ * from there on most points would have to wait for the next batch. */
+static size_t msm_batch_limit(size_t nb) {
+    size_t lim = nb / 2 < MSM_BATCH ? nb / 2 : MSM_BATCH;
+    return lim ? lim : 1;
+}
+
+/* Cost in field multiplications x 2, per window: point additions, then the bucket reduction
+ * (a mixed and a full Jacobian addition per bucket, or two full ones). */
+static msm_plan_t msm_plan(size_t npts) {
+    msm_plan_t best = {2, 0};
+    size_t bestcost = SIZE_MAX;
     for (size_t c = 2; c <= MSM_MAXC; c++) {
-        size_t nwin = (MSM_BITS + 1 + c - 1) / c;
-        size_t cost = nwin * (npts * 11 + ((size_t)1 << (c - 1)) * 2 * 16 + c * 6);
-        if (cost < bestcost) {
-            bestcost = cost;
-            best = c;
+        size_t nb = (size_t)1 << (c - 1), nwin = msm_ceil_div(MSM_BITS + 1, c);
+        if (nb > 4 * npts + 64) break; /* more buckets than points only costs */
+        size_t jac = nwin * (npts * 22 + nb * 64);
+        size_t batch = msm_batch_limit(nb);
+        size_t aff = nwin * (npts * 13 + (msm_ceil_div(npts, batch) + 1) * 260 + nb * 54);
+        if (jac < bestcost) {
+            bestcost = jac;
+            best.c = c;
+            best.affine = 0;
+        }
+        if (aff < bestcost) {
+            bestcost = aff;
+            best.c = c;
+            best.affine = 1;
         }
     }
     return best;
 }
 
+static size_t msm_align8(size_t x) { return (x + 7) & ~(size_t)7; }
+
+typedef struct {
+    uint32_t pt;     /* index into the split points */
+    uint32_t bucket; /* bucket index */
+    uint32_t neg;    /* add -P instead of P */
+    uint32_t dbl;    /* the bucket holds P already: a doubling */
+} msm_job_t;
+
+/* Scratch layout (all pieces 8-byte aligned): split points and scalars, then per plan either
+ * Jacobian buckets, or affine buckets + flags + digit/queue arrays + the batch. */
+static size_t msm_layout(size_t npts, msm_plan_t pl) {
+    size_t nb = (size_t)1 << (pl.c - 1);
+    size_t sz = npts * sizeof(AFF) + npts * MSM_LIMBS * sizeof(uint64_t);
+    if (!pl.affine) return sz + nb * sizeof(jac_t);
+    sz += nb * sizeof(AFF) + msm_align8(2 * nb);             /* buckets, empty + busy flags */
+    sz += msm_align8(npts * sizeof(int32_t)) + 2 * msm_align8(npts * sizeof(uint32_t)); /* digits, queues */
+    sz += MSM_BATCH * (sizeof(msm_job_t) + 2 * sizeof(FE));  /* jobs, denominators, prefixes */
+    return sz;
+}
+
 size_t FN(msm_scratch_size)(size_t n) {
     size_t npts = n * MSM_SPLIT;
-    size_t c = msm_window(npts);
-    return npts * sizeof(AFF) + npts * MSM_LIMBS * sizeof(uint64_t) + ((size_t)1 << (c - 1)) * sizeof(jac_t);
+    return msm_layout(npts, msm_plan(npts));
+}
+
+/* Completes the batched affine additions B[bucket] += (+-)P: one inversion for all of them. */
+static void msm_flush(AFF *bk, uint8_t *busy, const AFF *pts, const msm_job_t *jobs, size_t cnt, FE *den, FE *pre) {
+    if (cnt == 0) return;
+    FE acc = FE_ONE_V, inv, t, lam, x3, num;
+    for (size_t j = 0; j < cnt; j++) {
+        const AFF *b = &bk[jobs[j].bucket];
+        if (jobs[j].dbl) {
+            fe_dbl(&den[j], &b->y);
+        } else {
+            fe_sub(&den[j], &pts[jobs[j].pt].x, &b->x);
+        }
+        pre[j] = acc;
+        fe_mul(&acc, &acc, &den[j]);
+    }
+    fe_inv(&inv, &acc);
+    for (size_t j = cnt; j-- > 0;) {
+        AFF *b = &bk[jobs[j].bucket];
+        AFF p = pts[jobs[j].pt];
+        if (jobs[j].neg) fe_neg(&p.y, &p.y);
+        fe_mul(&t, &inv, &pre[j]); /* 1 / den_j */
+        fe_mul(&inv, &inv, &den[j]);
+        if (jobs[j].dbl) {
+            fe_sqr(&num, &b->x); /* 3 x^2 / 2y */
+            fe_add(&lam, &num, &num);
+            fe_add(&num, &lam, &num);
+        } else {
+            fe_sub(&num, &p.y, &b->y);
+        }
+        fe_mul(&lam, &num, &t);
+        fe_sqr(&x3, &lam);
+        fe_sub(&x3, &x3, &b->x);
+        fe_sub(&x3, &x3, &p.x);
+        fe_sub(&t, &b->x, &x3);
+        fe_mul(&t, &t, &lam);
+        fe_sub(&b->y, &t, &b->y);
+        b->x = x3;
+        busy[jobs[j].bucket] = 0;
+    }
+}
+
+/* sum_b (b+1) B_b by running sums from the top bucket down, added into acc. */
+static void msm_reduce_affine(jac_t *acc, const AFF *bk, const uint8_t *empty, size_t nb) {
+    jac_t run, sum;
+    jac_set_identity(&run);
+    jac_set_identity(&sum);
+    for (size_t b = nb; b-- > 0;) {
+        if (!empty[b]) jac_add_affine(&run, &run, &bk[b]);
+        jac_add(&sum, &sum, &run);
+    }
+    jac_add(acc, acc, &sum);
 }
 
 void FN(msm_vartime)(PT *r, const AFF *points, const uint64_t (*scalars)[4], size_t n, void *scratch) {
     size_t npts = n * MSM_SPLIT;
-    size_t c = msm_window(npts);
-    size_t nb = (size_t)1 << (c - 1);
-    AFF *pts = (AFF *)scratch;
-    uint64_t *ks = (uint64_t *)(pts + npts);
-    jac_t *buckets = (jac_t *)(ks + npts * MSM_LIMBS);
+    msm_plan_t pl = msm_plan(npts);
+    size_t c = pl.c, nb = (size_t)1 << (c - 1);
+    uint8_t *sp8 = (uint8_t *)scratch;
+    AFF *pts = (AFF *)sp8;
+    uint64_t *ks = (uint64_t *)(sp8 + npts * sizeof(AFF));
+    uint8_t *rest = sp8 + npts * sizeof(AFF) + npts * MSM_LIMBS * sizeof(uint64_t);
 
     /* split, dropping identities and zero scalars */
     size_t m = 0;
@@ -678,31 +783,125 @@ void FN(msm_vartime)(PT *r, const AFF *points, const uint64_t (*scalars)[4], siz
     }
     jac_t acc, run, sum;
     jac_set_identity(&acc);
-    size_t nwin = (MSM_BITS + 1 + c - 1) / c;
+    size_t nwin = msm_ceil_div(MSM_BITS + 1, c);
+    if (!pl.affine) {
+        jac_t *buckets = (jac_t *)rest;
+        for (size_t w = nwin; w-- > 0;) {
+            if (w != nwin - 1)
+                for (size_t d = 0; d < c; d++) jac_dbl(&acc, &acc);
+            for (size_t b = 0; b < nb; b++) jac_set_identity(&buckets[b]);
+            for (size_t i = 0; i < m; i++) {
+                uint64_t mag, neg;
+                sc_booth(&mag, &neg, ks + i * MSM_LIMBS, MSM_LIMBS, w * c, (unsigned)c);
+                if (mag == 0) continue;
+                if (neg) {
+                    AFF t;
+                    FN(affine_neg)(&t, &pts[i]);
+                    jac_add_affine(&buckets[mag - 1], &buckets[mag - 1], &t);
+                } else {
+                    jac_add_affine(&buckets[mag - 1], &buckets[mag - 1], &pts[i]);
+                }
+            }
+            jac_set_identity(&run);
+            jac_set_identity(&sum);
+            for (size_t b = nb; b-- > 0;) {
+                jac_add(&run, &run, &buckets[b]);
+                jac_add(&sum, &sum, &run);
+            }
+            jac_add(&acc, &acc, &sum);
+        }
+        jac_to_proj(r, &acc);
+        return;
+    }
+
+    AFF *bk = (AFF *)rest;
+    uint8_t *empty = (uint8_t *)(bk + nb), *busy = empty + nb;
+    int32_t *dg = (int32_t *)(rest + nb * sizeof(AFF) + msm_align8(2 * nb));
+    uint32_t *q0 = (uint32_t *)((uint8_t *)dg + msm_align8(m * sizeof(int32_t)));
+    uint32_t *q1 = (uint32_t *)((uint8_t *)q0 + msm_align8(m * sizeof(uint32_t)));
+    msm_job_t *jobs = (msm_job_t *)((uint8_t *)q1 + msm_align8(m * sizeof(uint32_t)));
+    FE *den = (FE *)(jobs + MSM_BATCH), *pre = den + MSM_BATCH;
+    size_t lim = msm_batch_limit(nb);
     for (size_t w = nwin; w-- > 0;) {
         if (w != nwin - 1)
             for (size_t d = 0; d < c; d++) jac_dbl(&acc, &acc);
-        for (size_t b = 0; b < nb; b++) jac_set_identity(&buckets[b]);
+        memset(empty, 1, nb);
+        memset(busy, 0, nb);
+        size_t qn = 0, maxmag = 0;
         for (size_t i = 0; i < m; i++) {
             uint64_t mag, neg;
             sc_booth(&mag, &neg, ks + i * MSM_LIMBS, MSM_LIMBS, w * c, (unsigned)c);
-            if (mag == 0) continue;
-            if (neg) {
-                AFF t;
-                FN(affine_neg)(&t, &pts[i]);
-                jac_add_affine(&buckets[mag - 1], &buckets[mag - 1], &t);
-            } else {
-                jac_add_affine(&buckets[mag - 1], &buckets[mag - 1], &pts[i]);
+            dg[i] = neg ? -(int32_t)mag : (int32_t)mag;
+            if (mag) q0[qn++] = (uint32_t)i;
+            if (mag > maxmag) maxmag = mag;
+        }
+        if (maxmag <= nb / 2 && qn > 32 * maxmag) {
+            /* The top window uses only a few buckets, each hit by many points: batches would
+             * conflict constantly, so this window accumulates in Jacobian buckets instead (they
+             * fit in the affine bucket space: maxmag * sizeof(jac_t) <= nb * sizeof(AFF)). */
+            jac_t *jb = (jac_t *)(void *)bk;
+            for (size_t b = 0; b < maxmag; b++) jac_set_identity(&jb[b]);
+            for (size_t qi = 0; qi < qn; qi++) {
+                uint32_t i = q0[qi];
+                int32_t d = dg[i];
+                AFF t = pts[i];
+                if (d < 0) fe_neg(&t.y, &t.y);
+                size_t b = (size_t)(d < 0 ? -d : d) - 1;
+                jac_add_affine(&jb[b], &jb[b], &t);
             }
+            jac_set_identity(&run);
+            jac_set_identity(&sum);
+            for (size_t b = maxmag; b-- > 0;) {
+                jac_add(&run, &run, &jb[b]);
+                jac_add(&sum, &sum, &run);
+            }
+            jac_add(&acc, &acc, &sum);
+            continue;
         }
-        /* sum_b b * B_b by running sums from the top bucket down */
-        jac_set_identity(&run);
-        jac_set_identity(&sum);
-        for (size_t b = nb; b-- > 0;) {
-            jac_add(&run, &run, &buckets[b]);
-            jac_add(&sum, &sum, &run);
+        uint32_t *cur = q0, *nxt = q1;
+        while (qn) {
+            size_t nn = 0, cnt = 0;
+            for (size_t qi = 0; qi < qn; qi++) {
+                uint32_t i = cur[qi];
+                int32_t d = dg[i];
+                uint32_t b = (uint32_t)(d < 0 ? -d : d) - 1, ng = d < 0;
+                if (busy[b]) {
+                    nxt[nn++] = i; /* this bucket is already in the batch */
+                    continue;
+                }
+                if (empty[b]) {
+                    bk[b] = pts[i];
+                    if (ng) fe_neg(&bk[b].y, &bk[b].y);
+                    empty[b] = 0;
+                    continue;
+                }
+                uint32_t dbl = 0;
+                if (fe_eq(&bk[b].x, &pts[i].x)) {
+                    FE y = pts[i].y;
+                    if (ng) fe_neg(&y, &y);
+                    if (!fe_eq(&bk[b].y, &y)) {
+                        empty[b] = 1; /* B + (-B) */
+                        continue;
+                    }
+                    dbl = 1;
+                }
+                busy[b] = 1;
+                jobs[cnt].pt = i;
+                jobs[cnt].bucket = b;
+                jobs[cnt].neg = ng;
+                jobs[cnt].dbl = dbl;
+                if (++cnt == lim) {
+                    msm_flush(bk, busy, pts, jobs, cnt, den, pre);
+                    cnt = 0;
+                }
+            }
+            msm_flush(bk, busy, pts, jobs, cnt, den, pre);
+            uint32_t *t = cur;
+            cur = nxt;
+            nxt = t;
+            qn = nn;
         }
-        jac_add(&acc, &acc, &sum);
+        msm_reduce_affine(&acc, bk, empty, nb);
     }
     jac_to_proj(r, &acc);
 }

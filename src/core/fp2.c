@@ -192,3 +192,47 @@ uint64_t fp2_is_square(const fp2_t *a) {
     fp_add(&n, &n, &t);
     return fp_is_square(&n);
 }
+
+/* Square root in Fp2 of public data with two Fp exponentiations instead of two Fp2 ones (about
+ * twice as fast as fp2_sqrt; used by decompression). For a = a0 + a1 u with a1 != 0:
+ * gamma = sqrt(a0^2 + a1^2), delta = (a0 + gamma) / 2, t = delta^((p+1)/4). Then t^2 = delta and
+ * sqrt(a) = t + a1/(2t) u, or t^2 = -delta and, since the other root (a0 - gamma)/2 equals
+ * -a1^2 / (4 delta) = (a1/(2t))^2, sqrt(a) = a1/(2t) + t u. Branches only on public values. */
+static const fp_t FP2_HALF = {{0x1804000000015554ULL, 0x855000053ab00001ULL, 0x633cb57c253c276fULL,
+                              0x6e22d1ec31ebb502ULL, 0xd3916126f2d14ca2ULL, 0x17fbb8571a006596ULL}};
+
+uint64_t fp2_sqrt_vartime(fp2_t *r, const fp2_t *a) {
+    fp2_t x, chk;
+    if (fp_is_zero(&a->c1)) {
+        /* -1 is not a square mod p, so exactly one of a0, -a0 has a root (both when a0 = 0) */
+        fp_t n;
+        x.c1 = FP_ZERO;
+        if (!fp_sqrt(&x.c0, &a->c0)) {
+            fp_neg(&n, &a->c0);
+            x.c0 = FP_ZERO;
+            if (!fp_sqrt(&x.c1, &n)) return 0;
+        }
+    } else {
+        fp_t alpha, gamma, delta, t, inv;
+        fp_sqr(&alpha, &a->c0);
+        fp_sqr(&t, &a->c1);
+        fp_add(&alpha, &alpha, &t);
+        if (!fp_sqrt(&gamma, &alpha)) return 0; /* the norm is not a square: neither is a */
+        fp_add(&delta, &a->c0, &gamma);
+        fp_mul(&delta, &delta, &FP2_HALF); /* non-zero, as a1 != 0 */
+        uint64_t direct = fp_sqrt(&t, &delta);
+        fp_dbl(&inv, &t);
+        fp_inv(&inv, &inv);
+        fp_mul(&inv, &inv, &a->c1);
+        if (direct) {
+            x.c0 = t;
+            x.c1 = inv;
+        } else {
+            x.c0 = inv;
+            x.c1 = t;
+        }
+    }
+    fp2_sqr(&chk, &x);
+    *r = x;
+    return fp2_eq(&chk, a);
+}

@@ -43,7 +43,9 @@ void g1_phi(g1_t *r, const g1_t *p);
 
 /* Constant-time scalar multiplication (GLV); k is any 256-bit value reduced mod r inside. */
 void g1_mul(g1_t *r, const g1_t *p, const uint64_t k[4]);
-/* Variable-time (wNAF) scalar multiplication for public scalars. */
+/* Variable-time (GLV + interleaved wNAF) scalar multiplication for public scalars.
+ * g1_mul, g1_mul_vartime and g1_msm_vartime use the endomorphism, so their points must be in G1
+ * (every parsed point is); for other curve points use g1_mul_u64s_vartime. */
 void g1_mul_vartime(g1_t *r, const g1_t *p, const uint64_t k[4]);
 /* Multiplication by an arbitrary-length public scalar (little-endian limbs), e.g. cofactors. */
 void g1_mul_u64s_vartime(g1_t *r, const g1_t *p, const uint64_t *k, size_t nlimbs);

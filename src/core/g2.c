@@ -225,7 +225,7 @@ g2_status g2_deserialize(g2_affine_t *r, const uint8_t *in, size_t len, int allo
         fp2_sqr(&y2, &a.x);
         fp2_mul(&y2, &y2, &a.x);
         fp2_add(&y2, &y2, &G2_B);
-        if (!fp2_sqrt(&a.y, &y2)) return G2_ERR_NOT_ON_CURVE;
+        if (!fp2_sqrt_vartime(&a.y, &y2)) return G2_ERR_NOT_ON_CURVE;
         fp2_neg(&ny, &a.y);
         fp2_cmov(&a.y, &ny, fp2_is_lexlarge(&a.y) ^ s);
     } else {

@@ -43,7 +43,9 @@ void g2_psi(g2_t *r, const g2_t *p);
 
 /* Constant-time scalar multiplication (GLS, four 64-bit digits in base |x|); k is any 256-bit value reduced mod r inside. */
 void g2_mul(g2_t *r, const g2_t *p, const uint64_t k[4]);
-/* Variable-time (wNAF) scalar multiplication for public scalars. */
+/* Variable-time (GLS + interleaved wNAF) scalar multiplication for public scalars.
+ * g2_mul, g2_mul_vartime and g2_msm_vartime use the endomorphism, so their points must be in G2
+ * (every parsed point is); for other curve points use g2_mul_u64s_vartime. */
 void g2_mul_vartime(g2_t *r, const g2_t *p, const uint64_t k[4]);
 /* Multiplication by an arbitrary-length public scalar (little-endian limbs), e.g. cofactors. */
 void g2_mul_u64s_vartime(g2_t *r, const g2_t *p, const uint64_t *k, size_t nlimbs);

@@ -10,6 +10,25 @@ static void rand_scalar(uint64_t k[4]) {
     switch (tu_rand64() % 8) {
     case 0: k[3] = k[2] = 0; break;              /* short */
     case 1: memcpy(k, FR_R, 32); k[0] -= 1; break; /* r - 1 */
+    case 2: {
+        /* |x|^j + small: the digit boundaries of the GLV/GLS splits (base |x|) */
+        static const uint64_t X = 0xd201000000010000ULL;
+        uint64_t v[4] = {1, 0, 0, 0};
+        int j = (int)(tu_rand64() % 4);
+        for (int e = 0; e < j; e++) {
+            unsigned __int128 c = 0;
+            for (int i = 0; i < 4; i++) {
+                c += (unsigned __int128)v[i] * X;
+                v[i] = (uint64_t)c;
+                c >>= 64;
+            }
+        }
+        int64_t d = (int64_t)(tu_rand64() % 5) - 2;
+        memcpy(k, v, 32);
+        if (d < 0 && k[0] >= (uint64_t)(-d)) k[0] -= (uint64_t)(-d);
+        else if (d > 0) k[0] += (uint64_t)d;
+        break;
+    }
     default: break;
     }
 }
@@ -28,9 +47,11 @@ static void naive_mul(PT *r, const PT *p, const uint64_t k[4]) {
 static void rand_point(PT *p) {
     uint64_t k[4];
     PT g;
-    rand_scalar(k);
     FN(from_affine)(&g, &GEN);
-    FN(mul_vartime)(p, &g, k);
+    do {
+        rand_scalar(k);
+        FN(mul_vartime)(p, &g, k);
+    } while (FN(is_identity)(p)); /* callers want a non-trivial point */
 }
 
 /* A random point of the whole curve E(F), almost never in the prime-order subgroup. */
@@ -198,11 +219,19 @@ static void test_scalar_mul(int iters) {
     FN(mul_u64s_vartime)(&a, &p, big, 8);
     FN(mul_vartime)(&b, &p, five);
     TU_CHECK(FN(eq)(&a, &b));
+    /* beyond 512 bits (the double-and-add fallback): [r * 2^640 + 5]P = [5]P */
+    uint64_t huge[14] = {5};
+    memcpy(huge + 10, FR_R, 32);
+    FN(mul_u64s_vartime)(&a, &p, huge, 14);
+    TU_CHECK(FN(eq)(&a, &b));
+    FN(identity)(&c);
+    FN(mul_u64s_vartime)(&a, &c, five, 4);
+    TU_CHECK(FN(is_identity)(&a));
 }
 
 static void test_msm(void) {
-    static const size_t sizes[] = {0, 1, 2, 3, 5, 16, 64, 130};
-    enum { MAXN = 130 };
+    static const size_t sizes[] = {0, 1, 2, 3, 5, 16, 64, 130, 700};
+    enum { MAXN = 700 };
     static AFF pts[MAXN];
     static uint64_t ks[MAXN][4];
     static PT tmp[MAXN];
@@ -234,12 +263,12 @@ static void test_msm(void) {
         TU_CHECK(FN(eq)(&got, &ref));
         free(scratch);
     }
-    /* every point the same and scalars equal: exercises doublings inside the buckets */
-    {
-        size_t n = 40;
+    /* every point the same and scalars equal: exercises doublings inside the buckets, for the
+     * Jacobian (small n) and the batch-affine (large n) bucket strategies */
+    for (size_t n = 40; n <= 400; n += 360) {
         PT g, ref;
         FN(from_affine)(&g, &GEN);
-        uint64_t k[4] = {0x1234567, 0, 0, 0}, kn[4] = {0x1234567 * 40ULL, 0, 0, 0};
+        uint64_t k[4] = {0x1234567, 0, 0, 0}, kn[4] = {0x1234567 * (uint64_t)n, 0, 0, 0};
         for (size_t i = 0; i < n; i++) {
             pts[i] = GEN;
             memcpy(ks[i], k, 32);
@@ -251,6 +280,30 @@ static void test_msm(void) {
         TU_CHECK(FN(eq)(&got, &ref));
         free(scratch);
     }
+}
+
+/* Only the generator and its negation, with random scalars: buckets keep meeting equal and
+ * opposite points (doublings and cancellations inside the batch-affine additions). */
+static void test_msm_degenerate(void) {
+    enum { N = 500 };
+    static AFF pts[N];
+    static uint64_t ks[N][4];
+    PT g, ng, ref, t, got;
+    FN(from_affine)(&g, &GEN);
+    FN(neg)(&ng, &g);
+    FN(identity)(&ref);
+    for (size_t i = 0; i < N; i++) {
+        rand_scalar(ks[i]);
+        if (i % 3 == 0) ks[i][1] = ks[i][2] = ks[i][3] = 0; /* small: shared low buckets */
+        FN(to_affine)(&pts[i], i % 2 ? &ng : &g);
+        FN(mul_vartime)(&t, i % 2 ? &ng : &g, ks[i]);
+        FN(add)(&ref, &ref, &t);
+    }
+    void *scratch = malloc(FN(msm_scratch_size)(N));
+    TU_CHECK(scratch != NULL);
+    FN(msm_vartime)(&got, pts, (const uint64_t(*)[4])ks, N, scratch);
+    TU_CHECK(FN(eq)(&got, &ref));
+    free(scratch);
 }
 
 static void test_subgroup(void) {

@@ -80,6 +80,7 @@ int main(void) {
     test_scalar_mul(200);
     test_subgroup();
     test_msm();
+    test_msm_degenerate();
     test_serialisation();
     test_vectors("eth-bls/deserialization_G1.json", "pubkey");
     fprintf(stderr, "test_g1: ok\n");
