@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "wallet_internal.h"
+#include "g1.h"
 
 #define MAX_WORDS 24
 
@@ -187,8 +188,13 @@ tkms_wallet_status tkms_mnemonic_from_app_key(char *out, size_t cap, const uint8
     static const uint8_t info[] = "bip39-entropy";
     uint8_t e[32];
     if (!out || !app_key) return TKMS_WALLET_EARG;
-    /* ZCash encoding flags: bit 7 compressed (must be set), bit 6 infinity (the identity is never a key). */
-    if (!(app_key[0] & 0x80) || (app_key[0] & 0x40)) return TKMS_WALLET_EKEY;
+    /* The key must be a compressed G1 point: on the curve, in the subgroup, not the identity. The
+     * parser's work is a fixed sequence of constant-time field operations on the key (the subgroup
+     * check multiplies by a public constant); only its accept/reject outcome is data-dependent. */
+    g1_affine_t pt;
+    int ok = (app_key[0] & 0x80) && g1_deserialize(&pt, app_key, TKMS_APP_KEY_LEN, 0) == G1_OK;
+    tkms_wallet_wipe(&pt, sizeof pt);
+    if (!ok) return TKMS_WALLET_EKEY;
     if (!tkms_hkdf_sha256(e, sizeof e, app_key, TKMS_APP_KEY_LEN, salt, sizeof salt - 1, info, sizeof info - 1))
         return TKMS_WALLET_EINTERNAL;
     tkms_wallet_status st = tkms_bip39_from_entropy(out, cap, e, sizeof e);
