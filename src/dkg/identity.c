@@ -1,0 +1,78 @@
+/* Node identity keys: Ed25519 and X25519 through OpenSSL raw-key EVP calls (no key files here;
+ * the daemon stores the seeds). */
+#include "identity.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "ct.h"
+#include "sha256.h"
+
+int tkms_ed25519_pubkey(uint8_t pk[32], const uint8_t sk[32]) {
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sk, 32);
+    size_t len = 32;
+    int ok = k && EVP_PKEY_get_raw_public_key(k, pk, &len) == 1 && len == 32;
+    EVP_PKEY_free(k);
+    return ok;
+}
+
+int tkms_ed25519_sign(uint8_t sig[64], const uint8_t sk[32], const uint8_t *msg, size_t msg_len) {
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sk, 32);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    size_t len = 64;
+    int ok = k && md && EVP_DigestSignInit(md, NULL, NULL, NULL, k) == 1 &&
+             EVP_DigestSign(md, sig, &len, msg, msg_len) == 1 && len == 64;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(k);
+    return ok;
+}
+
+int tkms_ed25519_verify(const uint8_t sig[64], const uint8_t pk[32], const uint8_t *msg, size_t msg_len) {
+    EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pk, 32);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = k && md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, k) == 1 &&
+             EVP_DigestVerify(md, sig, 64, msg, msg_len) == 1;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(k);
+    return ok;
+}
+
+int tkms_x25519_pubkey(uint8_t pk[32], const uint8_t sk[32]) {
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, 32);
+    size_t len = 32;
+    int ok = k && EVP_PKEY_get_raw_public_key(k, pk, &len) == 1 && len == 32;
+    EVP_PKEY_free(k);
+    return ok;
+}
+
+int tkms_x25519(uint8_t out[32], const uint8_t sk[32], const uint8_t peer_pk[32]) {
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, 32);
+    EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pk, 32);
+    EVP_PKEY_CTX *c = k ? EVP_PKEY_CTX_new(k, NULL) : NULL;
+    size_t len = 32;
+    /* OpenSSL fails the derivation itself on an all-zero output (low-order peer point). */
+    int ok = k && p && c && EVP_PKEY_derive_init(c) == 1 && EVP_PKEY_derive_set_peer(c, p) == 1 &&
+             EVP_PKEY_derive(c, out, &len) == 1 && len == 32;
+    EVP_PKEY_CTX_free(c);
+    EVP_PKEY_free(p);
+    EVP_PKEY_free(k);
+    if (ok) {
+        static const uint8_t zero[32];
+        ok = !ct_memeq(out, zero, 32);
+    }
+    if (!ok) tkms_wipe(out, 32);
+    return ok;
+}
+
+int tkms_identity_from_seed(tkms_identity *id, const uint8_t seed[32]) {
+    uint8_t prk[32];
+    hkdf_sha256_extract(prk, (const uint8_t *)"TKMS-V1-ID", 10, seed, 32);
+    int ok = hkdf_sha256_expand(id->sign_sk, 32, prk, (const uint8_t *)"ed25519", 7) &&
+             hkdf_sha256_expand(id->kem_sk, 32, prk, (const uint8_t *)"x25519", 6) &&
+             tkms_ed25519_pubkey(id->sign_pk, id->sign_sk) && tkms_x25519_pubkey(id->kem_pk, id->kem_sk);
+    tkms_wipe(prk, sizeof prk);
+    if (!ok) tkms_identity_wipe(id);
+    return ok;
+}
+
+void tkms_identity_wipe(tkms_identity *id) { tkms_wipe(id, sizeof *id); }

@@ -1,0 +1,955 @@
+/* DKG/reshare simulator: runs real engines over an in-process network driven by one seeded event
+ * queue (virtual milliseconds), with loss, duplication, delay, partitions, crashes and Byzantine
+ * nodes, then checks agreement, validity, share consistency, MPK continuity and erasure. */
+#define _GNU_SOURCE
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sha256.h"
+#include "tbls.h"
+
+static const char *const KIND_NAMES[TKMS_SIM_KINDS] = {"honest", "bad-share", "equivocate", "bad-justification",
+                                                       "wrong-constant", "replay", "silent"};
+
+int tkms_sim_kind_from_name(const char *name) {
+    for (int k = 1; k < TKMS_SIM_KINDS; k++)
+        if (strcmp(name, KIND_NAMES[k]) == 0) return k;
+    return -1;
+}
+const char *tkms_sim_kind_name(tkms_sim_kind k) { return (unsigned)k < TKMS_SIM_KINDS ? KIND_NAMES[k] : "?"; }
+
+/* ------------------------------------------------------------------ rng */
+
+typedef struct {
+    uint64_t s[4];
+} xrng;
+
+static uint64_t splitmix(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static void xseed(xrng *r, uint64_t seed) {
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix(&seed);
+}
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t xnext(xrng *r) {
+    uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return res;
+}
+static double xunit(xrng *r) { return (double)(xnext(r) >> 11) / 9007199254740992.0; }
+static uint64_t xrange(xrng *r, uint64_t lo, uint64_t hi) { return hi <= lo ? lo : lo + xnext(r) % (hi - lo + 1); }
+static void engine_rng(void *ctx, uint8_t *out, size_t len) {
+    xrng *r = ctx;
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t v = xnext(r);
+        for (size_t k = 0; k < 8 && i + k < len; k++) out[i + k] = (uint8_t)(v >> (8 * k));
+    }
+}
+
+/* ------------------------------------------------------------------ messages and events */
+
+typedef struct buf {
+    struct buf *next;
+    uint8_t *p;
+    size_t len;
+    int refs;
+    uint64_t key;
+} buf_t;
+
+#define NBUCKET 65536
+typedef struct {
+    buf_t *b[NBUCKET];
+} intern_t;
+
+static uint64_t msg_key(const uint8_t *p, size_t len) {
+    uint64_t k = len;
+    size_t s = len >= 64 ? len - 64 : 0;
+    for (size_t i = s; i < len && i < s + 8; i++) k = k * 131 + p[i];
+    return k;
+}
+
+/* Identical bytes (an echo is the original message) share one buffer. Messages are signed, so
+ * equal length, header and signature mean equal content. */
+static buf_t *intern(intern_t *t, const uint8_t *p, size_t len) {
+    uint64_t k = msg_key(p, len);
+    buf_t **slot = &t->b[k % NBUCKET];
+    size_t cmp = len < 110 ? len : 46;
+    for (buf_t *b = *slot; b; b = b->next)
+        if (b->key == k && b->len == len && memcmp(b->p, p, cmp) == 0 && memcmp(b->p + len - 64, p + len - 64, len < 64 ? len : 64) == 0)
+            return b;
+    buf_t *b = calloc(1, sizeof *b);
+    b->p = malloc(len);
+    memcpy(b->p, p, len);
+    b->len = len;
+    b->key = k;
+    b->next = *slot;
+    *slot = b;
+    return b;
+}
+
+static void release(intern_t *t, buf_t *b) {
+    if (--b->refs > 0) return;
+    buf_t **pp = &t->b[b->key % NBUCKET];
+    while (*pp != b) pp = &(*pp)->next;
+    *pp = b->next;
+    free(b->p);
+    free(b);
+}
+
+enum { EV_DELIVER, EV_TICK, EV_CRASH, EV_RESTART, EV_REPLAY };
+typedef struct {
+    uint64_t time, seq;
+    int kind, node;
+    buf_t *b;
+    uint64_t gen;
+} event;
+
+typedef struct {
+    event *a;
+    size_t n, cap;
+    uint64_t seq;
+} heap;
+
+static int ev_less(const event *x, const event *y) { return x->time < y->time || (x->time == y->time && x->seq < y->seq); }
+static void hpush(heap *h, event e) {
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 1024;
+        h->a = realloc(h->a, h->cap * sizeof(event));
+    }
+    e.seq = h->seq++;
+    size_t i = h->n++;
+    while (i && ev_less(&e, &h->a[(i - 1) / 2])) {
+        h->a[i] = h->a[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->a[i] = e;
+}
+static event hpop(heap *h) {
+    event top = h->a[0], last = h->a[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && ev_less(&h->a[c + 1], &h->a[c])) c++;
+        if (!ev_less(&h->a[c], &last)) break;
+        h->a[i] = h->a[c];
+        i = c;
+    }
+    if (h->n) h->a[i] = last;
+    return top;
+}
+
+/* ------------------------------------------------------------------ nodes */
+
+typedef struct {
+    tkms_identity id;
+    tkms_dkg_member member;
+    tkms_sim_kind kind;
+    int in_phase, up, crashes, restarts, forever_down;
+    tkms_dkg_config cfg;
+    void *mem;
+    size_t mem_len;
+    tkms_dkg *e;
+    xrng rng;
+    uint8_t *ckpt;
+    size_t ckpt_len;
+    uint64_t tick_gen, tick_at, last_tick;
+    int same_tick;
+    int *slot_node; /* engine slot -> node id */
+    fr_t old_share;
+    int has_old_share;
+    double cpu;
+    uint32_t old_index, new_index;
+} node_t;
+
+typedef struct {
+    const tkms_sim_params *p;
+    tkms_sim_result *r;
+    node_t *nodes;
+    size_t n_nodes;
+    heap h;
+    intern_t *tab;
+    xrng net;
+    uint64_t now, messages, bytes, events;
+    /* replay material: messages of an earlier session */
+    uint8_t **rec;
+    size_t *rec_len, n_rec, rec_cap;
+    int recording;
+    g2_affine_t *old_poly_mem;
+    int within; /* faults within n - t: success is promised */
+} sim_t;
+
+static double cpu_now(clockid_t c) {
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void schedule_tick(sim_t *s, int id) {
+    node_t *nd = &s->nodes[id];
+    uint64_t d = tkms_dkg_next_deadline(nd->e);
+    if (d == UINT64_MAX) return;
+    if (d < s->now) d = s->now;
+    /* an engine must make progress at a deadline; never let one spin the clock in place */
+    if (d == nd->last_tick && ++nd->same_tick > 64) d = s->now + 1;
+    if (d != nd->last_tick) nd->same_tick = 0;
+    nd->last_tick = d;
+    if (nd->tick_at == d && nd->tick_gen) return;
+    nd->tick_at = d;
+    nd->tick_gen++;
+    hpush(&s->h, (event){d, 0, EV_TICK, id, NULL, nd->tick_gen});
+}
+
+static int cut(const sim_t *s, int a, int b) {
+    const tkms_sim_params *p = s->p;
+    if (p->partition_end <= p->partition_start || s->now < p->partition_start || s->now >= p->partition_end) return 0;
+    return (a % 2) != (b % 2);
+}
+
+static void send_to(sim_t *s, int from, int to, buf_t *b) {
+    s->messages++;
+    s->bytes += b->len;
+    if (xunit(&s->net) < s->p->loss || cut(s, from, to)) return;
+    int copies = 1 + (xunit(&s->net) < s->p->dup);
+    for (int c = 0; c < copies; c++) {
+        uint64_t d = xrange(&s->net, s->p->delay_min, s->p->delay_max);
+        b->refs++;
+        hpush(&s->h, (event){s->now + d, 0, EV_DELIVER, to, b, 0});
+    }
+}
+
+static void drain(sim_t *s, int id) {
+    node_t *nd = &s->nodes[id];
+    if (tkms_dkg_needs_persist(nd->e)) {
+        size_t n = tkms_dkg_checkpoint(nd->e, NULL, 0);
+        free(nd->ckpt);
+        nd->ckpt = malloc(n);
+        nd->ckpt_len = tkms_dkg_checkpoint(nd->e, nd->ckpt, n);
+    }
+    int32_t dest;
+    const uint8_t *m;
+    size_t len;
+    int mute = nd->kind == TKMS_SIM_SILENT || nd->kind == TKMS_SIM_REPLAY;
+    while (tkms_dkg_pop_output(nd->e, &dest, &m, &len)) {
+        if (mute) continue;
+        buf_t *b = intern(s->tab, m, len);
+        b->refs++; /* hold while fanning out */
+        if (dest == TKMS_DKG_BROADCAST) {
+            size_t np = tkms_dkg_peer_count(nd->e), self = tkms_dkg_self_slot(nd->e);
+            for (size_t k = 0; k < np; k++)
+                if (k != self) send_to(s, id, nd->slot_node[k], b);
+        } else if ((size_t)dest < tkms_dkg_peer_count(nd->e)) {
+            send_to(s, id, nd->slot_node[dest], b);
+        }
+        release(s->tab, b);
+    }
+    schedule_tick(s, id);
+}
+
+static void call_begin(sim_t *s, double *t0) {
+    if (s->p->measure_node_cpu) *t0 = cpu_now(CLOCK_THREAD_CPUTIME_ID);
+}
+static void call_end(sim_t *s, int id, double t0) {
+    if (s->p->measure_node_cpu) s->nodes[id].cpu += cpu_now(CLOCK_THREAD_CPUTIME_ID) - t0;
+}
+
+static void make_identity(node_t *nd, uint64_t seed, size_t id) {
+    uint8_t in[16], h[32];
+    for (int i = 0; i < 8; i++) in[i] = (uint8_t)(seed >> (8 * i));
+    for (int i = 0; i < 8; i++) in[8 + i] = (uint8_t)((uint64_t)id >> (8 * i));
+    sha256(h, in, 16);
+    (void)tkms_identity_from_seed(&nd->id, h);
+    memcpy(nd->member.sign_pk, nd->id.sign_pk, 32);
+    memcpy(nd->member.kem_pk, nd->id.kem_pk, 32);
+    snprintf(nd->member.address, sizeof nd->member.address, "sim-node-%zu.tkms.test:7400", id);
+}
+
+static int start_engine(sim_t *s, int id, int from_ckpt) {
+    node_t *nd = &s->nodes[id];
+    nd->cfg.self = &nd->id;
+    nd->cfg.rng_ctx = &nd->rng;
+    nd->cfg.old_share = nd->has_old_share ? &nd->old_share : NULL;
+    if (!nd->mem) {
+        nd->mem_len = tkms_dkg_mem_size(&nd->cfg);
+        nd->mem = aligned_alloc(64, (nd->mem_len + 63) & ~(size_t)63);
+    }
+    if (from_ckpt && nd->ckpt)
+        nd->e = tkms_dkg_restore(nd->mem, nd->mem_len, &nd->cfg, nd->ckpt, nd->ckpt_len, s->now);
+    else
+        nd->e = tkms_dkg_init(nd->mem, nd->mem_len, &nd->cfg);
+    if (!nd->e) return 0;
+    if (!nd->slot_node) nd->slot_node = malloc(tkms_dkg_peer_count(nd->e) * sizeof(int));
+    for (size_t k = 0; k < tkms_dkg_peer_count(nd->e); k++) {
+        const uint8_t *key = tkms_dkg_peer_key(nd->e, k);
+        nd->slot_node[k] = -1;
+        for (size_t j = 0; j < s->n_nodes; j++)
+            if (s->nodes[j].in_phase && memcmp(s->nodes[j].id.sign_pk, key, 32) == 0) nd->slot_node[k] = (int)j;
+    }
+    nd->up = 1;
+    nd->tick_gen++;
+    nd->tick_at = UINT64_MAX;
+    return 1;
+}
+
+static void stop_engine(node_t *nd) {
+    if (nd->e) tkms_dkg_wipe(nd->e);
+    nd->e = NULL;
+    nd->up = 0;
+}
+
+/* ------------------------------------------------------------------ one protocol run */
+
+typedef struct {
+    uint64_t deal, resp, just, cert, fetch, echo;
+} timing;
+
+static timing timing_for(const tkms_sim_params *p) {
+    uint64_t B = p->delay_max ? p->delay_max : 1;
+    timing t = {3 * B + 20, 3 * B + 20, 3 * B + 20, 8 * B + 200, 2 * B + 10, 2 * B + 2};
+    return t;
+}
+
+static void run_events(sim_t *s, uint64_t limit) {
+    while (s->h.n) {
+        event ev = hpop(&s->h);
+        if (ev.time > limit) {
+            if (ev.b) release(s->tab, ev.b);
+            continue;
+        }
+        s->now = ev.time;
+        s->events++;
+        node_t *nd = &s->nodes[ev.node];
+        double t0 = 0;
+        switch (ev.kind) {
+        case EV_DELIVER:
+            if (nd->up && nd->e) {
+                if (s->recording && s->n_rec < s->rec_cap) {
+                    s->rec[s->n_rec] = malloc(ev.b->len);
+                    memcpy(s->rec[s->n_rec], ev.b->p, ev.b->len);
+                    s->rec_len[s->n_rec++] = ev.b->len;
+                }
+                call_begin(s, &t0);
+                (void)tkms_dkg_receive(nd->e, s->now, ev.b->p, ev.b->len);
+                call_end(s, ev.node, t0);
+                drain(s, ev.node);
+            }
+            release(s->tab, ev.b);
+            break;
+        case EV_TICK:
+            if (!nd->up || !nd->e || ev.gen != nd->tick_gen) break;
+            nd->tick_at = UINT64_MAX;
+            call_begin(s, &t0);
+            tkms_dkg_tick(nd->e, s->now);
+            call_end(s, ev.node, t0);
+            drain(s, ev.node);
+            break;
+        case EV_CRASH:
+            if (!nd->up) break;
+            stop_engine(nd);
+            nd->crashes++;
+            break;
+        case EV_RESTART:
+            if (nd->up) break;
+            call_begin(s, &t0);
+            if (start_engine(s, ev.node, 1)) {
+                call_end(s, ev.node, t0);
+                nd->restarts++;
+                drain(s, ev.node);
+            }
+            break;
+        case EV_REPLAY:
+            /* a replaying node re-sends messages of an earlier session to everyone */
+            for (size_t k = 0; k < s->n_rec; k++) {
+                buf_t *b = intern(s->tab, s->rec[k], s->rec_len[k]);
+                b->refs++;
+                for (size_t j = 0; j < s->n_nodes; j++)
+                    if (s->nodes[j].in_phase && (int)j != ev.node) send_to(s, ev.node, (int)j, b);
+                release(s->tab, b);
+            }
+            break;
+        }
+    }
+}
+
+static size_t default_t(size_t n) { return (2 * n + 2) / 3; }
+
+/* Configures and runs one session over nodes[ids_old] -> nodes[ids_new]. */
+static void setup_session(sim_t *s, const int *olds, size_t n_old, size_t t_old, const int *news, size_t n_new,
+                          size_t t_new, uint64_t epoch, const uint8_t prev_id[32], const g2_affine_t *old_poly,
+                          tkms_dkg_member *old_members, tkms_dkg_member *new_members, uint64_t seed) {
+    timing tm = timing_for(s->p);
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        node_t *nd = &s->nodes[i];
+        nd->in_phase = 0;
+        nd->old_index = nd->new_index = 0;
+    }
+    for (size_t i = 0; i < n_new; i++) {
+        new_members[i] = s->nodes[news[i]].member;
+        s->nodes[news[i]].in_phase = 1;
+        s->nodes[news[i]].new_index = (uint32_t)(i + 1);
+    }
+    for (size_t i = 0; i < n_old; i++) {
+        old_members[i] = s->nodes[olds[i]].member;
+        s->nodes[olds[i]].in_phase = 1;
+        s->nodes[olds[i]].old_index = (uint32_t)(i + 1);
+    }
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        node_t *nd = &s->nodes[i];
+        if (!nd->in_phase) continue;
+        memset(&nd->cfg, 0, sizeof nd->cfg);
+        nd->cfg.epoch = epoch;
+        if (prev_id) memcpy(nd->cfg.prev_group_id, prev_id, 32);
+        nd->cfg.new_members = new_members;
+        nd->cfg.n_new = n_new;
+        nd->cfg.t_new = t_new;
+        if (old_poly) {
+            nd->cfg.old_members = old_members;
+            nd->cfg.n_old = n_old;
+            nd->cfg.t_old = t_old;
+            nd->cfg.old_poly = old_poly;
+        }
+        nd->cfg.start_tick = 0;
+        nd->cfg.deal_ticks = tm.deal;
+        nd->cfg.resp_ticks = tm.resp;
+        nd->cfg.just_ticks = tm.just;
+        nd->cfg.cert_ticks = tm.cert;
+        nd->cfg.fetch_ticks = tm.fetch;
+        nd->cfg.echo_ticks = tm.echo;
+        nd->cfg.rng = engine_rng;
+        nd->cfg.fault = TKMS_DKG_FAULT_NONE;
+        if (nd->old_index) {
+            if (nd->kind == TKMS_SIM_BAD_SHARE) nd->cfg.fault = TKMS_DKG_FAULT_BAD_SHARE;
+            if (nd->kind == TKMS_SIM_EQUIVOCATE) nd->cfg.fault = TKMS_DKG_FAULT_EQUIVOCATE;
+            if (nd->kind == TKMS_SIM_BAD_JUST) nd->cfg.fault = TKMS_DKG_FAULT_BAD_JUST;
+            if (nd->kind == TKMS_SIM_WRONG_CONSTANT) nd->cfg.fault = TKMS_DKG_FAULT_WRONG_CONSTANT;
+        }
+        xseed(&nd->rng, seed ^ (0x1000003ull * (i + 1)));
+        free(nd->ckpt);
+        nd->ckpt = NULL;
+        nd->ckpt_len = 0;
+        free(nd->slot_node);
+        nd->slot_node = NULL;
+        free(nd->mem);
+        nd->mem = NULL;
+        nd->e = NULL;
+        nd->up = 0;
+    }
+}
+
+static void free_engines(sim_t *s) {
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        node_t *nd = &s->nodes[i];
+        stop_engine(nd);
+        free(nd->mem);
+        nd->mem = NULL;
+        free(nd->slot_node);
+        nd->slot_node = NULL;
+        if (nd->ckpt) tkms_wipe(nd->ckpt, nd->ckpt_len);
+        free(nd->ckpt);
+        nd->ckpt = NULL;
+    }
+}
+
+static int honest(const node_t *nd) { return nd->kind == TKMS_SIM_HONEST; }
+
+static void why(tkms_sim_result *r, const char *msg, uint64_t seed) {
+    if (!r->why[0]) snprintf(r->why, sizeof r->why, "%s (seed %llu)", msg, (unsigned long long)seed);
+}
+
+/* Checks shares of the honest FINAL new members: each matches the public polynomial and
+ * several random t-subsets interpolate to the secret behind poly[0]. */
+static int shares_consistent(sim_t *s, const tkms_dkg_result *res, const uint32_t *idx, const fr_t *sh, size_t k) {
+    for (size_t a = 0; a < k; a++)
+        if (!tbls_verify_share(&sh[a], idx[a], res->poly, res->t)) return 0;
+    size_t t = res->t;
+    if (k < t) return 2; /* consistent, but too few honest shares to reconstruct here */
+    uint32_t *sel = malloc(t * 4);
+    fr_t *lam = malloc(t * sizeof(fr_t));
+    void *scr = malloc(tbls_scratch_size(t));
+    size_t *perm = malloc(k * sizeof(size_t));
+    int ok = 1;
+    for (int round = 0; round < 3 && ok; round++) {
+        for (size_t a = 0; a < k; a++) perm[a] = a;
+        for (size_t a = 0; a < t; a++) {
+            size_t b = a + (size_t)(xnext(&s->net) % (k - a)), tmp = perm[a];
+            perm[a] = perm[b];
+            perm[b] = tmp;
+        }
+        for (size_t a = 0; a < t; a++) sel[a] = idx[perm[a]];
+        if (!tbls_lagrange_at_zero(lam, sel, t, scr)) {
+            ok = 0;
+            break;
+        }
+        fr_t sec = FR_ZERO, term;
+        for (size_t a = 0; a < t; a++) {
+            fr_mul(&term, &lam[a], &sh[perm[a]]);
+            fr_add(&sec, &sec, &term);
+        }
+        g2_t g, m, want;
+        uint64_t sc[4];
+        g2_from_affine(&g, &G2_GENERATOR);
+        fr_to_scalar(sc, &sec);
+        g2_mul(&m, &g, sc);
+        g2_from_affine(&want, &res->poly[0]);
+        ok = (int)g2_eq(&m, &want);
+        tkms_wipe(&sec, sizeof sec);
+    }
+    free(sel);
+    free(lam);
+    free(scr);
+    free(perm);
+    return ok;
+}
+
+/* Evaluates a finished session. Returns 1 if every honest node that is up ended FINAL on one
+ * group file and the shares are consistent. */
+static int evaluate(sim_t *s, int final_phase, const uint8_t *mpk_before, tkms_group *g_out, int *agreed_out,
+                    int *clean_out, uint32_t *share_idx, fr_t *shares, size_t *n_shares, int *erased_out) {
+    tkms_sim_result *r = s->r;
+    const tkms_dkg_result *ref = NULL;
+    tkms_dkg_result res;
+    int agreed = 1, any_final = 0, all_aborted = 1, all_final = 1, erased = 1;
+    size_t k = 0, nf = 0, na = 0, nh = 0, final_new = 0;
+    tkms_dkg_result refbuf;
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        node_t *nd = &s->nodes[i];
+        if (!nd->in_phase || !honest(nd) || nd->forever_down || !nd->e) continue;
+        nh++;
+        tkms_dkg_state st = tkms_dkg_get_state(nd->e);
+        if (st == TKMS_DKG_FINAL) {
+            nf++;
+            any_final = 1;
+            all_aborted = 0;
+            tkms_dkg_get_result(nd->e, &res);
+            if (!ref) {
+                refbuf = res;
+                ref = &refbuf;
+            } else if (memcmp(res.transcript_hash, ref->transcript_hash, 32) != 0) {
+                agreed = 0;
+            }
+            if (nd->new_index) {
+                final_new++;
+                if (res.has_share && k < TKMS_DKG_MAX_N) {
+                    share_idx[k] = nd->new_index;
+                    tkms_dkg_get_share(nd->e, &shares[k]);
+                    k++;
+                }
+            }
+            /* erasure: no old share in memory or in the persisted checkpoint */
+            if (nd->old_index && final_phase) {
+                if (tkms_dkg_holds_old_share(nd->e)) erased = 0;
+                uint8_t ob[32];
+                fr_to_bytes(ob, &nd->old_share);
+                fr_t cur;
+                /* with t_old = t_new = 1 the new share is the old one (f' is constant) */
+                int same = tkms_dkg_get_share(nd->e, &cur) && fr_eq(&cur, &nd->old_share);
+                tkms_wipe(&cur, sizeof cur);
+                if (!same && nd->ckpt && nd->has_old_share && memmem(nd->ckpt, nd->ckpt_len, ob, 32)) erased = 0;
+                tkms_wipe(ob, 32);
+            }
+        } else {
+            all_final = 0;
+            if (st == TKMS_DKG_ABORTED) na++;
+            else all_aborted = 0;
+        }
+    }
+    r->n_honest = nh;
+    r->n_final = nf;
+    r->n_aborted = na;
+    *agreed_out = agreed;
+    *clean_out = !any_final && all_aborted;
+    *n_shares = k;
+    *erased_out = erased;
+    if (!any_final) return 0;
+    if (!agreed) {
+        why(r, "honest nodes certified different group files", s->p->seed);
+        return 0;
+    }
+    if (!all_final) {
+        why(r, "some honest nodes did not reach the certified group", s->p->seed);
+        return 0;
+    }
+    if (ref->n_sigs < ref->t) why(r, "certificate below threshold", s->p->seed);
+    int sc = shares_consistent(s, ref, share_idx, shares, k);
+    if (!sc) {
+        why(r, "honest shares inconsistent with the public polynomial", s->p->seed);
+        return -1;
+    }
+    if (sc == 2 && s->within) {
+        why(r, "fewer than t honest shares although the faults were within bounds", s->p->seed);
+        return -1;
+    }
+    if (mpk_before) {
+        uint8_t m[96];
+        g2_serialize(m, &ref->poly[0]);
+        if (memcmp(m, mpk_before, 96) != 0) {
+            why(r, "MPK changed by reshare", s->p->seed);
+            return -1;
+        }
+    }
+    if (!erased) why(r, "old share not erased after certification", s->p->seed);
+    /* the group file verifies on its own */
+    const node_t *any = NULL;
+    for (size_t i = 0; i < s->n_nodes && !any; i++)
+        if (s->nodes[i].in_phase && honest(&s->nodes[i]) && s->nodes[i].e &&
+            tkms_dkg_get_state(s->nodes[i].e) == TKMS_DKG_FINAL && s->nodes[i].new_index)
+            any = &s->nodes[i];
+    if (any) {
+        tkms_dkg_result rr;
+        tkms_dkg_get_result(any->e, &rr);
+        if (!tkms_group_from_result(g_out, &rr, any->cfg.new_members)) return -1;
+    }
+    (void)final_new;
+    return erased ? 1 : -1;
+}
+
+/* Faults within n - t on both sides (faulty = Byzantine or crashed at least once): then success
+ * is what the protocol promises. */
+static int within_bounds(const sim_t *S, const tkms_sim_params *P) {
+    size_t bad_old = 0, bad_new = 0;
+    for (size_t i = 0; i < S->n_nodes; i++) {
+        const node_t *nd = &S->nodes[i];
+        if (!nd->in_phase) continue;
+        int faulty = nd->kind != TKMS_SIM_HONEST || nd->crashes > 0;
+        if (faulty && nd->old_index) bad_old++;
+        if (faulty && nd->new_index) bad_new++;
+    }
+    size_t n_old = P->n, t_old = P->t, n_new = P->reshare ? P->n2 : P->n, t_new = P->reshare ? P->t2 : P->t;
+    return bad_old <= n_old - t_old && bad_new <= n_new - t_new;
+}
+
+static void pick(xrng *r, int *out, const int *pool, size_t n_pool, size_t k) {
+    int *tmp = malloc(n_pool * sizeof(int));
+    memcpy(tmp, pool, n_pool * sizeof(int));
+    for (size_t a = 0; a < k && a < n_pool; a++) {
+        size_t b = a + (size_t)(xnext(r) % (n_pool - a));
+        int x = tmp[a];
+        tmp[a] = tmp[b];
+        tmp[b] = x;
+        out[a] = tmp[a];
+    }
+    free(tmp);
+}
+
+int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
+    memset(r, 0, sizeof *r);
+    tkms_sim_params P = *p0;
+    const tkms_sim_params *p = &P;
+    if (!P.t) P.t = default_t(P.n);
+    if (P.reshare && !P.t2) P.t2 = default_t(P.n2);
+    if (P.n < 1 || P.n > TKMS_DKG_MAX_N || P.t < 1 || P.t > P.n || (P.reshare && (P.n2 < 1 || P.n2 > TKMS_DKG_MAX_N ||
+                                                                               P.t2 < 1 || P.t2 > P.n2 || P.keep > P.n ||
+                                                                               P.keep > P.n2))) {
+        snprintf(r->why, sizeof r->why, "bad sizes");
+        return 0;
+    }
+    if (P.delay_max < P.delay_min) P.delay_max = P.delay_min;
+    size_t nbyz = 0;
+    for (int k = 1; k < TKMS_SIM_KINDS; k++) nbyz += P.byz[k];
+    if (nbyz + P.crash > P.n + (P.reshare ? P.n2 : 0)) {
+        snprintf(r->why, sizeof r->why, "more faulty nodes than nodes");
+        return 0;
+    }
+    sim_t S;
+    memset(&S, 0, sizeof S);
+    S.p = p;
+    S.r = r;
+    S.tab = calloc(1, sizeof(intern_t));
+    size_t fresh = P.reshare ? P.n2 - P.keep : 0;
+    S.n_nodes = P.n + fresh;
+    S.nodes = calloc(S.n_nodes, sizeof(node_t));
+    xseed(&S.net, P.seed);
+    for (size_t i = 0; i < S.n_nodes; i++) make_identity(&S.nodes[i], P.seed, i);
+    int *all = malloc(S.n_nodes * sizeof(int)), *olds = malloc(P.n * sizeof(int)), *news = malloc((P.n2 + 1) * sizeof(int));
+    for (size_t i = 0; i < S.n_nodes; i++) all[i] = (int)i;
+    for (size_t i = 0; i < P.n; i++) olds[i] = (int)i;
+    tkms_dkg_member *om = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member)), *nm = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
+    tkms_dkg_member *om2 = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
+    tkms_group *g0 = calloc(1, sizeof(tkms_group)), *g1 = calloc(1, sizeof(tkms_group));
+    uint8_t empty[32];
+    sha256(empty, "", 0);
+    /* Byzantine dealers: in the (old) committee; crash victims: honest nodes of the run */
+    int *byz = malloc(P.n * sizeof(int));
+    pick(&S.net, byz, olds, P.n, nbyz);
+    size_t b = 0;
+    for (int k = 1; k < TKMS_SIM_KINDS; k++)
+        for (size_t c = 0; c < P.byz[k] && b < P.n; c++) S.nodes[byz[b++]].kind = (tkms_sim_kind)k;
+    timing tm = timing_for(p);
+    uint64_t horizon = tm.deal + tm.resp + tm.just + tm.cert;
+    uint64_t limit = 40 * horizon + 100000;
+    double cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+    int verdict = 0, agreed = 1, clean = 0, erased = 1;
+    size_t nsh = 0;
+
+    /* ---- phase 1: DKG among nodes 0..n-1 (the setup for a reshare runs fault-free) */
+    if (P.reshare) {
+        for (size_t i = 0; i < P.n; i++) S.nodes[i].kind = TKMS_SIM_HONEST;
+    }
+    setup_session(&S, olds, P.n, 0, olds, P.n, P.t, 0, NULL, NULL, om, om, P.seed);
+    S.recording = P.reshare && P.byz[TKMS_SIM_REPLAY];
+    S.rec_cap = 4 * P.n;
+    S.rec = calloc(S.rec_cap + 1, sizeof(uint8_t *));
+    S.rec_len = calloc(S.rec_cap + 1, sizeof(size_t));
+    tkms_sim_params dkg_p = P;
+    if (P.reshare) {
+        dkg_p.loss = dkg_p.dup = 0;
+        dkg_p.partition_end = dkg_p.partition_start = 0;
+        S.p = &dkg_p;
+    }
+    /* faults of the run under test */
+    size_t ncrash = 0;
+    int *cand = malloc(S.n_nodes * sizeof(int)), *victims = malloc(S.n_nodes * sizeof(int));
+    if (!P.reshare) {
+        size_t nc = 0;
+        for (size_t i = 0; i < P.n; i++)
+            if (S.nodes[i].kind == TKMS_SIM_HONEST) cand[nc++] = (int)i;
+        ncrash = P.crash < nc ? P.crash : nc;
+        pick(&S.net, victims, cand, nc, ncrash);
+    }
+    /* replay material for a DKG: the replaying node's deal of a foreign session */
+    for (size_t i = 0; i < P.n; i++) {
+        if (!start_engine(&S, (int)i, 0)) {
+            snprintf(r->why, sizeof r->why, "engine init failed");
+            goto done;
+        }
+    }
+    if (!P.reshare && P.byz[TKMS_SIM_REPLAY]) {
+        /* a ghost session (another epoch) whose signed deals the replaying nodes re-send */
+        for (size_t i = 0; i < P.n; i++) {
+            node_t *nd = &S.nodes[i];
+            if (nd->kind != TKMS_SIM_REPLAY) continue;
+            tkms_dkg_config gc = nd->cfg;
+            gc.epoch = 7;
+            size_t ml = tkms_dkg_mem_size(&gc);
+            void *mem = aligned_alloc(64, (ml + 63) & ~(size_t)63);
+            tkms_dkg *ge = tkms_dkg_init(mem, ml, &gc);
+            if (ge) {
+                tkms_dkg_tick(ge, 0);
+                int32_t d;
+                const uint8_t *m;
+                size_t len;
+                while (tkms_dkg_pop_output(ge, &d, &m, &len))
+                    if (S.n_rec < S.rec_cap) {
+                        S.rec[S.n_rec] = malloc(len);
+                        memcpy(S.rec[S.n_rec], m, len);
+                        S.rec_len[S.n_rec++] = len;
+                    }
+                tkms_dkg_wipe(ge);
+            }
+            free(mem);
+            hpush(&S.h, (event){1, 0, EV_REPLAY, (int)i, NULL, 0});
+            hpush(&S.h, (event){tm.deal + 5, 0, EV_REPLAY, (int)i, NULL, 0});
+        }
+    }
+    for (size_t c = 0; c < ncrash; c++) {
+        int v = victims[c];
+        uint64_t at = xrange(&S.net, 0, tm.deal + tm.resp + tm.just);
+        hpush(&S.h, (event){at, 0, EV_CRASH, v, NULL, 0});
+        if (xnext(&S.net) & 1)
+            hpush(&S.h, (event){at + xrange(&S.net, 1, 2 * (tm.deal + tm.resp)), 0, EV_RESTART, v, NULL, 0});
+        else
+            S.nodes[v].forever_down = 1;
+    }
+    for (size_t i = 0; i < P.n; i++) drain(&S, (int)i);
+    if (!P.reshare) cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+    run_events(&S, limit);
+    S.within = P.reshare ? 1 : within_bounds(&S, &P);
+    {
+        tkms_sim_result *R = r;
+        int ag = 1, cl = 0, er = 1;
+        verdict = evaluate(&S, !P.reshare, NULL, g0, &ag, &cl, P.reshare ? R->old_share_index : R->share_index,
+                           P.reshare ? R->old_shares : R->shares, &nsh, &er);
+        if (P.reshare) {
+            R->n_old_shares = nsh;
+            if (verdict != 1) {
+                char tmp[200];
+                snprintf(tmp, sizeof tmp, "%.180s", r->why[0] ? r->why : "?");
+                snprintf(r->why, sizeof r->why, "setup DKG failed: %s", tmp);
+                goto done;
+            }
+            r->why[0] = 0;
+            g2_serialize(R->mpk_before, &g0->poly[0]);
+            R->prev_group_json = tkms_group_to_json(g0, 1);
+        } else {
+            agreed = ag;
+            clean = cl;
+            R->n_shares = nsh;
+            erased = er;
+        }
+    }
+    if (P.reshare) {
+        /* keep the old shares, then build the new committee: `keep` random old members first */
+        for (size_t i = 0; i < P.n; i++) {
+            node_t *nd = &S.nodes[i];
+            nd->has_old_share = nd->e && tkms_dkg_get_share(nd->e, &nd->old_share);
+            nd->kind = TKMS_SIM_HONEST;
+        }
+        uint8_t prev_id[32];
+        tkms_group_id(prev_id, g0);
+        g2_affine_t *old_poly = g1->poly; /* g1 is filled only after the reshare has run */
+        g2_affine_t *op = malloc(P.t * sizeof(g2_affine_t));
+        memcpy(op, g0->poly, P.t * sizeof(g2_affine_t));
+        old_poly = op;
+        S.old_poly_mem = op;
+        memcpy(om2, om, P.n * sizeof(tkms_dkg_member));
+        int *kept = malloc((P.keep + 1) * sizeof(int));
+        pick(&S.net, kept, olds, P.n, P.keep);
+        /* ascending order keeps the new indices readable */
+        for (size_t a = 0; a < P.keep; a++)
+            for (size_t c2 = a + 1; c2 < P.keep; c2++)
+                if (kept[c2] < kept[a]) {
+                    int x = kept[a];
+                    kept[a] = kept[c2];
+                    kept[c2] = x;
+                }
+        for (size_t a = 0; a < P.keep; a++) news[a] = kept[a];
+        for (size_t a = 0; a < fresh; a++) news[P.keep + a] = (int)(P.n + a);
+        free(kept);
+        b = 0;
+        pick(&S.net, byz, olds, P.n, nbyz);
+        for (int k = 1; k < TKMS_SIM_KINDS; k++)
+            for (size_t c = 0; c < P.byz[k] && b < P.n; c++) S.nodes[byz[b++]].kind = (tkms_sim_kind)k;
+        free_engines(&S);
+        S.p = p;
+        S.recording = 0;
+        setup_session(&S, olds, P.n, P.t, news, P.n2, P.t2, 1, prev_id, old_poly, om2, nm, P.seed ^ 0x5eedull);
+        size_t nc = 0;
+        for (size_t i = 0; i < S.n_nodes; i++)
+            if (S.nodes[i].in_phase && S.nodes[i].kind == TKMS_SIM_HONEST) cand[nc++] = (int)i;
+        ncrash = P.crash < nc ? P.crash : nc;
+        pick(&S.net, victims, cand, nc, ncrash);
+        for (size_t i = 0; i < S.n_nodes; i++)
+            if (S.nodes[i].in_phase && !start_engine(&S, (int)i, 0)) {
+                snprintf(r->why, sizeof r->why, "engine init failed (reshare)");
+                goto done;
+            }
+        for (size_t i = 0; i < S.n_nodes; i++)
+            if (S.nodes[i].in_phase && S.nodes[i].kind == TKMS_SIM_REPLAY) {
+                hpush(&S.h, (event){1, 0, EV_REPLAY, (int)i, NULL, 0});
+                hpush(&S.h, (event){tm.deal + 5, 0, EV_REPLAY, (int)i, NULL, 0});
+            }
+        for (size_t c = 0; c < ncrash; c++) {
+            int v = victims[c];
+            uint64_t at = xrange(&S.net, 0, tm.deal + tm.resp + tm.just);
+            hpush(&S.h, (event){at, 0, EV_CRASH, v, NULL, 0});
+            if (xnext(&S.net) & 1)
+                hpush(&S.h, (event){at + xrange(&S.net, 1, 2 * (tm.deal + tm.resp)), 0, EV_RESTART, v, NULL, 0});
+            else
+                S.nodes[v].forever_down = 1;
+        }
+        S.messages = S.bytes = S.events = 0;
+        S.now = 0;
+        cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+        for (size_t i = 0; i < S.n_nodes; i++)
+            if (S.nodes[i].in_phase) drain(&S, (int)i);
+        run_events(&S, limit);
+        S.within = within_bounds(&S, &P);
+        verdict = evaluate(&S, 1, r->mpk_before, g1, &agreed, &clean, r->share_index, r->shares, &nsh, &erased);
+        r->n_shares = nsh;
+    }
+    r->cpu_s = cpu_now(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+    r->within_bounds = S.within;
+    if (getenv("TKMS_SIM_DEBUG")) {
+        for (size_t i = 0; i < S.n_nodes; i++) {
+            node_t *nd = &S.nodes[i];
+            if (!nd->in_phase) continue;
+            tkms_dkg_result rr;
+            int have = nd->e && tkms_dkg_get_result(nd->e, &rr);
+            const tkms_dkg_stats *st = nd->e ? tkms_dkg_get_stats(nd->e) : NULL;
+            fprintf(stderr, "node %zu old %u new %u kind %s up %d crashes %d restarts %d down %d state %d qual %zu th %02x rx %llu fetch %llu adopt %llu\n",
+                    i, nd->old_index, nd->new_index, tkms_sim_kind_name(nd->kind), nd->up, nd->crashes, nd->restarts,
+                    nd->forever_down, nd->e ? (int)tkms_dkg_get_state(nd->e) : -1, have ? rr.n_qual : 0,
+                    have ? rr.transcript_hash[0] : 0, st ? (unsigned long long)st->rx : 0,
+                    st ? (unsigned long long)st->fetches_sent : 0, st ? (unsigned long long)st->adopted : 0);
+        }
+    }
+    r->success = verdict == 1;
+    r->agreed = agreed;
+    r->consistent = verdict == 1;
+    r->clean_abort = clean;
+    r->old_erased = erased;
+    {
+        tkms_group *g = P.reshare ? g1 : g0;
+        if (r->success) {
+            r->n_qual = g->n_qual;
+            memcpy(r->qual, g->qual, g->n_qual * 4);
+            g2_serialize(r->mpk, &g->poly[0]);
+            r->has_mpk = 1;
+            r->group_json = tkms_group_to_json(g, 1);
+        }
+    }
+    int impossible_ok = !r->within_bounds || P.loss > 0 || P.partition_end > P.partition_start;
+    r->ok = (r->success && r->agreed) || (r->clean_abort && r->agreed && impossible_ok);
+    if (!r->ok && !r->why[0]) why(r, r->clean_abort ? "aborted although success was possible" : "no agreement", P.seed);
+    r->messages = S.messages;
+    r->bytes = S.bytes;
+    r->events = S.events;
+    {
+        double mx = 0, sum = 0;
+        size_t cnt = 0;
+        for (size_t i = 0; i < S.n_nodes; i++) {
+            node_t *nd = &S.nodes[i];
+            if (!nd->in_phase) continue;
+            if (nd->e) {
+                const tkms_dkg_stats *st = tkms_dkg_get_stats(nd->e);
+                r->stale_rejected += st->rx_stale;
+                r->adopted += st->adopted;
+                r->fetches += st->fetches_sent;
+            }
+            if (nd->cpu > mx) mx = nd->cpu;
+            sum += nd->cpu;
+            cnt++;
+        }
+        r->node_cpu_max_s = mx;
+        r->node_cpu_avg_s = cnt ? sum / (double)cnt : 0;
+    }
+done:
+    free_engines(&S);
+    while (S.h.n) {
+        event ev = hpop(&S.h);
+        if (ev.b) release(S.tab, ev.b);
+    }
+    free(S.h.a);
+    free(S.old_poly_mem);
+    for (size_t i = 0; i < S.n_rec; i++) free(S.rec[i]);
+    free(S.rec);
+    free(S.rec_len);
+    for (size_t i = 0; i < S.n_nodes; i++) {
+        tkms_identity_wipe(&S.nodes[i].id);
+        tkms_wipe(&S.nodes[i].old_share, sizeof(fr_t));
+    }
+    free(S.nodes);
+    free(S.tab);
+    free(all);
+    free(olds);
+    free(news);
+    free(om);
+    free(nm);
+    free(om2);
+    free(g0);
+    free(g1);
+    free(byz);
+    free(cand);
+    free(victims);
+    return 1;
+}
+
+void tkms_sim_result_free(tkms_sim_result *r) {
+    free(r->group_json);
+    free(r->prev_group_json);
+    r->group_json = r->prev_group_json = NULL;
+    tkms_wipe(r->shares, sizeof r->shares);
+    tkms_wipe(r->old_shares, sizeof r->old_shares);
+}

@@ -1,0 +1,159 @@
+/* DKG/reshare under the simulator: the fault matrix (every Byzantine kind up to n - t, mixes,
+ * crashes), the committee-change shapes (grow, shrink, replace all, refresh, threshold change)
+ * and a property loop over hundreds of seeded random schedules checking agreement, validity,
+ * MPK continuity, share consistency and erasure. The failing seed is printed. */
+#include <string.h>
+
+#include "sim.h"
+#include "testutil.h"
+
+static int failures;
+
+static size_t tdef(size_t n) { return (2 * n + 2) / 3; }
+
+static void base(tkms_sim_params *p, uint64_t seed) {
+    memset(p, 0, sizeof *p);
+    p->seed = seed;
+    p->delay_min = 1;
+    p->delay_max = 20;
+}
+
+/* Runs and checks: must be ok; must succeed when the faults were within bounds (no loss). */
+static void expect(const tkms_sim_params *p, int must_succeed, const char *what) {
+    static tkms_sim_result r;
+    TU_CHECK(tkms_sim_run(p, &r));
+    int good = r.ok && r.agreed && (!must_succeed || (r.success && r.consistent));
+    if (r.success && p->reshare) good = good && memcmp(r.mpk, r.mpk_before, 96) == 0 && r.old_erased;
+    if (!good) {
+        fprintf(stderr, "FAIL %s: n=%zu t=%zu n2=%zu keep=%zu seed=%llu: %s (ok %d success %d within %d)\n", what, p->n,
+                p->t, p->n2, p->keep, (unsigned long long)p->seed, r.why, r.ok, r.success, r.within_bounds);
+        fprintf(stderr, "  reproduce: tkms sim %s --nodes %zu --threshold %zu --seed %llu --crash %zu --loss %g --dup %g "
+                        "--delay-ms %u-%u --partition-ms %llu-%llu",
+                p->reshare ? "reshare" : "dkg", p->n, p->t ? p->t : tdef(p->n), (unsigned long long)p->seed, p->crash,
+                p->loss, p->dup, p->delay_min, p->delay_max, (unsigned long long)p->partition_start,
+                (unsigned long long)p->partition_end);
+        if (p->reshare) fprintf(stderr, " --to-nodes %zu --to-threshold %zu --keep %zu", p->n2, p->t2 ? p->t2 : tdef(p->n2), p->keep);
+        for (int k = 1; k < TKMS_SIM_KINDS; k++)
+            if (p->byz[k]) fprintf(stderr, " --byzantine %s:%zu", tkms_sim_kind_name((tkms_sim_kind)k), p->byz[k]);
+        fprintf(stderr, "\n");
+        failures++;
+    }
+    tkms_sim_result_free(&r);
+}
+
+
+static void fault_matrix(uint64_t seed) {
+    tkms_sim_params p;
+    static const size_t sizes[] = {4, 7, 10};
+    for (size_t a = 0; a < 3; a++) {
+        size_t n = sizes[a], f = n - tdef(n);
+        for (int k = 1; k < TKMS_SIM_KINDS; k++) {
+            base(&p, seed + (uint64_t)(a * 10 + (size_t)k));
+            p.n = n;
+            p.byz[k] = f;
+            expect(&p, 1, tkms_sim_kind_name((tkms_sim_kind)k));
+            /* the same kind in a reshare (dealers are the old committee) */
+            base(&p, seed + 100 + (uint64_t)(a * 10 + (size_t)k));
+            p.reshare = 1;
+            p.n = n;
+            p.n2 = n;
+            p.keep = n;
+            p.byz[k] = f;
+            expect(&p, 1, tkms_sim_kind_name((tkms_sim_kind)k));
+        }
+        /* crashed nodes (some restart from their checkpoints) */
+        base(&p, seed + 200 + a);
+        p.n = n;
+        p.crash = f;
+        expect(&p, 1, "crash");
+        /* a mix of kinds */
+        base(&p, seed + 300 + a);
+        p.n = n;
+        for (size_t c = 0; c < f; c++) p.byz[1 + (c % (TKMS_SIM_KINDS - 1))]++;
+        expect(&p, 1, "mix");
+    }
+    /* too many faults: a clean abort (or a success) is acceptable, disagreement is not */
+    base(&p, seed + 400);
+    p.n = 4;
+    p.byz[TKMS_SIM_SILENT] = 2;
+    expect(&p, 0, "over-bound");
+    base(&p, seed + 401);
+    p.reshare = 1;
+    p.n = 4;
+    p.n2 = 4;
+    p.keep = 4;
+    p.byz[TKMS_SIM_WRONG_CONSTANT] = 2;
+    expect(&p, 0, "over-bound reshare");
+}
+
+static void shapes(uint64_t seed) {
+    static const struct {
+        size_t n, n2, t2, keep;
+        const char *what;
+    } s[] = {{4, 7, 0, 4, "grow 4->7"},      {7, 4, 0, 4, "shrink 7->4"},   {4, 4, 0, 0, "replace all 4"},
+             {10, 10, 0, 10, "refresh 10"},   {7, 7, 3, 7, "threshold 5->3"}, {4, 7, 7, 2, "threshold 3->7"},
+             {1, 3, 0, 1, "1->3"},            {3, 1, 0, 1, "3->1"}};
+    for (size_t a = 0; a < sizeof s / sizeof s[0]; a++) {
+        tkms_sim_params p;
+        base(&p, seed + a);
+        p.reshare = 1;
+        p.n = s[a].n;
+        p.n2 = s[a].n2;
+        p.t2 = s[a].t2;
+        p.keep = s[a].keep;
+        expect(&p, 1, s[a].what);
+    }
+}
+
+/* Random schedules: random sizes, thresholds, faults within bounds, loss, duplication, delays,
+ * partitions. Agreement and validity always; success whenever promised. */
+static void property_loop(uint64_t seed0, int count) {
+    for (int it = 0; it < count; it++) {
+        uint64_t seed = seed0 + (uint64_t)it;
+        uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+#define RND(m) ((x = x * 6364136223846793005ull + 1442695040888963407ull), (size_t)((x >> 33) % (m)))
+        tkms_sim_params p;
+        base(&p, seed);
+        p.reshare = (int)RND(2);
+        p.n = 1 + RND(7);
+        p.t = tdef(p.n);
+        size_t budget = p.n - p.t;
+        if (p.reshare) {
+            p.n2 = 1 + RND(7);
+            p.keep = RND((p.n < p.n2 ? p.n : p.n2) + 1);
+            if (RND(4) == 0) p.t2 = 1 + RND(p.n2);
+            size_t t2 = p.t2 ? p.t2 : tdef(p.n2);
+            if (p.n2 - t2 < budget) budget = p.n2 - t2;
+        }
+        size_t f = budget ? RND(budget + 1) : 0, crash = f ? RND(f + 1) : 0;
+        p.crash = crash;
+        for (size_t c = crash; c < f; c++) p.byz[1 + RND(TKMS_SIM_KINDS - 1)]++;
+        int lossy = RND(4) == 0;
+        if (lossy) p.loss = (double)RND(15) / 100.0;
+        if (RND(4) == 0) p.dup = (double)RND(30) / 100.0;
+        p.delay_min = (uint32_t)RND(10);
+        p.delay_max = p.delay_min + (uint32_t)RND(60);
+        if (RND(8) == 0) {
+            p.partition_start = RND(50);
+            p.partition_end = p.partition_start + 1 + RND(100);
+            lossy = 1;
+        }
+        expect(&p, !lossy, "property");
+#undef RND
+    }
+}
+
+int main(int argc, char **argv) {
+    tu_seed();
+    uint64_t seed = tu_get_seed();
+    int count = argc > 1 ? atoi(argv[1]) : 300;
+    fault_matrix(seed);
+    shapes(seed ^ 0x77);
+    property_loop(seed ^ 0x1234, count);
+    if (failures) {
+        fprintf(stderr, "%d failures (TKMS_TEST_SEED=%llu)\n", failures, (unsigned long long)seed);
+        return 1;
+    }
+    printf("dkg sim: fault matrix, shapes and %d random schedules ok\n", count);
+    return 0;
+}
