@@ -10,7 +10,7 @@ CC ?= cc
 DEB_PKGS := build-essential cmake pkg-config git ca-certificates \
 	libssl-dev libsecp256k1-dev libjansson-dev libcmocka-dev libsqlite3-dev \
 	libmicrohttpd-dev libcurl4-openssl-dev libargon2-dev sqlcipher libsqlcipher-dev \
-	valgrind clang libclang-rt-14-dev openssl python3 nodejs npm
+	valgrind clang libclang-rt-14-dev openssl python3 nodejs npm curl wrk
 
 .PHONY: all deps build build-asan test test-unit test-asan test-valgrind demo bench fuzz clean
 

@@ -1,0 +1,279 @@
+/* tkmsd: the operator node daemon -- start-up (config, storage key, store, identity, epoch state),
+ * the main loop (peer I/O and scheduling), SIGHUP reload and SIGTERM drain. */
+#define _GNU_SOURCE
+#include "tkmsd.h"
+#include "gfile.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+tkmsd *g_d;
+static volatile sig_atomic_t g_term, g_hup;
+
+static void on_signal(int sig) {
+    if (sig == SIGHUP) g_hup = 1;
+    else g_term = 1;
+}
+
+static int load_admin_token(tkmsd *d, node_status *st) {
+    d->have_admin_token = 0;
+    if (!d->cfg.admin_token_file) return 1;
+    char *p = node_path_join(d->cfg.dir, d->cfg.admin_token_file);
+    size_t n = 0;
+    node_status tmp;
+    char *txt = p ? node_read_file(p, &n, 4096, &tmp) : NULL;
+    if (!txt) {
+        /* no token file: token auth is off (logged) */
+        logf_(LOG_WARN, "admin_token", "no admin token file '%s'; token authentication disabled", p ? p : "?");
+        free(p);
+        return 1;
+    }
+    while (n && (txt[n - 1] == '\n' || txt[n - 1] == ' ' || txt[n - 1] == '\r')) txt[--n] = 0;
+    int ok = node_unhex(d->admin_token, 32, txt);
+    node_wipe(txt, n);
+    free(txt);
+    if (!ok) {
+        free(p);
+        return node_err(st, NS_USAGE, "admin token file must hold 32 bytes of hex");
+    }
+    d->have_admin_token = 1;
+    free(p);
+    return 1;
+}
+
+void daemon_refresh_state(tkmsd *d) {
+    int s = NODE_NOT_READY;
+    pthread_rwlock_rdlock(&d->lock);
+    if (d->group && d->have_share) s = NODE_SERVING;
+    else if (atomic_load(&d->session_active) || (d->group && d->my_index) || atomic_load(&d->pending_join))
+        s = NODE_SYNCING;
+    pthread_rwlock_unlock(&d->lock);
+    atomic_store(&d->state, s);
+}
+
+void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t index) {
+    pthread_rwlock_wrlock(&d->lock);
+    group_t *old = d->group;
+    if (!old || old->epoch != g->epoch) atomic_store(&d->pending_join, 0);
+    d->group = g;
+    const member_t *me = group_member_by_ed(g, d->sec->ed_pk);
+    d->my_index = me ? me->index : 0;
+    if (share && me && index == me->index) {
+        *d->share = *share;
+        d->have_share = 1;
+    } else {
+        node_wipe(d->share, sizeof *d->share);
+        d->have_share = 0;
+    }
+    pthread_rwlock_unlock(&d->lock);
+    if (old) {
+        group_free(old);
+        free(old);
+    }
+    daemon_refresh_state(d);
+}
+
+/* Loads the newest certified group and the current share from the store. */
+static int load_epoch(tkmsd *d, node_status *st) {
+    char *json = NULL;
+    uint64_t ge = 0;
+    if (!node_store_get_group(d->store, UINT64_MAX, &json, &ge, st)) return 0;
+    if (!json && d->cfg.join_group) {
+        /* a new operator: start from the current certified group (checked), without a share */
+        char *p = node_path_join(d->cfg.dir, d->cfg.join_group);
+        char *txt = p ? node_read_file(p, NULL, 16 << 20, st) : NULL;
+        free(p);
+        if (!txt) return 0;
+        group_t jg;
+        int parsed = group_parse(&jg, txt, st);
+        int ok = parsed && gfile_verify(&jg, st) &&
+                 node_store_commit_epoch(d->store, d->sec->storage_key, jg.epoch, txt, 0, NULL, 0, st);
+        if (parsed) ge = jg.epoch;
+        if (parsed) group_free(&jg);
+        if (ok) {
+            json = txt;
+            logf_(LOG_INFO, "joined", "starting from the certified group of epoch %llu", (unsigned long long)ge);
+        } else {
+            free(txt);
+            return 0;
+        }
+    }
+    if (!json) return 1;
+    group_t *g = calloc(1, sizeof *g);
+    if (!g || !group_parse(g, json, st)) {
+        free(json);
+        free(g);
+        return 0;
+    }
+    free(json);
+    uint8_t buf[64];
+    size_t bl = 0;
+    uint64_t se = 0;
+    uint32_t si = 0;
+    int found = 0;
+    if (!node_store_get_share(d->store, d->sec->storage_key, &se, &si, buf, &bl, &found, st)) {
+        group_free(g);
+        free(g);
+        return 0;
+    }
+    fr_t *sh = NULL;
+    fr_t tmp;
+    if (found && se == g->epoch && bl == 32 && fr_from_bytes(&tmp, buf)) sh = &tmp;
+    else if (found && se != g->epoch)
+        logf_(LOG_WARN, "store", "share is for epoch %llu, group for %llu: waiting to rejoin", (unsigned long long)se,
+              (unsigned long long)g->epoch);
+    node_wipe(buf, sizeof buf);
+    daemon_install_epoch(d, g, sh, si);
+    node_wipe(&tmp, sizeof tmp);
+    log_json(LOG_INFO, "epoch_loaded",
+             json_pack("{s:I, s:i, s:b}", "epoch", (json_int_t)ge, "index", (int)d->my_index, "share", d->have_share));
+    return 1;
+}
+
+static void reload(tkmsd *d) {
+    node_config nc;
+    node_status st = {0};
+    if (!node_config_load(&nc, d->cfg.path, &st)) {
+        log_json(LOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
+        return;
+    }
+    if (strcmp(nc.listen, d->cfg.listen) || strcmp(nc.db, d->cfg.db))
+        logf_(LOG_WARN, "reload", "listen and db changes need a restart; keeping the old values");
+    /* values read per use by other threads are plain longs; the swap is benign on x86-64/aarch64 */
+    d->cfg.max_body_bytes = nc.max_body_bytes;
+    d->cfg.request_timeout_s = nc.request_timeout_s;
+    d->cfg.peer_timeout_ms = nc.peer_timeout_ms;
+    d->cfg.phase_timeout_ms = nc.phase_timeout_ms;
+    d->cfg.sync_interval_ms = nc.sync_interval_ms;
+    d->cfg.clock_skew_s = nc.clock_skew_s;
+    d->cfg.drain_timeout_s = nc.drain_timeout_s;
+    log_set_level(nc.log_level);
+    char *tmp = d->cfg.admin_token_file;
+    d->cfg.admin_token_file = nc.admin_token_file;
+    nc.admin_token_file = tmp;
+    if (!load_admin_token(d, &st)) log_json(LOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
+    node_config_free(&nc);
+    logf_(LOG_INFO, "reloaded", "configuration reloaded from %s", d->cfg.path);
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: tkmsd --config FILE\n       tkmsd --version\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    const char *cfgpath = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) cfgpath = argv[++i];
+        else if (!strncmp(argv[i], "--config=", 9)) cfgpath = argv[i] + 9;
+        else if (!strcmp(argv[i], "--version")) {
+            printf("tkmsd %s\n", TKMS_VERSION);
+            return 0;
+        } else return usage();
+    }
+    if (!cfgpath) return usage();
+    prctl(PR_SET_DUMPABLE, 0); /* no core dumps or ptrace of a process holding shares */
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    static tkmsd D;
+    tkmsd *d = &D;
+    g_d = d;
+    pthread_rwlock_init(&d->lock, NULL);
+    node_status st = {0};
+    int rc = 2;
+    if (!node_config_load(&d->cfg, cfgpath, &st)) goto fail;
+    log_set_level(d->cfg.log_level);
+    d->sec = node_secure_alloc(sizeof *d->sec);
+    d->share = node_secure_alloc(sizeof *d->share);
+    if (!d->sec || !d->share) {
+        node_err(&st, NS_INTERNAL, "cannot allocate secure memory");
+        goto fail;
+    }
+    if (!node_storage_key(d->sec->storage_key, &d->cfg, &st)) goto fail;
+    char *dbpath = node_path_join(d->cfg.dir, d->cfg.db);
+    int ok = dbpath && node_store_open(&d->store, dbpath, &st);
+    free(dbpath);
+    if (!ok) goto fail;
+    char *addr = NULL;
+    if (!node_store_get_identity(d->store, d->sec, &addr, &st)) goto fail;
+    free(addr);
+    node_hex(d->node_id, d->sec->ed_pk, 32);
+    log_set_node(d->node_id);
+    if (!load_admin_token(d, &st)) goto fail;
+    if (d->cfg.genesis) {
+        char *gp = node_path_join(d->cfg.dir, d->cfg.genesis);
+        if (access(gp, R_OK) == 0) {
+            if (!genesis_load(&d->genesis, gp, &st)) {
+                free(gp);
+                goto fail;
+            }
+            d->have_genesis = 1;
+        } else {
+            logf_(LOG_INFO, "genesis", "no genesis file at %s", gp);
+        }
+        free(gp);
+    }
+    if (!load_epoch(d, &st)) goto fail;
+    d->peers = peer_new(d);
+    d->sched = sched_new(d);
+    if (!d->peers || !d->sched) {
+        node_err(&st, NS_INTERNAL, "out of memory");
+        goto fail;
+    }
+    daemon_refresh_state(d);
+    if (!http_start(d, &st)) goto fail;
+    log_json(LOG_INFO, "started",
+             json_pack("{s:s, s:s, s:s, s:i}", "listen", d->cfg.listen, "address", d->cfg.address, "version",
+                       TKMS_VERSION, "pid", (int)getpid()));
+
+    while (!g_term) {
+        if (g_hup) {
+            g_hup = 0;
+            reload(d);
+        }
+        sched_tick(d->sched);
+        peer_poll(d->peers, 50);
+    }
+    /* Drain: stop accepting, let running requests and queued peer messages finish. */
+    logf_(LOG_INFO, "stopping", "SIGTERM: draining (up to %ld s)", d->cfg.drain_timeout_s);
+    atomic_store(&d->stopping, 1);
+    http_quiesce(d);
+    uint64_t until = node_mono_ms() + (uint64_t)d->cfg.drain_timeout_s * 1000u;
+    while (node_mono_ms() < until && (atomic_load(&d->active_requests) > 0 || peer_pending(d->peers)))
+        peer_poll(d->peers, 20);
+    http_stop(d);
+    rc = 0;
+    logf_(LOG_INFO, "stopped", "clean shutdown");
+    goto out;
+fail:
+    log_json(LOG_ERROR, "fatal", json_pack("{s:s, s:s}", "class", node_class_name(st.cls), "error", st.msg));
+    fprintf(stderr, "tkmsd: %s\n", st.msg);
+    rc = st.cls == NS_STORAGE ? 3 : 2;
+out:
+    sched_free(d->sched);
+    peer_free(d->peers);
+    node_store_close(d->store);
+    if (d->group) {
+        group_free(d->group);
+        free(d->group);
+    }
+    node_secure_free(d->sec, sizeof *d->sec);
+    node_secure_free(d->share, sizeof *d->share);
+    node_wipe(d->admin_token, sizeof d->admin_token);
+    node_config_free(&d->cfg);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,158 @@
+/* tkmsd: Prometheus metrics (counters and latency histograms kept with atomics; text exposition). */
+#include "tkmsd.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double BUCKETS_S[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define NB (sizeof BUCKETS_S / sizeof BUCKETS_S[0])
+static const double RESHARE_BUCKETS_S[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+#define NRB (sizeof RESHARE_BUCKETS_S / sizeof RESHARE_BUCKETS_S[0])
+
+typedef struct {
+    _Atomic unsigned long long code[6]; /* 1xx..5xx by first digit; [0] unused */
+    _Atomic unsigned long long bucket[NB + 1];
+    _Atomic unsigned long long sum_us;
+    _Atomic unsigned long long count;
+} route_stats;
+
+static route_stats g_routes[ROUTE_COUNT];
+static _Atomic unsigned long long g_reshare_ok, g_reshare_fail, g_dkg_ok, g_dkg_fail;
+static _Atomic unsigned long long g_reshare_bucket[NRB + 1], g_reshare_sum_ms, g_reshare_count;
+static _Atomic unsigned long long g_peer_msgs_out, g_peer_msgs_fail, g_peer_msgs_in, g_rejected;
+
+static const char *route_name(int r) {
+    static const char *n[ROUTE_COUNT] = {"health", "group", "metrics", "sign", "peer_bundle", "proposal",
+                                         "other"};
+    return n[r];
+}
+
+void metrics_request(int route, int status, uint64_t us) {
+    route_stats *r = &g_routes[route];
+    int c = status / 100;
+    if (c >= 1 && c <= 5) atomic_fetch_add(&r->code[c], 1);
+    double s = (double)us / 1e6;
+    size_t b = 0;
+    while (b < NB && s > BUCKETS_S[b]) b++;
+    atomic_fetch_add(&r->bucket[b], 1);
+    atomic_fetch_add(&r->sum_us, us);
+    atomic_fetch_add(&r->count, 1);
+}
+
+void metrics_reshare(int is_dkg, int ok, uint64_t ms) {
+    if (is_dkg) atomic_fetch_add(ok ? &g_dkg_ok : &g_dkg_fail, 1);
+    else atomic_fetch_add(ok ? &g_reshare_ok : &g_reshare_fail, 1);
+    if (!ok) return;
+    double s = (double)ms / 1e3;
+    size_t b = 0;
+    while (b < NRB && s > RESHARE_BUCKETS_S[b]) b++;
+    atomic_fetch_add(&g_reshare_bucket[b], 1);
+    atomic_fetch_add(&g_reshare_sum_ms, ms);
+    atomic_fetch_add(&g_reshare_count, 1);
+}
+
+void metrics_peer(int out_ok, int out_fail, int in) {
+    atomic_fetch_add(&g_peer_msgs_out, (unsigned long long)out_ok);
+    atomic_fetch_add(&g_peer_msgs_fail, (unsigned long long)out_fail);
+    atomic_fetch_add(&g_peer_msgs_in, (unsigned long long)in);
+}
+
+void metrics_rejected(void) { atomic_fetch_add(&g_rejected, 1); }
+
+/* Appends to a growing buffer. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (w < 0) return;
+        if (b->p && b->n + (size_t)w < b->cap) {
+            b->n += (size_t)w;
+            return;
+        }
+        size_t nc = (b->cap ? b->cap * 2 : 8192) + (size_t)w;
+        char *np = realloc(b->p, nc);
+        if (!np) return;
+        b->p = np;
+        b->cap = nc;
+    }
+}
+
+char *metrics_render(const metrics_gauges *g) {
+    sbuf b = {0};
+    sb_printf(&b, "# HELP tkms_epoch Current certified epoch (-1 before the DKG).\n# TYPE tkms_epoch gauge\n");
+    sb_printf(&b, "tkms_epoch %lld\n", g->epoch);
+    sb_printf(&b, "# HELP tkms_threshold Threshold t of the current epoch.\n# TYPE tkms_threshold gauge\n");
+    sb_printf(&b, "tkms_threshold %u\n", g->threshold);
+    sb_printf(&b, "# HELP tkms_committee_size Members n of the current epoch.\n# TYPE tkms_committee_size gauge\n");
+    sb_printf(&b, "tkms_committee_size %u\n", g->n);
+    sb_printf(&b, "# HELP tkms_serving 1 if this node holds a share of the current epoch.\n# TYPE tkms_serving gauge\n");
+    sb_printf(&b, "tkms_serving %d\n", g->serving);
+    sb_printf(&b, "# HELP tkms_peers_up Peers that answered the last probe.\n# TYPE tkms_peers_up gauge\n");
+    sb_printf(&b, "tkms_peers_up %u\n", g->peers_up);
+    sb_printf(&b, "# HELP tkms_peers Peers in the current committee (excluding this node).\n# TYPE tkms_peers gauge\n");
+    sb_printf(&b, "tkms_peers %u\n", g->peers);
+    sb_printf(&b, "# HELP tkms_session_active 1 while a DKG or reshare session runs.\n# TYPE tkms_session_active gauge\n");
+    sb_printf(&b, "tkms_session_active %d\n", g->session_active);
+    sb_printf(&b, "# HELP tkms_next_reshare_timestamp_seconds Start of the next reshare slot.\n"
+                  "# TYPE tkms_next_reshare_timestamp_seconds gauge\n");
+    sb_printf(&b, "tkms_next_reshare_timestamp_seconds %llu\n", (unsigned long long)g->next_reshare_s);
+    sb_printf(&b, "# HELP tkms_sessions_total Finished protocol sessions by kind and result.\n# TYPE tkms_sessions_total counter\n");
+    sb_printf(&b, "tkms_sessions_total{kind=\"dkg\",result=\"ok\"} %llu\n", (unsigned long long)g_dkg_ok);
+    sb_printf(&b, "tkms_sessions_total{kind=\"dkg\",result=\"failed\"} %llu\n", (unsigned long long)g_dkg_fail);
+    sb_printf(&b, "tkms_sessions_total{kind=\"reshare\",result=\"ok\"} %llu\n", (unsigned long long)g_reshare_ok);
+    sb_printf(&b, "tkms_sessions_total{kind=\"reshare\",result=\"failed\"} %llu\n", (unsigned long long)g_reshare_fail);
+    sb_printf(&b, "# HELP tkms_session_duration_seconds Duration of successful DKG/reshare sessions.\n"
+                  "# TYPE tkms_session_duration_seconds histogram\n");
+    unsigned long long cum = 0;
+    for (size_t i = 0; i < NRB; i++) {
+        cum += g_reshare_bucket[i];
+        sb_printf(&b, "tkms_session_duration_seconds_bucket{le=\"%g\"} %llu\n", RESHARE_BUCKETS_S[i], cum);
+    }
+    cum += g_reshare_bucket[NRB];
+    sb_printf(&b, "tkms_session_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+    sb_printf(&b, "tkms_session_duration_seconds_sum %.3f\n", (double)g_reshare_sum_ms / 1e3);
+    sb_printf(&b, "tkms_session_duration_seconds_count %llu\n", (unsigned long long)g_reshare_count);
+    sb_printf(&b, "# HELP tkms_peer_messages_total Peer protocol messages.\n# TYPE tkms_peer_messages_total counter\n");
+    sb_printf(&b, "tkms_peer_messages_total{dir=\"out\",result=\"ok\"} %llu\n", (unsigned long long)g_peer_msgs_out);
+    sb_printf(&b, "tkms_peer_messages_total{dir=\"out\",result=\"failed\"} %llu\n", (unsigned long long)g_peer_msgs_fail);
+    sb_printf(&b, "tkms_peer_messages_total{dir=\"in\",result=\"accepted\"} %llu\n", (unsigned long long)g_peer_msgs_in);
+    sb_printf(&b, "# HELP tkms_rejected_requests_total Requests refused as bad input or unauthenticated.\n"
+                  "# TYPE tkms_rejected_requests_total counter\n");
+    sb_printf(&b, "tkms_rejected_requests_total %llu\n", (unsigned long long)g_rejected);
+    sb_printf(&b, "# HELP tkms_http_requests_total HTTP requests by route and status class.\n"
+                  "# TYPE tkms_http_requests_total counter\n");
+    for (int r = 0; r < ROUTE_COUNT; r++)
+        for (int c = 1; c <= 5; c++)
+            if (g_routes[r].code[c])
+                sb_printf(&b, "tkms_http_requests_total{route=\"%s\",code=\"%dxx\"} %llu\n", route_name(r), c,
+                          (unsigned long long)g_routes[r].code[c]);
+    sb_printf(&b, "# HELP tkms_http_request_duration_seconds HTTP request latency by route.\n"
+                  "# TYPE tkms_http_request_duration_seconds histogram\n");
+    for (int r = 0; r < ROUTE_COUNT; r++) {
+        if (!g_routes[r].count) continue;
+        cum = 0;
+        for (size_t i = 0; i < NB; i++) {
+            cum += g_routes[r].bucket[i];
+            sb_printf(&b, "tkms_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n", route_name(r),
+                      BUCKETS_S[i], cum);
+        }
+        cum += g_routes[r].bucket[NB];
+        sb_printf(&b, "tkms_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n", route_name(r), cum);
+        sb_printf(&b, "tkms_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_name(r),
+                  (double)g_routes[r].sum_us / 1e6);
+        sb_printf(&b, "tkms_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_name(r),
+                  (unsigned long long)g_routes[r].count);
+    }
+    return b.p;
+}

@@ -1,0 +1,220 @@
+/* tkmsd: the peer client -- a libcurl multi handle driven by the main thread; any thread may queue
+ * requests, which are signed with the node's Ed25519 key (signed envelope) and bounded in time and
+ * response size. */
+#include "tkmsd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#define MAX_RESP (8u << 20)
+
+typedef struct preq {
+    struct preq *next;
+    char *url, *path, *method;
+    uint8_t *body;
+    size_t len;
+    int sign;
+    peer_done_fn cb;
+    void *ctx;
+    /* in flight */
+    CURL *h;
+    struct curl_slist *hdrs;
+    char *resp;
+    size_t rlen, rcap;
+    int overflow;
+} preq;
+
+struct peer_client {
+    tkmsd *d;
+    CURLM *m;
+    pthread_mutex_t mu;
+    preq *queue, *queue_tail;
+    preq *inflight; /* main thread only */
+    int running;
+};
+
+struct peer_client *peer_new(tkmsd *d) {
+    struct peer_client *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->d = d;
+    p->m = curl_multi_init();
+    pthread_mutex_init(&p->mu, NULL);
+    curl_multi_setopt(p->m, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+    return p;
+}
+
+static void preq_free(preq *r) {
+    if (!r) return;
+    if (r->h) curl_easy_cleanup(r->h);
+    curl_slist_free_all(r->hdrs);
+    free(r->url);
+    free(r->path);
+    free(r->method);
+    free(r->body);
+    free(r->resp);
+    free(r);
+}
+
+void peer_free(struct peer_client *p) {
+    if (!p) return;
+    preq *r = p->queue;
+    while (r) {
+        preq *n = r->next;
+        preq_free(r);
+        r = n;
+    }
+    r = p->inflight;
+    while (r) {
+        preq *n = r->next;
+        curl_multi_remove_handle(p->m, r->h);
+        if (r->cb) r->cb(r->ctx, 0, 0, NULL, 0);
+        preq_free(r);
+        r = n;
+    }
+    curl_multi_cleanup(p->m);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+void peer_send(struct peer_client *p, const char *method, const char *base_url, const char *path,
+               const uint8_t *body, size_t len, int sign, peer_done_fn cb, void *ctx) {
+    preq *r = calloc(1, sizeof *r);
+    if (!r) return;
+    size_t ul = strlen(base_url) + strlen(path) + 1;
+    r->url = malloc(ul);
+    if (r->url) snprintf(r->url, ul, "%s%s", base_url, path);
+    r->path = strdup(path);
+    char *q = r->path ? strchr(r->path, '?') : NULL;
+    if (q) *q = 0; /* the envelope covers the path without the query */
+    r->method = strdup(method);
+    if (len) {
+        r->body = malloc(len);
+        if (r->body) memcpy(r->body, body, len);
+    }
+    r->len = len;
+    r->sign = sign;
+    r->cb = cb;
+    r->ctx = ctx;
+    if (!r->url || !r->path || !r->method || (len && !r->body)) {
+        preq_free(r);
+        if (cb) cb(ctx, 0, 0, NULL, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    if (p->queue_tail) p->queue_tail->next = r;
+    else p->queue = r;
+    p->queue_tail = r;
+    pthread_mutex_unlock(&p->mu);
+    curl_multi_wakeup(p->m);
+}
+
+static size_t on_data(char *ptr, size_t sz, size_t nm, void *ud) {
+    preq *r = ud;
+    size_t n = sz * nm;
+    if (r->rlen + n > MAX_RESP) {
+        r->overflow = 1;
+        return 0; /* aborts the transfer */
+    }
+    if (r->rlen + n + 1 > r->rcap) {
+        size_t nc = (r->rlen + n + 1) * 2;
+        char *nb = realloc(r->resp, nc);
+        if (!nb) return 0;
+        r->resp = nb;
+        r->rcap = nc;
+    }
+    memcpy(r->resp + r->rlen, ptr, n);
+    r->rlen += n;
+    r->resp[r->rlen] = 0;
+    return n;
+}
+
+static void start(struct peer_client *p, preq *r) {
+    tkmsd *d = p->d;
+    r->h = curl_easy_init();
+    if (!r->h) {
+        if (r->cb) r->cb(r->ctx, 0, 0, NULL, 0);
+        preq_free(r);
+        return;
+    }
+    curl_easy_setopt(r->h, CURLOPT_URL, r->url);
+    curl_easy_setopt(r->h, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, d->cfg.peer_timeout_ms);
+    curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT_MS, d->cfg.peer_timeout_ms < 2000 ? d->cfg.peer_timeout_ms : 2000L);
+    curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(r->h, CURLOPT_FOLLOWLOCATION, 0L);
+    r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+    if (!strcmp(r->method, "POST")) {
+        curl_easy_setopt(r->h, CURLOPT_POST, 1L);
+        curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
+        curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE, (long)r->len);
+        r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/octet-stream");
+    }
+    if (r->sign && d->sec) {
+        uint64_t ts = node_now_ms();
+        uint8_t sig[64];
+        char h[256], sh[129];
+        if (node_envelope_sign(sig, d->sec->ed_sk, r->method, r->path, ts, r->body, r->len)) {
+            node_hex(sh, sig, 64);
+            snprintf(h, sizeof h, "X-Tkms-Key: %s", d->node_id);
+            r->hdrs = curl_slist_append(r->hdrs, h);
+            snprintf(h, sizeof h, "X-Tkms-Time: %llu", (unsigned long long)ts);
+            r->hdrs = curl_slist_append(r->hdrs, h);
+            snprintf(h, sizeof h, "X-Tkms-Sig: %s", sh);
+            r->hdrs = curl_slist_append(r->hdrs, h);
+        }
+    }
+    curl_easy_setopt(r->h, CURLOPT_HTTPHEADER, r->hdrs);
+    curl_multi_add_handle(p->m, r->h);
+    r->next = p->inflight;
+    p->inflight = r;
+}
+
+int peer_poll(struct peer_client *p, int timeout_ms) {
+    pthread_mutex_lock(&p->mu);
+    preq *q = p->queue;
+    p->queue = p->queue_tail = NULL;
+    pthread_mutex_unlock(&p->mu);
+    while (q) {
+        preq *n = q->next;
+        q->next = NULL;
+        start(p, q);
+        q = n;
+    }
+    curl_multi_perform(p->m, &p->running);
+    curl_multi_poll(p->m, NULL, 0, timeout_ms, NULL);
+    curl_multi_perform(p->m, &p->running);
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(p->m, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        preq *r = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        long code = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+        int ok = msg->data.result == CURLE_OK && !r->overflow;
+        curl_multi_remove_handle(p->m, msg->easy_handle);
+        for (preq **pp = &p->inflight; *pp; pp = &(*pp)->next)
+            if (*pp == r) {
+                *pp = r->next;
+                break;
+            }
+        if (r->cb) r->cb(r->ctx, ok, code, r->resp, r->rlen);
+        preq_free(r);
+    }
+    return p->running;
+}
+
+void peer_wakeup(struct peer_client *p) { curl_multi_wakeup(p->m); }
+
+int peer_pending(struct peer_client *p) {
+    pthread_mutex_lock(&p->mu);
+    int q = p->queue != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return q || p->running;
+}

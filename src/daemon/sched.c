@@ -1,0 +1,852 @@
+/* tkmsd: scheduling and the engine driver -- genesis DKG and reshare slots, committee proposals,
+ * feeding peer bundles and ticks to the sans-I/O engine, persisting its checkpoint before any of
+ * its output leaves the node, committing certified epochs, peer probes and catch-up. */
+#include "tkmsd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "engine.h"
+#include "tbls.h"
+#include "gfile.h"
+
+#define EARLY_MAX 4096          /* bundles buffered while no session matches yet */
+#define EARLY_MAX_AGE_MS 60000
+
+typedef struct early {
+    struct early *next;
+    uint8_t from[32];
+    uint8_t *msg;
+    size_t len;
+    uint64_t at;
+} early_t;
+
+/* Inputs a session was started with; persisted with its checkpoint so a restart rebuilds the
+ * same engine configuration. */
+typedef struct {
+    int is_dkg;
+    uint64_t epoch, slot, start_ms;
+    uint32_t n_new, t_new;
+    tkms_dkg_member new_members[TKMS_DKG_MAX_N];
+} session_plan;
+
+struct sched {
+    tkmsd *d;
+    pthread_mutex_t mu; /* engine, plan, early buffer */
+    /* the running (or last finished) engine */
+    tkms_dkg *eng;
+    void *eng_mem;
+    size_t eng_mem_len;
+    session_plan plan;
+    tkms_dkg_member old_members[TKMS_DKG_MAX_N];
+    uint32_t n_old;
+    int finished; /* eng is kept only to answer catch-up requests */
+    uint64_t window_end_ms;
+    uint64_t started_mono;
+    tkms_identity *self; /* locked memory */
+    early_t *early;
+    size_t n_early;
+    /* probes and catch-up */
+    uint64_t next_probe_ms;
+    unsigned probe_outstanding, probe_up;
+    uint64_t best_peer_epoch;
+    char best_peer_url[256];
+    int fetching;
+    uint64_t next_slot; /* first schedule slot not attempted yet (persisted) */
+};
+
+static void rng_cb(void *ctx, uint8_t *out, size_t len) {
+    (void)ctx;
+    if (!node_random(out, len)) abort(); /* no randomness: never deal with a predictable polynomial */
+}
+
+static uint64_t phase_ms(tkmsd *d) { return (uint64_t)d->cfg.phase_timeout_ms; }
+static uint64_t window_ms(tkmsd *d) { return 5 * phase_ms(d) + 2000; }
+
+static void member_from(tkms_dkg_member *m, const member_t *x) {
+    memset(m, 0, sizeof *m);
+    memcpy(m->sign_pk, x->ed, 32);
+    memcpy(m->kem_pk, x->x, 32);
+    size_t l = strnlen(x->address, sizeof m->address - 1); /* parsers bound addresses to 127 bytes */
+    memcpy(m->address, x->address, l);
+    m->address[l] = 0;
+}
+
+/* ---- committee proposals ---- */
+
+/* Loads the verified proposal for the current epoch into plan (members, t). Returns 1 if one. */
+static int apply_proposal(struct sched *s, session_plan *p, const group_t *g) {
+    char *json = NULL;
+    if (!node_store_get_proposal(s->d->store, g->epoch, &json, NULL) || !json) return 0;
+    member_t ms[MAX_MEMBERS];
+    uint32_t n = 0, t = 0;
+    int ok = gfile_proposal_check(json, strlen(json), g, ms, &n, &t, NULL);
+    free(json);
+    if (!ok) return 0;
+    p->n_new = n;
+    p->t_new = t;
+    for (uint32_t i = 0; i < n; i++) member_from(&p->new_members[i], &ms[i]);
+    return 1;
+}
+
+struct sched *sched_new(tkmsd *d) {
+    struct sched *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->d = d;
+    pthread_mutex_init(&s->mu, NULL);
+    s->self = node_secure_alloc(sizeof *s->self);
+    if (!s->self) {
+        free(s);
+        return NULL;
+    }
+    memcpy(s->self->sign_sk, d->sec->ed_sk, 32);
+    memcpy(s->self->sign_pk, d->sec->ed_pk, 32);
+    memcpy(s->self->kem_sk, d->sec->x_sk, 32);
+    memcpy(s->self->kem_pk, d->sec->x_pk, 32);
+    char *v = NULL;
+    if (node_store_get_meta(d->store, "next_slot", &v, NULL) && v) s->next_slot = strtoull(v, NULL, 10);
+    free(v);
+    if (d->group) {
+        session_plan *pp = malloc(sizeof *pp);
+        if (pp && apply_proposal(s, pp, d->group))
+            for (uint32_t i = 0; i < pp->n_new; i++)
+                if (!memcmp(pp->new_members[i].sign_pk, d->sec->ed_pk, 32)) atomic_store(&d->pending_join, 1);
+        free(pp);
+    }
+    return s;
+}
+
+static void drop_engine(struct sched *s) {
+    if (s->eng) tkms_dkg_wipe(s->eng);
+    node_secure_free(s->eng_mem, s->eng_mem_len);
+    s->eng = NULL;
+    s->eng_mem = NULL;
+    s->eng_mem_len = 0;
+    s->finished = 0;
+    atomic_store(&s->d->session_active, 0);
+}
+
+void sched_free(struct sched *s) {
+    if (!s) return;
+    drop_engine(s);
+    while (s->early) {
+        early_t *n = s->early->next;
+        free(s->early->msg);
+        free(s->early);
+        s->early = n;
+    }
+    node_secure_free(s->self, sizeof *s->self);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static const char *address_of(struct sched *s, const uint8_t key[32]) {
+    for (uint32_t i = 0; i < s->plan.n_new; i++)
+        if (!memcmp(s->plan.new_members[i].sign_pk, key, 32)) return s->plan.new_members[i].address;
+    for (uint32_t i = 0; i < s->n_old; i++)
+        if (!memcmp(s->old_members[i].sign_pk, key, 32)) return s->old_members[i].address;
+    return NULL;
+}
+
+/* ---- checkpoint blob: be32(len) || plan || engine checkpoint ---- */
+static int persist(struct sched *s, node_status *st) {
+    size_t n = tkms_dkg_checkpoint(s->eng, NULL, 0);
+    size_t total = sizeof s->plan + n;
+    uint8_t *b = malloc(total);
+    if (!b) return node_err(st, NS_INTERNAL, "out of memory");
+    memcpy(b, &s->plan, sizeof s->plan);
+    size_t w = tkms_dkg_checkpoint(s->eng, b + sizeof s->plan, n);
+    int ok = w == n && w > 0;
+    if (!ok) node_err(st, NS_INTERNAL, "engine checkpoint failed");
+    ok = ok && node_store_put_session(s->d->store, s->d->sec->storage_key, tkms_dkg_session(s->eng), s->plan.epoch,
+                                      s->plan.is_dkg ? "dkg" : "reshare", b, total, st);
+    node_wipe(b, total);
+    free(b);
+    return ok;
+}
+
+static void on_sent(void *ctx, int ok, long status, const char *body, size_t len) {
+    (void)ctx;
+    (void)body;
+    (void)len;
+    metrics_peer(ok && status < 500, !(ok && status < 500), 0);
+}
+
+/* Persists (if the engine asks) and then sends every queued output. Called with s->mu held. If
+ * the checkpoint cannot be written, nothing is sent: a message whose state is not on disk could
+ * be contradicted after a crash. */
+static void flush_outputs(struct sched *s) {
+    if (!s->eng) return;
+    if (tkms_dkg_needs_persist(s->eng)) {
+        node_status st = {0};
+        if (!persist(s, &st)) {
+            log_json(LOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
+            int32_t dest;
+            const uint8_t *m;
+            size_t l;
+            while (tkms_dkg_pop_output(s->eng, &dest, &m, &l)) {
+            }
+            metrics_reshare(s->plan.is_dkg, 0, 0);
+            drop_engine(s);
+            return;
+        }
+    }
+    int32_t dest;
+    const uint8_t *m;
+    size_t l;
+    while (tkms_dkg_pop_output(s->eng, &dest, &m, &l)) {
+        size_t np = tkms_dkg_peer_count(s->eng), self = tkms_dkg_self_slot(s->eng);
+        for (size_t slot = 0; slot < np; slot++) {
+            if (slot == self || (dest != TKMS_DKG_BROADCAST && (size_t)dest != slot)) continue;
+            const char *addr = address_of(s, tkms_dkg_peer_key(s->eng, slot));
+            if (addr) peer_send(s->d->peers, "POST", addr, "/v1/peer/bundle", m, l, 1, on_sent, NULL);
+        }
+    }
+}
+
+static int build_config(struct sched *s, tkms_dkg_config *cfg, fr_t *old_share, int *have_old) {
+    tkmsd *d = s->d;
+    memset(cfg, 0, sizeof *cfg);
+    *have_old = 0;
+    cfg->epoch = s->plan.epoch;
+    cfg->new_members = s->plan.new_members;
+    cfg->n_new = s->plan.n_new;
+    cfg->t_new = s->plan.t_new;
+    cfg->self = s->self;
+    uint64_t p = phase_ms(d);
+    cfg->start_tick = s->plan.start_ms;
+    cfg->deal_ticks = p;
+    cfg->resp_ticks = p;
+    cfg->just_ticks = p;
+    cfg->cert_ticks = p;
+    cfg->fetch_ticks = p;
+    cfg->rng = rng_cb;
+    s->n_old = 0;
+    if (!s->plan.is_dkg) {
+        /* called with d->lock held for reading */
+        group_t *g = d->group;
+        if (!g || g->epoch + 1 != s->plan.epoch) return 0;
+        gfile_group_id(cfg->prev_group_id, g);
+        for (uint32_t i = 0; i < g->n; i++) member_from(&s->old_members[i], &g->members[i]);
+        s->n_old = g->n;
+        cfg->old_members = s->old_members;
+        cfg->n_old = g->n;
+        cfg->t_old = g->t;
+        cfg->old_poly = g->commitments;
+        cfg->dev_mode = g->dev_mode;
+        if (d->have_share) {
+            *old_share = *d->share;
+            *have_old = 1;
+            cfg->old_share = old_share;
+        }
+    } else {
+        cfg->t_old = 0;
+    }
+    return 1;
+}
+
+/* Creates (or restores from ckpt) the engine for s->plan. Called with s->mu held. */
+static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
+    tkmsd *d = s->d;
+    tkms_dkg_config cfg;
+    fr_t old;
+    int have_old = 0;
+    drop_engine(s);
+    pthread_rwlock_rdlock(&d->lock);
+    int ok = build_config(s, &cfg, &old, &have_old);
+    size_t need = ok ? tkms_dkg_mem_size(&cfg) : 0;
+    if (need) {
+        s->eng_mem_len = need;
+        s->eng_mem = node_secure_alloc(need);
+    }
+    if (s->eng_mem) {
+        uint64_t now = node_now_ms();
+        s->eng = ckpt ? tkms_dkg_restore(s->eng_mem, need, &cfg, ckpt, ckpt_len, now)
+                      : tkms_dkg_init(s->eng_mem, need, &cfg);
+    }
+    pthread_rwlock_unlock(&d->lock);
+    node_wipe(&old, sizeof old);
+    if (!s->eng) {
+        node_secure_free(s->eng_mem, s->eng_mem_len);
+        s->eng_mem = NULL;
+        s->eng_mem_len = 0;
+        log_json(LOG_WARN, "session_not_started",
+                 json_pack("{s:s, s:I, s:b}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
+                           (json_int_t)s->plan.epoch, "restore", ckpt != NULL));
+        return 0;
+    }
+    s->finished = 0;
+    s->window_end_ms = s->plan.start_ms + window_ms(d);
+    s->started_mono = node_mono_ms();
+    atomic_store(&d->session_active, 1);
+    char sh[65];
+    node_hex(sh, tkms_dkg_session(s->eng), 32);
+    log_json(LOG_INFO, ckpt ? "session_resumed" : "session_started",
+             json_pack("{s:s, s:I, s:s, s:i, s:i, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
+                       (json_int_t)s->plan.epoch, "session", sh, "n", (int)s->plan.n_new, "t", (int)s->plan.t_new,
+                       "slot", (json_int_t)s->plan.slot));
+    /* replay bundles that arrived before the session started */
+    uint64_t now = node_now_ms();
+    early_t **pp = &s->early;
+    while (*pp) {
+        early_t *e = *pp;
+        *pp = e->next;
+        s->n_early--;
+        if (now - e->at < EARLY_MAX_AGE_MS) tkms_dkg_receive(s->eng, now, e->msg, e->len);
+        free(e->msg);
+        free(e);
+    }
+    tkms_dkg_tick(s->eng, now);
+    flush_outputs(s);
+    daemon_refresh_state(d);
+    return 1;
+}
+
+static void set_last_slot(struct sched *s, uint64_t slot) {
+    s->next_slot = slot + 1;
+    char v[32];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)(slot + 1));
+    node_status st;
+    if (!node_store_set_meta(s->d->store, "next_slot", v, &st))
+        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+}
+
+/* The engine certified: store the group and the share atomically, erase the old share, switch. */
+static void commit_result(struct sched *s) {
+    tkmsd *d = s->d;
+    tkms_dkg_result r;
+    if (!tkms_dkg_get_result(s->eng, &r)) return;
+    node_status st = {0};
+    char *json = gfile_from_result(&r, s->plan.new_members, s->plan.n_new, &st);
+    group_t *g = json ? calloc(1, sizeof *g) : NULL;
+    if (!g || !group_parse(g, json, &st)) {
+        log_json(LOG_ERROR, "group_build_failed", json_pack("{s:s}", "error", st.msg));
+        free(json);
+        free(g);
+        metrics_reshare(s->plan.is_dkg, 0, 0);
+        s->finished = 1;
+        return;
+    }
+    fr_t share;
+    int has = r.has_share && tkms_dkg_get_share(s->eng, &share);
+    uint8_t sb[32];
+    if (has) fr_to_bytes(sb, &share);
+    char slotv[32];
+    snprintf(slotv, sizeof slotv, "%llu", (unsigned long long)(s->plan.slot + 1));
+    int ok = node_store_commit_epoch_meta(d->store, d->sec->storage_key, g->epoch, json, r.my_index, has ? sb : NULL,
+                                          has ? 32 : 0, "next_slot", slotv, &st);
+    node_wipe(sb, sizeof sb);
+    free(json);
+    if (!ok) {
+        /* nothing changed on disk; the old epoch keeps serving and the peers' certification
+         * will be fetched again by catch-up once the disk is writable */
+        log_json(LOG_ERROR, "commit_failed", json_pack("{s:s}", "error", st.msg));
+        node_wipe(&share, sizeof share);
+        group_free(g);
+        free(g);
+        metrics_reshare(s->plan.is_dkg, 0, 0);
+        s->finished = 1;
+        return;
+    }
+    uint64_t ms = node_mono_ms() - s->started_mono;
+    daemon_install_epoch(d, g, has ? &share : NULL, r.my_index);
+    node_wipe(&share, sizeof share);
+    s->next_slot = s->plan.slot + 1;
+    metrics_reshare(s->plan.is_dkg, 1, ms);
+    node_store_audit(d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "certified", NULL);
+    char mh[193];
+    node_hex(mh, g->mpk_bytes, 96);
+    log_json(LOG_INFO, "epoch_certified",
+             json_pack("{s:s, s:I, s:i, s:i, s:i, s:b, s:s, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
+                       (json_int_t)g->epoch, "t", (int)g->t, "n", (int)g->n, "index", (int)r.my_index, "share", has,
+                       "mpk", mh, "ms", (json_int_t)ms));
+    s->finished = 1;
+    atomic_store(&d->session_active, 0);
+    daemon_refresh_state(d);
+}
+
+static json_t *stats_json(const tkms_dkg *e) {
+    const tkms_dkg_stats *x = tkms_dkg_get_stats(e);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx", (json_int_t)x->rx, "rx_dup",
+                     (json_int_t)x->rx_dup, "rx_bad", (json_int_t)x->rx_bad, "rx_stale", (json_int_t)x->rx_stale,
+                     "rx_badsig", (json_int_t)x->rx_badsig, "tx", (json_int_t)x->tx, "fetches_sent",
+                     (json_int_t)x->fetches_sent, "fetches_served", (json_int_t)x->fetches_served, "adopted",
+                     (json_int_t)x->adopted);
+}
+
+/* The engine gave up, but it may have computed (and signed) the new transcript: others can still
+ * certify it. Keep the computed share aside so that adopting that certified group keeps it. */
+static void keep_pending_share(struct sched *s) {
+    tkms_dkg_result r;
+    fr_t share;
+    if (!tkms_dkg_get_result(s->eng, &r) || !r.has_share || !tkms_dkg_get_share(s->eng, &share)) return;
+    uint8_t b[32];
+    fr_to_bytes(b, &share);
+    node_wipe(&share, sizeof share);
+    node_status st = {0};
+    if (!node_store_put_pending_share(s->d->store, s->d->sec->storage_key, r.epoch, r.transcript_hash, r.my_index, b, &st))
+        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+    else
+        log_json(LOG_INFO, "pending_share_kept", json_pack("{s:I, s:i}", "epoch", (json_int_t)r.epoch, "index", (int)r.my_index));
+    node_wipe(b, sizeof b);
+}
+
+static void fail_session(struct sched *s, const char *why) {
+    keep_pending_share(s);
+    log_json(LOG_WARN, "session_failed",
+             json_pack("{s:s, s:I, s:s, s:o}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
+                       (json_int_t)s->plan.epoch, "reason", why, "stats", stats_json(s->eng)));
+    node_store_audit(s->d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "failed", why);
+    metrics_reshare(s->plan.is_dkg, 0, 0);
+    set_last_slot(s, s->plan.slot);
+    node_status st;
+    if (!node_store_drop_session(s->d->store, tkms_dkg_session(s->eng), &st))
+        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+    drop_engine(s);
+    daemon_refresh_state(s->d);
+}
+
+/* Decides which session is due now; returns 1 and fills p if one should run. */
+static int due_session(struct sched *s, session_plan *p) {
+    tkmsd *d = s->d;
+    if (!d->have_genesis) return 0;
+    const genesis_t *gen = &d->genesis;
+    uint64_t now = node_now_ms(), g0 = gen->genesis_time_s * 1000u, iv = gen->interval_s * 1000u;
+    if (now < g0) return 0;
+    uint64_t slot = (now - g0) / iv;
+    uint64_t slot_start = g0 + slot * iv;
+    memset(p, 0, sizeof *p);
+    if (slot < s->next_slot) return 0;
+    if (now > slot_start + window_ms(d)) return 0; /* too late to join this slot's session */
+    p->slot = slot;
+    p->start_ms = slot_start;
+    pthread_rwlock_rdlock(&d->lock);
+    int ok = 0;
+    if (!d->group) {
+        /* DKG: the genesis members, at genesis or (after a failed DKG) at a later slot */
+        p->is_dkg = 1;
+        p->epoch = 0;
+        p->n_new = gen->n;
+        p->t_new = gen->t;
+        for (uint32_t i = 0; i < gen->n; i++) member_from(&p->new_members[i], &gen->members[i]);
+        int in = 0;
+        for (uint32_t i = 0; i < gen->n; i++) in |= !memcmp(gen->members[i].ed, d->sec->ed_pk, 32);
+        ok = in;
+    } else if (slot >= 1) {
+        const group_t *g = d->group;
+        p->is_dkg = 0;
+        p->epoch = g->epoch + 1;
+        if (!apply_proposal(s, p, g)) {
+            p->n_new = g->n;
+            p->t_new = g->t;
+            for (uint32_t i = 0; i < g->n; i++) member_from(&p->new_members[i], &g->members[i]);
+        }
+        int in = group_member_by_ed(g, d->sec->ed_pk) != NULL;
+        for (uint32_t i = 0; i < p->n_new; i++) in |= !memcmp(p->new_members[i].sign_pk, d->sec->ed_pk, 32);
+        ok = in;
+    }
+    pthread_rwlock_unlock(&d->lock);
+    return ok;
+}
+
+static void next_slot_gauge(struct sched *s) {
+    tkmsd *d = s->d;
+    if (!d->have_genesis) return;
+    uint64_t now = node_now_ms() / 1000u, g0 = d->genesis.genesis_time_s, iv = d->genesis.interval_s;
+    uint64_t next = now < g0 ? g0 : g0 + ((now - g0) / iv + 1) * iv;
+    atomic_store(&d->next_reshare_s, next);
+}
+
+/* Resumes a checkpointed session after a restart. */
+static void resume(struct sched *s) {
+    tkmsd *d = s->d;
+    uint8_t sid[32];
+    uint64_t epoch = 0;
+    char kind[16];
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    node_status st = {0};
+    if (!node_store_get_session(d->store, d->sec->storage_key, sid, &epoch, kind, &blob, &len, &st)) {
+        log_json(LOG_ERROR, "resume_failed", json_pack("{s:s}", "error", st.msg));
+        return;
+    }
+    if (!blob) return;
+    if (len > sizeof s->plan) {
+        memcpy(&s->plan, blob, sizeof s->plan);
+        uint64_t cur = d->group ? d->group->epoch + 1 : 0;
+        if (s->plan.epoch == cur && node_now_ms() < s->plan.start_ms + window_ms(d))
+            start_engine(s, blob + sizeof s->plan, len - sizeof s->plan);
+        else if (!node_store_drop_session(d->store, sid, &st))
+            log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+    }
+    node_wipe(blob, len);
+    free(blob);
+}
+
+/* ---- peers: liveness probes and catch-up of certified groups ---- */
+static void on_group_fetched(void *ctx, int ok, long status, const char *body, size_t len) {
+    struct sched *s = ctx;
+    tkmsd *d = s->d;
+    s->fetching = 0;
+    if (!ok || status != 200 || !body) return;
+    node_status st = {0};
+    group_t *g = calloc(1, sizeof *g);
+    char *json = strndup(body, len);
+    if (!g || !json || !group_parse(g, json, &st)) {
+        log_json(LOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
+        free(json);
+        free(g);
+        return;
+    }
+    free(json);
+    pthread_rwlock_rdlock(&d->lock);
+    int valid;
+    if (d->group) {
+        valid = g->epoch == d->group->epoch + 1 && gfile_verify_next(g, d->group, &st);
+    } else {
+        /* the DKG certified without us: epoch 0, the genesis committee and threshold, certified */
+        valid = d->have_genesis && g->epoch == 0 && g->n == d->genesis.n && g->t == d->genesis.t;
+        for (uint32_t i = 0; valid && i < g->n; i++)
+            valid = !memcmp(g->members[i].ed, d->genesis.members[i].ed, 32) &&
+                    !memcmp(g->members[i].x, d->genesis.members[i].x, 32);
+        if (!valid) node_err(&st, NS_INPUT, "group 0 does not match the genesis committee");
+        valid = valid && gfile_verify(g, &st);
+    }
+    pthread_rwlock_unlock(&d->lock);
+    pthread_mutex_lock(&s->mu);
+    int busy = s->eng && !s->finished;
+    pthread_mutex_unlock(&s->mu);
+    if (!valid || busy) {
+        if (!valid) log_json(LOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
+        group_free(g);
+        free(g);
+        return;
+    }
+    /* We missed this epoch's session: adopt the certified group; our old share is erased with it
+     * (the rest of the committee already erased theirs) and we get a new one at the next reshare. */
+    /* the committee has moved on in this slot: do not start a session of our own in it */
+    uint64_t cur = 0;
+    if (d->have_genesis && node_now_ms() / 1000u >= d->genesis.genesis_time_s)
+        cur = (node_now_ms() / 1000u - d->genesis.genesis_time_s) / d->genesis.interval_s;
+    char slotv[32];
+    snprintf(slotv, sizeof slotv, "%llu", (unsigned long long)(cur + 1));
+    /* if our own session computed this very transcript before giving up, its share is valid */
+    uint8_t th[32], pb[32];
+    uint32_t pidx = 0;
+    int have_pending = 0;
+    fr_t pshare;
+    json_t *gj = json_loads(g->json, 0, NULL);
+    json_t *thj = gj ? json_object_get(gj, "transcript_hash") : NULL;
+    const member_t *me = group_member_by_ed(g, d->sec->ed_pk);
+    if (me && json_is_string(thj) && node_unhex(th, 32, json_string_value(thj)) &&
+        node_store_get_pending_share(d->store, d->sec->storage_key, g->epoch, th, &pidx, pb, &have_pending, &st) &&
+        have_pending) {
+        have_pending = pidx == me->index && fr_from_bytes(&pshare, pb) &&
+                       tbls_verify_share(&pshare, pidx, g->commitments, g->t);
+    } else {
+        have_pending = 0;
+    }
+    json_decref(gj);
+    if (!node_store_commit_epoch_meta(d->store, d->sec->storage_key, g->epoch, g->json, have_pending ? pidx : 0,
+                                      have_pending ? pb : NULL, have_pending ? 32 : 0, "next_slot", slotv, &st)) {
+        node_wipe(pb, sizeof pb);
+        node_wipe(&pshare, sizeof pshare);
+        log_json(LOG_ERROR, "catchup_store_failed", json_pack("{s:s}", "error", st.msg));
+        group_free(g);
+        free(g);
+        return;
+    }
+    node_wipe(pb, sizeof pb);
+    s->next_slot = cur + 1;
+    log_json(LOG_INFO, "caught_up", json_pack("{s:I, s:b}", "epoch", (json_int_t)g->epoch, "share", have_pending));
+    daemon_install_epoch(d, g, have_pending ? &pshare : NULL, pidx);
+    node_wipe(&pshare, sizeof pshare);
+}
+
+typedef struct {
+    struct sched *s;
+    char url[256];
+} probe_ctx;
+
+/* Health probe answer: counts live peers, remembers the peer with the newest epoch, and once all
+ * answers are in, fetches the next certified group from it if we are behind. */
+static void on_probe(void *ctx, int ok, long status, const char *body, size_t len) {
+    probe_ctx *pc = ctx;
+    struct sched *s = pc->s;
+    tkmsd *d = s->d;
+    if (ok && (status == 200 || status == 429 || status == 503)) {
+        s->probe_up++;
+        json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+        json_t *e = j ? json_object_get(j, "epoch") : NULL;
+        if (json_is_integer(e) && (!s->best_peer_url[0] || (uint64_t)json_integer_value(e) > s->best_peer_epoch)) {
+            s->best_peer_epoch = (uint64_t)json_integer_value(e);
+            memcpy(s->best_peer_url, pc->url, sizeof s->best_peer_url);
+        }
+        json_decref(j);
+    }
+    free(pc);
+    if (--s->probe_outstanding) return;
+    atomic_store(&d->peers_up, s->probe_up);
+    pthread_rwlock_rdlock(&d->lock);
+    uint64_t mine = d->group ? d->group->epoch : UINT64_MAX;
+    pthread_rwlock_unlock(&d->lock);
+    /* behind the committee (or without any group while peers finished the DKG): fetch the next one */
+    if (s->best_peer_url[0] && (mine == UINT64_MAX || s->best_peer_epoch > mine) && !s->fetching &&
+        (mine != UINT64_MAX || d->have_genesis)) {
+        char path[64];
+        snprintf(path, sizeof path, "/v1/group?epoch=%llu", (unsigned long long)(mine == UINT64_MAX ? 0 : mine + 1));
+        s->fetching = 1;
+        peer_send(d->peers, "GET", s->best_peer_url, path, NULL, 0, 0, on_group_fetched, s);
+    }
+}
+
+static void probe_peers(struct sched *s) {
+    tkmsd *d = s->d;
+    if (s->probe_outstanding) return;
+    s->probe_up = 0;
+    s->best_peer_epoch = 0;
+    s->best_peer_url[0] = 0;
+    pthread_rwlock_rdlock(&d->lock);
+    const member_t *ms = d->group ? d->group->members : d->have_genesis ? d->genesis.members : NULL;
+    uint32_t n = d->group ? d->group->n : d->have_genesis ? d->genesis.n : 0;
+    static char urls[MAX_MEMBERS][256];
+    uint32_t k = 0;
+    for (uint32_t i = 0; ms && i < n; i++)
+        if (memcmp(ms[i].ed, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", ms[i].address);
+    pthread_rwlock_unlock(&d->lock);
+    s->probe_outstanding = k;
+    for (uint32_t i = 0; i < k; i++) {
+        probe_ctx *pc = calloc(1, sizeof *pc);
+        if (!pc) {
+            s->probe_outstanding--;
+            continue;
+        }
+        pc->s = s;
+        memcpy(pc->url, urls[i], sizeof pc->url);
+        peer_send(d->peers, "GET", urls[i], "/v1/health", NULL, 0, 0, on_probe, pc);
+    }
+    if (!s->probe_outstanding) atomic_store(&d->peers_up, 0);
+}
+
+static int g_resumed;
+
+void sched_tick(struct sched *s) {
+    tkmsd *d = s->d;
+    uint64_t mono = node_mono_ms();
+    if (!g_resumed) {
+        g_resumed = 1;
+        pthread_mutex_lock(&s->mu);
+        resume(s);
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (mono >= s->next_probe_ms) {
+        s->next_probe_ms = mono + (uint64_t)d->cfg.sync_interval_ms;
+        probe_peers(s);
+        next_slot_gauge(s);
+    }
+    if (atomic_load(&d->stopping)) return;
+    pthread_mutex_lock(&s->mu);
+    uint64_t now = node_now_ms();
+    if (s->eng && !s->finished) {
+        tkms_dkg_tick(s->eng, now);
+        flush_outputs(s);
+        if (s->eng) {
+            tkms_dkg_state es = tkms_dkg_get_state(s->eng);
+            if (es == TKMS_DKG_FINAL) commit_result(s);
+            else if (es == TKMS_DKG_ABORTED) {
+                tkms_dkg_result r;
+                fail_session(s, tkms_dkg_get_result(s->eng, &r) ? "aborted: no certification before the deadline"
+                                                                : "aborted: no agreed transcript (too few qualified dealers)");
+            }
+            else if (now > s->window_end_ms) fail_session(s, "deadline passed without certification");
+        }
+    }
+    if (!s->eng || s->finished) {
+        session_plan p;
+        if (due_session(s, &p)) {
+            s->plan = p;
+            if (!start_engine(s, NULL, 0)) set_last_slot(s, p.slot);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Is the sender someone we could be running a session with? Called with s->mu held. */
+static int known_sender(struct sched *s, const uint8_t from_ed[32]) {
+    tkmsd *d = s->d;
+    if (s->eng) {
+        size_t np = tkms_dkg_peer_count(s->eng);
+        for (size_t i = 0; i < np; i++)
+            if (!memcmp(tkms_dkg_peer_key(s->eng, i), from_ed, 32)) return 1;
+    }
+    pthread_rwlock_rdlock(&d->lock);
+    int known = d->group && group_member_by_ed(d->group, from_ed) != NULL;
+    for (uint32_t i = 0; !known && !d->group && d->have_genesis && i < d->genesis.n; i++)
+        known = !memcmp(d->genesis.members[i].ed, from_ed, 32);
+    if (!known && d->group) {
+        /* a member joining through the pending committee proposal */
+        session_plan *pp = malloc(sizeof *pp);
+        if (pp && apply_proposal(s, pp, d->group))
+            for (uint32_t i = 0; i < pp->n_new; i++) known |= !memcmp(pp->new_members[i].sign_pk, from_ed, 32);
+        free(pp);
+    }
+    pthread_rwlock_unlock(&d->lock);
+    return known;
+}
+
+static int feed(struct sched *s, const uint8_t *body, size_t len, const char **why, int *stale) {
+    tkms_dkg_stats before = *tkms_dkg_get_stats(s->eng);
+    int fresh = tkms_dkg_receive(s->eng, node_now_ms(), body, len);
+    const tkms_dkg_stats *after = tkms_dkg_get_stats(s->eng);
+    *stale = 0;
+    int status = 200;
+    if (!fresh) {
+        if (after->rx_dup > before.rx_dup) status = 200; /* echoes make duplicates normal */
+        else if (after->rx_stale > before.rx_stale) {
+            *stale = 1;
+            status = 409;
+            *why = "bundle of another (stale or replayed) session";
+        } else if (after->rx_badsig > before.rx_badsig) {
+            status = 400;
+            *why = "bundle signature does not verify";
+        } else {
+            status = 400;
+            *why = "malformed or invalid bundle";
+        }
+    }
+    flush_outputs(s);
+    return status;
+}
+
+int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why) {
+    /* engine framing: "TKDG" || version || type || session(32) || sender || length || body || sig */
+    if (len < 46 + 64 || memcmp(body, "TKDG", 4) != 0) {
+        *why = "not a protocol bundle";
+        return 400;
+    }
+    pthread_mutex_lock(&s->mu);
+    int status, stale = 0;
+    if (!known_sender(s, from_ed)) {
+        *why = "sender is not a committee member";
+        status = 403;
+    } else if (s->eng && !s->finished) {
+        status = feed(s, body, len, why, &stale);
+    } else {
+        /* No session running. A finished one still answers catch-up requests for itself; anything
+         * else is probably for the next session, which a peer started a few ms before us: buffer
+         * a bounded number; the engine checks them when the session starts. */
+        status = s->eng ? feed(s, body, len, why, &stale) : 409;
+        if (!s->eng) stale = 1;
+        else if (status == 200) {
+            /* nothing new can happen in a certified session: a copy is a late echo or a replay */
+            status = 409;
+            *why = "bundle of the already certified session (late echo or replay)";
+        }
+        if (stale) {
+            tkmsd *d = s->d;
+            pthread_rwlock_rdlock(&d->lock);
+            int replay = d->group && !memcmp(body + 6, d->group->session, 32);
+            pthread_rwlock_unlock(&d->lock);
+            if (replay) {
+                *why = "bundle of the already certified session (replay)";
+                status = 409;
+            } else if (s->n_early >= EARLY_MAX) {
+                *why = "no session running and the early buffer is full";
+                status = 503;
+            } else {
+                early_t *e = calloc(1, sizeof *e);
+                if (e) e->msg = malloc(len);
+                if (!e || !e->msg) {
+                    free(e);
+                    *why = "out of memory";
+                    status = 503;
+                } else {
+                    memcpy(e->from, from_ed, 32);
+                    memcpy(e->msg, body, len);
+                    e->len = len;
+                    e->at = node_now_ms();
+                    e->next = s->early;
+                    s->early = e;
+                    s->n_early++;
+                    status = 200;
+                }
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return status;
+}
+
+int sched_on_proposal(struct sched *s, const char *json, size_t len, const char **why) {
+    tkmsd *d = s->d;
+    static char msg[256];
+    node_status st = {0};
+    member_t ms[MAX_MEMBERS];
+    uint32_t n = 0, t = 0;
+    pthread_rwlock_rdlock(&d->lock);
+    group_t *g = d->group;
+    int ok = g && gfile_proposal_check(json, len, g, ms, &n, &t, &st);
+    uint64_t epoch = g ? g->epoch : 0;
+    char urls[2 * MAX_MEMBERS][256];
+    uint32_t k = 0;
+    if (ok) {
+        for (uint32_t i = 0; i < g->n; i++)
+            if (memcmp(g->members[i].ed, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", g->members[i].address);
+        for (uint32_t i = 0; i < n; i++)
+            if (memcmp(ms[i].ed, d->sec->ed_pk, 32) && !group_member_by_ed(g, ms[i].ed))
+                snprintf(urls[k++], 256, "%s", ms[i].address);
+    }
+    pthread_rwlock_unlock(&d->lock);
+    if (!g) {
+        *why = "no certified group yet";
+        return 409;
+    }
+    if (!ok) {
+        snprintf(msg, sizeof msg, "%s", st.msg);
+        *why = msg;
+        return 400;
+    }
+    uint8_t id[32];
+    SHA256((const uint8_t *)json, len, id);
+    char *have = NULL;
+    if (!node_store_get_proposal(d->store, epoch, &have, &st)) {
+        *why = "storage error";
+        return 503;
+    }
+    int same = have && strlen(have) == len && !memcmp(have, json, len);
+    free(have);
+    if (same) return 200;
+    char *copy = strndup(json, len);
+    ok = copy && node_store_put_proposal(d->store, id, epoch, copy, &st);
+    if (!ok) {
+        free(copy);
+        *why = "storage error";
+        return 503;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (!memcmp(ms[i].ed, d->sec->ed_pk, 32)) atomic_store(&d->pending_join, 1);
+    node_store_audit(d->store, "committee_proposal", NULL, "accepted", NULL);
+    log_json(LOG_INFO, "proposal_accepted", json_pack("{s:I, s:i, s:i}", "epoch", (json_int_t)epoch, "n", (int)n, "t", (int)t));
+    /* gossip once to every old and new member (idempotent on their side) */
+    for (uint32_t i = 0; i < k; i++)
+        peer_send(d->peers, "POST", urls[i], "/v1/committee/proposal", (const uint8_t *)copy, len, 1, NULL, NULL);
+    free(copy);
+    daemon_refresh_state(d);
+    return 200;
+}
+
+json_t *sched_status(struct sched *s) {
+    pthread_mutex_lock(&s->mu);
+    json_t *j = json_null();
+    if (s->eng && !s->finished) {
+        char sh[65];
+        node_hex(sh, tkms_dkg_session(s->eng), 32);
+        j = json_pack("{s:s, s:I, s:s, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
+                      (json_int_t)s->plan.epoch, "id", sh, "slot", (json_int_t)s->plan.slot);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return j;
+}

@@ -1,0 +1,128 @@
+/* tkmsd internals: daemon state shared by the HTTP handlers (worker threads), the peer client and
+ * the scheduler (main thread). The daemon moves bytes, persists and schedules; protocol logic is
+ * in the sans-I/O engine (src/dkg). */
+#ifndef TKMSD_H
+#define TKMSD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "fr.h"
+#include "g2.h"
+#include "node.h"
+
+/* ---- logging ---- */
+enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 };
+void log_set_level(const char *name);
+void log_set_node(const char *node_id);
+int log_enabled(int level);
+/* Takes ownership of fields (may be NULL). */
+void log_json(int level, const char *event, json_t *fields);
+void logf_(int level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- metrics ---- */
+enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
+       ROUTE_OTHER, ROUTE_COUNT };
+typedef struct {
+    long long epoch;
+    unsigned threshold, n, peers, peers_up;
+    int serving, session_active;
+    uint64_t next_reshare_s;
+} metrics_gauges;
+void metrics_request(int route, int status, uint64_t us);
+void metrics_reshare(int is_dkg, int ok, uint64_t ms);
+void metrics_peer(int out_ok, int out_fail, int in);
+void metrics_rejected(void);
+char *metrics_render(const metrics_gauges *g); /* malloc'd */
+
+/* ---- the daemon ---- */
+typedef enum { NODE_NOT_READY = 0, NODE_SYNCING = 1, NODE_SERVING = 2 } node_state;
+
+typedef struct tkmsd {
+    node_config cfg;
+    node_secrets *sec; /* locked memory */
+    node_store *store;
+    char node_id[65];
+
+    /* Current certified epoch; guarded by lock (read: signing, health; write: epoch change). */
+    pthread_rwlock_t lock;
+    group_t *group;    /* NULL before the DKG */
+    int have_share;
+    uint32_t my_index; /* 0 if not a member of the current epoch */
+    fr_t *share;       /* locked memory, valid if have_share */
+    int have_genesis;
+    genesis_t genesis;
+
+    uint8_t admin_token[32];
+    int have_admin_token;
+
+    _Atomic int state;       /* node_state */
+    _Atomic int session_active;
+    _Atomic int pending_join; /* a verified proposal makes this node a member at the next reshare */
+    _Atomic unsigned peers_up;
+    _Atomic int stopping;
+    _Atomic int active_requests;
+    _Atomic uint64_t next_reshare_s;
+
+    struct peer_client *peers;
+    struct sched *sched;
+} tkmsd;
+
+extern tkmsd *g_d;
+
+/* ---- HTTP server ---- */
+int http_start(tkmsd *d, node_status *st);
+void http_quiesce(tkmsd *d);
+void http_stop(tkmsd *d);
+
+/* An HTTP request as the handlers see it. */
+typedef struct {
+    const char *method, *path, *query_epoch;
+    const char *h_key, *h_time, *h_sig, *h_auth, *h_ctype;
+    const uint8_t *body;
+    size_t body_len;
+} http_req;
+typedef struct {
+    int status;
+    char *body; /* malloc'd */
+    size_t body_len;
+    const char *ctype;
+    int sign; /* add X-Tkms-Key/Time/Sig signed by the node key */
+} http_resp;
+
+/* ---- API handlers (api.c) ---- */
+int api_route(const char *method, const char *path);
+void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
+/* Installs the epoch's group and share (the scheduler calls it after a certification and at
+ * start-up). Takes ownership of g. share may be NULL. */
+void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t index);
+void daemon_refresh_state(tkmsd *d);
+
+/* ---- peer client (libcurl multi; main thread only) ---- */
+typedef void (*peer_done_fn)(void *ctx, int ok, long status, const char *body, size_t len);
+struct peer_client *peer_new(tkmsd *d);
+void peer_free(struct peer_client *p);
+/* Queues a request (thread-safe). body may be NULL for GET. Signed with the node key when
+ * sign is set. cb (may be NULL) runs on the main thread. */
+void peer_send(struct peer_client *p, const char *method, const char *base_url, const char *path,
+               const uint8_t *body, size_t len, int sign, peer_done_fn cb, void *ctx);
+/* Drives transfers for up to timeout_ms; returns the number still running. */
+int peer_poll(struct peer_client *p, int timeout_ms);
+void peer_wakeup(struct peer_client *p);
+int peer_pending(struct peer_client *p);
+
+/* ---- scheduler / engine driver (sched.c) ---- */
+struct sched *sched_new(tkmsd *d);
+void sched_free(struct sched *s);
+/* Runs due work: session start at slots, engine ticks, anti-entropy. Main thread. */
+void sched_tick(struct sched *s);
+/* Peer bundle from a worker thread; returns an HTTP status and a short reason. */
+int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why);
+/* Committee proposal (verified JSON) submitted by an operator. */
+int sched_on_proposal(struct sched *s, const char *json, size_t len, const char **why);
+json_t *sched_status(struct sched *s); /* for /v1/health */
+
+#endif

@@ -1,0 +1,160 @@
+/* Operator node library: the JSON config file (strict keys, documented defaults; see
+ * docs/operator.md). */
+#include "node.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+void node_config_defaults(node_config *c) {
+    memset(c, 0, sizeof *c);
+    c->listen = strdup("127.0.0.1:7000");
+    c->address = strdup("http://127.0.0.1:7000");
+    c->db = strdup("tkms.db");
+    c->storage_key_file = strdup("storage.key");
+    c->admin_token_file = strdup("admin.token");
+    c->genesis = strdup("genesis.json");
+    c->log_level = strdup("info");
+    c->max_body_bytes = 1 << 20;
+    c->request_timeout_s = 10;
+    c->peer_timeout_ms = 5000;
+    c->threads = 4;
+    c->phase_timeout_ms = 5000;
+    c->sync_interval_ms = 2000;
+    c->clock_skew_s = 120;
+    c->drain_timeout_s = 10;
+    c->kdf_t_cost = 3;
+    c->kdf_m_cost_kib = 65536;
+    c->kdf_parallelism = 1;
+}
+
+void node_config_free(node_config *c) {
+    char **strs[] = {&c->path, &c->dir, &c->listen, &c->address, &c->db, &c->storage_key_file, &c->passphrase_file,
+                     &c->genesis, &c->join_group, &c->admin_token_file, &c->log_level};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+}
+
+static int set_str(char **dst, json_t *v, const char *key, node_status *st) {
+    if (json_is_null(v)) {
+        free(*dst);
+        *dst = NULL;
+        return 1;
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return node_err(st, NS_USAGE, "config: \"%s\" must be a non-empty string or null", key);
+    free(*dst);
+    *dst = strdup(json_string_value(v));
+    return *dst != NULL;
+}
+
+static int set_int(long *dst, json_t *v, const char *key, long lo, long hi, node_status *st) {
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return node_err(st, NS_USAGE, "config: \"%s\" must be an integer in [%ld, %ld]", key, lo, hi);
+    *dst = (long)json_integer_value(v);
+    return 1;
+}
+
+int node_config_load(node_config *c, const char *path, node_status *st) {
+    node_config_defaults(c);
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        node_config_free(c);
+        return node_err(st, NS_USAGE, "config '%s': %s (line %d)", path, je.text, je.line);
+    }
+    int ok = json_is_object(root) ? 1 : node_err(st, NS_USAGE, "config '%s': not a JSON object", path);
+    c->path = strdup(path);
+    char *pc = strdup(path);
+    c->dir = pc ? strdup(dirname(pc)) : NULL;
+    free(pc);
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v) {
+        if (!ok) break;
+        if (!strcmp(k, "dir")) ok = set_str(&c->dir, v, k, st);
+        else if (!strcmp(k, "listen")) ok = set_str(&c->listen, v, k, st);
+        else if (!strcmp(k, "address")) ok = set_str(&c->address, v, k, st);
+        else if (!strcmp(k, "db")) ok = set_str(&c->db, v, k, st);
+        else if (!strcmp(k, "storage_key_file")) ok = set_str(&c->storage_key_file, v, k, st);
+        else if (!strcmp(k, "passphrase_file")) ok = set_str(&c->passphrase_file, v, k, st);
+        else if (!strcmp(k, "genesis")) ok = set_str(&c->genesis, v, k, st);
+        else if (!strcmp(k, "join_group")) ok = set_str(&c->join_group, v, k, st);
+        else if (!strcmp(k, "admin_token_file")) ok = set_str(&c->admin_token_file, v, k, st);
+        else if (!strcmp(k, "log_level")) ok = set_str(&c->log_level, v, k, st);
+        else if (!strcmp(k, "max_body_bytes")) ok = set_int(&c->max_body_bytes, v, k, 1024, 64L << 20, st);
+        else if (!strcmp(k, "request_timeout_s")) ok = set_int(&c->request_timeout_s, v, k, 1, 3600, st);
+        else if (!strcmp(k, "peer_timeout_ms")) ok = set_int(&c->peer_timeout_ms, v, k, 50, 600000, st);
+        else if (!strcmp(k, "threads")) ok = set_int(&c->threads, v, k, 1, 256, st);
+        else if (!strcmp(k, "phase_timeout_ms")) ok = set_int(&c->phase_timeout_ms, v, k, 100, 3600000, st);
+        else if (!strcmp(k, "sync_interval_ms")) ok = set_int(&c->sync_interval_ms, v, k, 100, 3600000, st);
+        else if (!strcmp(k, "clock_skew_s")) ok = set_int(&c->clock_skew_s, v, k, 1, 86400, st);
+        else if (!strcmp(k, "drain_timeout_s")) ok = set_int(&c->drain_timeout_s, v, k, 0, 3600, st);
+        else if (!strcmp(k, "storage_kdf")) {
+            /* {"salt": hex16, "t_cost": 3, "m_cost_kib": 65536, "parallelism": 1}: passphrase mode */
+            json_t *s = json_object_get(v, "salt");
+            ok = json_is_object(v) && json_is_string(s) && node_unhex(c->kdf_salt, 16, json_string_value(s));
+            if (!ok) {
+                node_err(st, NS_USAGE, "config: \"storage_kdf\" needs \"salt\" (16 bytes hex)");
+                break;
+            }
+            c->kdf_passphrase = 1;
+            free(c->storage_key_file);
+            c->storage_key_file = NULL;
+            json_t *x;
+            if ((x = json_object_get(v, "t_cost"))) ok = set_int(&c->kdf_t_cost, x, "storage_kdf.t_cost", 1, 100, st);
+            if (ok && (x = json_object_get(v, "m_cost_kib")))
+                ok = set_int(&c->kdf_m_cost_kib, x, "storage_kdf.m_cost_kib", 8192, 4L << 20, st);
+            if (ok && (x = json_object_get(v, "parallelism")))
+                ok = set_int(&c->kdf_parallelism, x, "storage_kdf.parallelism", 1, 64, st);
+        } else
+            ok = node_err(st, NS_USAGE, "config: unknown key \"%s\"", k);
+    }
+    json_decref(root);
+    if (ok && (!c->listen || !strchr(c->listen, ':')))
+        ok = node_err(st, NS_USAGE, "config: \"listen\" must be host:port");
+    if (ok && (!c->address || strncmp(c->address, "http", 4) != 0))
+        ok = node_err(st, NS_USAGE, "config: \"address\" must be an http(s) URL");
+    if (ok && !c->db) ok = node_err(st, NS_USAGE, "config: \"db\" is required");
+    if (ok && c->log_level && strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
+        strcmp(c->log_level, "warn") && strcmp(c->log_level, "error"))
+        ok = node_err(st, NS_USAGE, "config: \"log_level\" must be debug, info, warn or error");
+    if (!ok) node_config_free(c);
+    return ok;
+}
+
+json_t *node_config_to_json(const node_config *c) {
+    json_t *o = json_object();
+#define S(k) json_object_set_new(o, #k, c->k ? json_string(c->k) : json_null())
+#define I(k) json_object_set_new(o, #k, json_integer(c->k))
+    S(listen);
+    S(address);
+    S(db);
+    if (!c->kdf_passphrase) S(storage_key_file);
+    S(genesis);
+    S(join_group);
+    S(admin_token_file);
+    S(log_level);
+    I(max_body_bytes);
+    I(request_timeout_s);
+    I(peer_timeout_ms);
+    I(threads);
+    I(phase_timeout_ms);
+    I(sync_interval_ms);
+    I(clock_skew_s);
+    I(drain_timeout_s);
+#undef S
+#undef I
+    if (c->kdf_passphrase) {
+        char salt[33];
+        node_hex(salt, c->kdf_salt, 16);
+        if (c->passphrase_file) json_object_set_new(o, "passphrase_file", json_string(c->passphrase_file));
+        json_object_set_new(o, "storage_kdf",
+                            json_pack("{s:s, s:I, s:I, s:I}", "salt", salt, "t_cost", (json_int_t)c->kdf_t_cost,
+                                      "m_cost_kib", (json_int_t)c->kdf_m_cost_kib, "parallelism",
+                                      (json_int_t)c->kdf_parallelism));
+    }
+    return o;
+}

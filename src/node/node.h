@@ -1,0 +1,233 @@
+/* Operator node library shared by tkmsd and the tkms CLI: node configuration, identity keys,
+ * storage-key encryption at rest, the SQLite store and the signed peer/operator envelope. */
+#ifndef TKMS_NODE_H
+#define TKMS_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "g2.h"
+
+#define NODE_WUR __attribute__((warn_unused_result))
+
+/* ---- status (service tier: a status with a class and a message) ---- */
+typedef enum { NS_OK = 0, NS_USAGE, NS_INPUT, NS_PEER, NS_STORAGE, NS_INTERNAL } node_class;
+typedef struct {
+    node_class cls;
+    char msg[256];
+} node_status;
+/* Sets st (if non-NULL) and returns 0, so callers can write `return node_err(st, ...)`. */
+int node_err(node_status *st, node_class cls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *node_class_name(node_class c);
+
+/* ---- small utilities ---- */
+void node_hex(char *out, const uint8_t *buf, size_t len); /* out: 2*len+1 */
+/* Exactly len bytes of hex (no 0x). Returns 1 or 0. */
+int node_unhex(uint8_t *out, size_t len, const char *hex);
+/* Variable-length hex into a malloc'd buffer; NULL on bad hex. */
+uint8_t *node_unhex_alloc(const char *hex, size_t *len);
+void node_wipe(void *p, size_t n);
+int node_random(uint8_t *out, size_t n); /* 1 or 0 */
+uint64_t node_now_ms(void);             /* wall clock */
+uint64_t node_mono_ms(void);            /* monotonic */
+/* Reads a whole file (max bytes); NULL with st set on error. */
+char *node_read_file(const char *path, size_t *len, size_t max, node_status *st);
+/* Writes data to path atomically (temp file in the same directory, fsync, rename, fsync dir),
+ * with the given mode. Returns 1, or 0 with st set. */
+int node_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, node_status *st);
+/* path joined to dir unless absolute; malloc'd. */
+char *node_path_join(const char *dir, const char *path);
+/* Locked, non-dumpable memory for long-lived secrets (falls back to plain pages if mlock fails). */
+void *node_secure_alloc(size_t n);
+void node_secure_free(void *p, size_t n);
+
+/* ---- configuration ---- */
+typedef struct {
+    char *path;            /* the config file itself */
+    char *dir;             /* node directory (default: the config file's directory) */
+    char *listen;          /* host:port to bind; default 127.0.0.1:7000 */
+    char *address;         /* public URL peers and clients use */
+    char *db;              /* SQLite file (relative to dir); default tkms.db */
+    char *storage_key_file; /* hex key file, 0600; default storage.key (NULL in passphrase mode) */
+    char *passphrase_file; /* passphrase mode: file with the passphrase (or env TKMS_PASSPHRASE) */
+    char *genesis;         /* genesis file (relative to dir) or NULL */
+    char *join_group;      /* certified group file to join from (new operators) or NULL */
+    char *admin_token_file; /* file holding the admin token (hex); NULL disables token auth */
+    long max_body_bytes;   /* default 1 MiB */
+    long request_timeout_s; /* server-side connection timeout; default 10 */
+    long peer_timeout_ms;  /* per peer request; default 5000 */
+    long threads;          /* HTTP worker threads; default 4 */
+    long phase_timeout_ms; /* protocol phase deadline; default 5000 */
+    long sync_interval_ms; /* anti-entropy with peers; default 2000 */
+    long clock_skew_s;     /* accepted envelope timestamp skew; default 120 */
+    long drain_timeout_s;  /* SIGTERM drain; default 10 */
+    char *log_level;       /* debug | info | warn | error; default info */
+    /* passphrase mode parameters (Argon2id) */
+    uint8_t kdf_salt[16];
+    int kdf_passphrase;
+    long kdf_t_cost, kdf_m_cost_kib, kdf_parallelism;
+} node_config;
+
+/* Loads and validates a config file; unknown keys are an error (typos must not silently fall
+ * back to defaults). Returns 1 or 0 with st set. */
+NODE_WUR int node_config_load(node_config *cfg, const char *path, node_status *st);
+void node_config_free(node_config *cfg);
+/* The config as JSON with every default filled in (for `node init` and docs). */
+json_t *node_config_to_json(const node_config *cfg);
+void node_config_defaults(node_config *cfg);
+
+/* ---- identity and the storage key ---- */
+typedef struct {
+    uint8_t ed_sk[32], ed_pk[32]; /* Ed25519 */
+    uint8_t x_sk[32], x_pk[32];   /* X25519 */
+    uint8_t storage_key[32];      /* AEAD key for everything secret in the store */
+} node_secrets;
+
+int node_ed25519_keygen(uint8_t sk[32], uint8_t pk[32]);
+int node_x25519_keygen(uint8_t sk[32], uint8_t pk[32]);
+int node_ed25519_sign(uint8_t sig[64], const uint8_t sk[32], const uint8_t *msg, size_t len);
+int node_ed25519_verify(const uint8_t sig[64], const uint8_t pk[32], const uint8_t *msg, size_t len);
+
+/* ChaCha20-Poly1305 with a random nonce: out = nonce(12) || ct || tag(16); out_len = len + 28.
+ * aad names what the blob is (binds it to its row). Returns 1 or 0. */
+#define NODE_SEAL_OVERHEAD 28
+NODE_WUR int node_seal(uint8_t *out, const uint8_t key[32], const uint8_t *pt, size_t len, const char *aad);
+NODE_WUR int node_open(uint8_t *out, const uint8_t key[32], const uint8_t *ct, size_t len, const char *aad);
+
+/* Obtains the storage key as the config says: reads the 0600 key file (refusing group/world-
+ * readable files), or derives it from the passphrase with Argon2id. */
+NODE_WUR int node_storage_key(uint8_t key[32], const node_config *cfg, node_status *st);
+
+/* ---- store (SQLite) ---- */
+typedef struct node_store node_store;
+
+/* Opens (creating if needed) the store: WAL, foreign keys, secure_delete, busy timeout, schema
+ * migration. Read-only or full disks are reported as NS_STORAGE with a clear message. */
+NODE_WUR int node_store_open(node_store **out, const char *path, node_status *st);
+void node_store_close(node_store *s);
+
+/* Key material (all in FULL-synchronous transactions). */
+NODE_WUR int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, node_status *st);
+/* Decrypts the identity with sec->storage_key (which the caller filled). */
+NODE_WUR int node_store_get_identity(node_store *s, node_secrets *sec, char **address, node_status *st);
+
+/* Certified group files (public). */
+NODE_WUR int node_store_put_group(node_store *s, uint64_t epoch, const char *json, node_status *st);
+/* Latest (epoch = UINT64_MAX) or a given epoch; *json malloc'd, NULL if none. */
+NODE_WUR int node_store_get_group(node_store *s, uint64_t epoch, char **json, uint64_t *got_epoch, node_status *st);
+
+/* Atomically: stores group(epoch), the sealed share for it (if share != NULL), marks it current,
+ * and erases every older share and every session checkpoint of epoch <= epoch. */
+NODE_WUR int node_store_commit_epoch(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
+                                     uint32_t index, const uint8_t *share, size_t share_len, node_status *st);
+/* Same, also setting meta[mk] = mv in the same transaction (mk may be NULL). */
+NODE_WUR int node_store_commit_epoch_meta(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
+                                          uint32_t index, const uint8_t *share, size_t share_len, const char *mk,
+                                          const char *mv, node_status *st);
+/* The current share: *found = 0 if none. share must hold 64 bytes. */
+NODE_WUR int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, uint32_t *index,
+                                  uint8_t *share, size_t *share_len, int *found, node_status *st);
+
+/* A new share computed by a session that did not see its certification in time (the engine
+ * signed the transcript, then its certification deadline passed). Kept sealed, keyed by epoch and
+ * transcript hash, so that adopting that epoch's certified group later (catch-up) keeps the share
+ * instead of erasing it. commit_epoch deletes pending shares of epochs <= the committed one. */
+NODE_WUR int node_store_put_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
+                                          uint32_t index, const uint8_t share[32], node_status *st);
+/* *found = 0 if none for (epoch, thash). */
+NODE_WUR int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
+                                          uint32_t *index, uint8_t share[32], int *found, node_status *st);
+
+/* Session checkpoints (sealed; the engine's serialised state). */
+NODE_WUR int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint64_t epoch,
+                                    const char *kind, const uint8_t *state, size_t len, node_status *st);
+/* Most recent unfinished session: *state malloc'd (NULL if none). */
+NODE_WUR int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32], uint64_t *epoch,
+                                    char kind[16], uint8_t **state, size_t *len, node_status *st);
+NODE_WUR int node_store_drop_session(node_store *s, const uint8_t sid[32], node_status *st);
+
+/* Key/value metadata (public values). */
+NODE_WUR int node_store_set_meta(node_store *s, const char *k, const char *v, node_status *st);
+/* *v malloc'd or NULL. */
+NODE_WUR int node_store_get_meta(node_store *s, const char *k, char **v, node_status *st);
+
+/* Committee proposals (public, signed). */
+NODE_WUR int node_store_put_proposal(node_store *s, const uint8_t id[32], uint64_t epoch, const char *json,
+                                     node_status *st);
+NODE_WUR int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, node_status *st);
+
+/* Audit log: never key material. */
+int node_store_audit(node_store *s, const char *kind, const char *subject, const char *decision, const char *detail);
+
+/* Replay cache for signed envelopes: returns 1 if new (and records it), 0 if seen, -1 on error. */
+int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts_ms);
+
+/* ---- signed envelope (peer messages, operator requests, signed responses) ----
+ * sig = Ed25519(sk, "TKMS-V1-ENVELOPE" || lp(method) || lp(path) || be64(ts_ms) || lp(body)).
+ * Carried in HTTP headers X-Tkms-Key (hex Ed25519 public key), X-Tkms-Time (ms), X-Tkms-Sig (hex). */
+int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *method, const char *path, uint64_t ts_ms,
+                       const uint8_t *body, size_t len);
+int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *method, const char *path,
+                         uint64_t ts_ms, const uint8_t *body, size_t len);
+/* Digest for the replay cache: SHA-256 over the signature. */
+void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]);
+
+/* ---- committee proposals ----
+ * {"type": "tkms-committee-proposal-v1", "epoch": E (current epoch; the change takes effect in the
+ *  reshare to E+1), "prev_group_id": hex32, "threshold": t_new, "members": [{address, ed25519,
+ *  x25519}...], "signatures": [{"ed25519": hex, "sig": hex}...]}
+ * Each signature is Ed25519 over "TKMS-V1-COMMITTEE-PROPOSAL" || SHA-256(canonical JSON of the
+ * proposal without "signatures") (canonical = compact, keys sorted). */
+int node_proposal_message(uint8_t out[58], json_t *proposal);
+
+/* ---- certified group files and the genesis file, as the daemon and CLI need them ---- */
+#define MAX_MEMBERS 256
+typedef struct {
+    uint32_t index;
+    uint8_t ed[32], x[32];
+    char address[256];
+} member_t;
+
+typedef struct {
+    uint64_t epoch;
+    uint32_t t, n;
+    member_t members[MAX_MEMBERS];
+    g2_affine_t mpk;
+    uint8_t mpk_bytes[96];
+    g2_affine_t *commitments; /* t of them (malloc'd) */
+    char *json;               /* the canonical certified file */
+    uint8_t hash[32];         /* SHA-256 of json */
+    int dev_mode;
+    uint8_t session[32]; /* session that certified it (zero if absent) */
+} group_t;
+
+/* Parses a certified group file (structure and points; signatures are the engine's/group
+ * module's business). Returns 1 or 0 with st set. */
+int group_parse(group_t *g, const char *json, node_status *st);
+void group_free(group_t *g);
+const member_t *group_member_by_ed(const group_t *g, const uint8_t ed[32]);
+
+/* ---- genesis ---- */
+typedef struct {
+    uint32_t t, n;
+    member_t members[MAX_MEMBERS];
+    uint64_t genesis_time_s;
+    uint64_t interval_s;
+    uint8_t hash[32];
+} genesis_t;
+int genesis_load(genesis_t *g, const char *path, node_status *st);
+
+/* Creates a node directory: identity keys sealed in the store, storage key file (or Argon2id salt
+ * when passphrase_file is set), admin token file, config.json with defaults. *identity (may be
+ * NULL) receives {address, ed25519, x25519}. Refuses to overwrite an existing node. */
+NODE_WUR int node_init_dir(const char *dir, const char *address, const char *listen, const char *genesis,
+                           const char *passphrase_file, json_t **identity, node_status *st);
+/* Merges updates into a config file (atomic rewrite, 0600). */
+NODE_WUR int node_config_patch(const char *path, json_t *updates, node_status *st);
+
+/* Loads a node directory's identity for the CLI (config at dir/config.json). */
+NODE_WUR int node_load_identity(node_secrets *sec, char **address, const char *config_path, node_status *st);
+
+#endif

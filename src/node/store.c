@@ -1,0 +1,618 @@
+/* Operator node library: the SQLite store (WAL; key material in FULL-synchronous transactions;
+ * secrets sealed with the storage key; secure_delete so erased shares leave no plaintext pages). */
+#include "node.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <openssl/sha.h>
+#include <sqlite3.h>
+
+struct node_store {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+    char *path;
+};
+
+static const char *SCHEMA =
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS node_keys(id INTEGER PRIMARY KEY CHECK (id = 1), ed25519_pk BLOB NOT NULL,"
+    "  x25519_pk BLOB NOT NULL, address TEXT NOT NULL, sealed BLOB NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS groups(epoch INTEGER PRIMARY KEY, json TEXT NOT NULL, sha256 BLOB NOT NULL,"
+    "  stored_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS shares(epoch INTEGER PRIMARY KEY, idx INTEGER NOT NULL, sealed BLOB NOT NULL,"
+    "  stored_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS pending_shares(epoch INTEGER NOT NULL, thash BLOB NOT NULL, idx INTEGER NOT NULL,"
+    "  sealed BLOB NOT NULL, stored_ms INTEGER NOT NULL, PRIMARY KEY (epoch, thash));"
+    "CREATE TABLE IF NOT EXISTS sessions(sid BLOB PRIMARY KEY, epoch INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  sealed BLOB NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS proposals(id BLOB PRIMARY KEY, epoch INTEGER NOT NULL, json TEXT NOT NULL,"
+    "  stored_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS apps(app_id BLOB PRIMARY KEY, owner BLOB NOT NULL, seq INTEGER NOT NULL,"
+    "  statement TEXT NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL, subject TEXT, decision TEXT, detail TEXT);"
+    "CREATE TABLE IF NOT EXISTS replay(digest BLOB PRIMARY KEY, ts_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS replay_ts ON replay(ts_ms);";
+
+static int db_err(node_store *s, node_status *st, const char *what) {
+    int ec = sqlite3_extended_errcode(s->db), pc = ec & 0xff;
+    const char *hint = "";
+    if (pc == SQLITE_READONLY) hint = " (the database or its directory is read-only)";
+    else if (pc == SQLITE_FULL) hint = " (the disk is full)";
+    else if (pc == SQLITE_IOERR) hint = " (I/O error)";
+    else if (pc == SQLITE_CANTOPEN) hint = " (cannot open the database file)";
+    else if (pc == SQLITE_CORRUPT || pc == SQLITE_NOTADB) hint = " (the database is corrupt)";
+    return node_err(st, NS_STORAGE, "store %s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db), hint);
+}
+
+static int exec(node_store *s, const char *sql, node_status *st) {
+    char *em = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &em) != SQLITE_OK) {
+        sqlite3_free(em);
+        return db_err(s, st, sql);
+    }
+    return 1;
+}
+
+/* Key-material transactions: FULL sync (fsync the WAL on every commit), IMMEDIATE to take the
+ * write lock up front. Non-key writes run with NORMAL (no corruption, may lose the last commits
+ * on power loss, which for audit and replay rows is acceptable). */
+static int begin(node_store *s, int full, node_status *st) {
+    if (!exec(s, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", st)) return 0;
+    return exec(s, "BEGIN IMMEDIATE", st);
+}
+
+static int commit(node_store *s, node_status *st) {
+    if (exec(s, "COMMIT", st)) return 1;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return 0;
+}
+
+static void rollback(node_store *s) { sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); }
+
+static sqlite3_stmt *prep(node_store *s, const char *sql, node_status *st) {
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        db_err(s, st, "prepare");
+        return NULL;
+    }
+    return q;
+}
+
+static int step_done(node_store *s, sqlite3_stmt *q, node_status *st) {
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) return db_err(s, st, "write");
+    return 1;
+}
+
+int node_store_open(node_store **out, const char *path, node_status *st) {
+    *out = NULL;
+    node_store *s = calloc(1, sizeof *s);
+    if (!s) return node_err(st, NS_INTERNAL, "out of memory");
+    pthread_mutex_init(&s->mu, NULL);
+    s->path = strdup(path);
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+    int ok = 1;
+    if (rc != SQLITE_OK) {
+        ok = s->db ? db_err(s, st, "open") : node_err(st, NS_STORAGE, "cannot open store %s", path);
+    }
+    if (ok) sqlite3_busy_timeout(s->db, 5000);
+    if (ok) (void)chmod(path, 0600); /* the WAL and shm files inherit this mode */
+    /* journal_mode=WAL needs a writable directory; a read-only disk fails right here. */
+    ok = ok && exec(s, "PRAGMA journal_mode=WAL", st) && exec(s, "PRAGMA secure_delete=ON", st) &&
+         exec(s, "PRAGMA foreign_keys=ON", st) && exec(s, "PRAGMA synchronous=FULL", st);
+    ok = ok && begin(s, 1, st);
+    if (ok) {
+        if (!exec(s, SCHEMA, st) || !exec(s, "PRAGMA user_version=1", st)) {
+            rollback(s);
+            ok = 0;
+        } else {
+            ok = commit(s, st) || db_err(s, st, "schema");
+        }
+    }
+    if (ok && sqlite3_db_readonly(s->db, "main") == 1) ok = node_err(st, NS_STORAGE, "store %s is read-only", path);
+    if (!ok) {
+        /* name the environmental cause when there is one */
+        char *dc = strdup(path);
+        struct statvfs vf;
+        if (dc && statvfs(dirname(dc), &vf) == 0 && st) {
+            const char *why = (vf.f_flag & ST_RDONLY) ? "the file system is read-only"
+                              : vf.f_bavail == 0      ? "the disk is full"
+                                                      : NULL;
+            if (why) {
+                size_t l = strlen(st->msg);
+                snprintf(st->msg + l, sizeof st->msg - l, " -- %s", why);
+            }
+        }
+        free(dc);
+        node_store_close(s);
+        return 0;
+    }
+    *out = s;
+    return 1;
+}
+
+void node_store_close(node_store *s) {
+    if (!s) return;
+    if (s->db) sqlite3_close_v2(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
+    free(s);
+}
+
+int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, node_status *st) {
+    uint8_t pt[64], ct[64 + NODE_SEAL_OVERHEAD];
+    char aad[128], pkh[65];
+    node_hex(pkh, sec->ed_pk, 32);
+    snprintf(aad, sizeof aad, "tkms/v1/identity/%s", pkh);
+    memcpy(pt, sec->ed_sk, 32);
+    memcpy(pt + 32, sec->x_sk, 32);
+    int ok = node_seal(ct, sec->storage_key, pt, 64, aad);
+    node_wipe(pt, sizeof pt);
+    if (!ok) return node_err(st, NS_INTERNAL, "seal failed");
+    pthread_mutex_lock(&s->mu);
+    ok = begin(s, 1, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "INSERT INTO node_keys(id, ed25519_pk, x25519_pk, address, sealed, created_ms) "
+                                  "VALUES (1, ?, ?, ?, ?, ?)", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_blob(q, 1, sec->ed_pk, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(q, 2, sec->x_pk, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, 3, address, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(q, 4, ct, sizeof ct, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 5, (sqlite3_int64)node_now_ms());
+            ok = step_done(s, q, st);
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_get_identity(node_store *s, node_secrets *sec, char **address, node_status *st) {
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT ed25519_pk, x25519_pk, address, sealed FROM node_keys WHERE id = 1", st);
+    int ok = q != NULL;
+    if (ok) {
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_DONE) ok = node_err(st, NS_USAGE, "store %s holds no node identity (run tkms node init)", s->path);
+        else if (rc != SQLITE_ROW) ok = db_err(s, st, "read identity");
+        if (ok) {
+            const void *sealed = sqlite3_column_blob(q, 3);
+            int sl = sqlite3_column_bytes(q, 3);
+            if (sqlite3_column_bytes(q, 0) != 32 || sqlite3_column_bytes(q, 1) != 32 || sl != 64 + NODE_SEAL_OVERHEAD) {
+                ok = node_err(st, NS_STORAGE, "store %s: malformed identity row", s->path);
+            } else {
+                memcpy(sec->ed_pk, sqlite3_column_blob(q, 0), 32);
+                memcpy(sec->x_pk, sqlite3_column_blob(q, 1), 32);
+                if (address) *address = strdup((const char *)sqlite3_column_text(q, 2));
+                uint8_t pt[64];
+                char aad[128], pkh[65];
+                node_hex(pkh, sec->ed_pk, 32);
+                snprintf(aad, sizeof aad, "tkms/v1/identity/%s", pkh);
+                if (!node_open(pt, sec->storage_key, sealed, (size_t)sl, aad)) {
+                    ok = node_err(st, NS_USAGE, "cannot decrypt the node identity: wrong storage key or passphrase");
+                } else {
+                    memcpy(sec->ed_sk, pt, 32);
+                    memcpy(sec->x_sk, pt + 32, 32);
+                }
+                node_wipe(pt, sizeof pt);
+            }
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+static int put_group_locked(node_store *s, uint64_t epoch, const char *json, node_status *st) {
+    uint8_t h[32];
+    SHA256((const uint8_t *)json, strlen(json), h);
+    sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO groups(epoch, json, sha256, stored_ms) VALUES (?, ?, ?, ?)", st);
+    if (!q) return 0;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)epoch);
+    sqlite3_bind_text(q, 2, json, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(q, 3, h, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)node_now_ms());
+    return step_done(s, q, st);
+}
+
+int node_store_put_group(node_store *s, uint64_t epoch, const char *json, node_status *st) {
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        ok = put_group_locked(s, epoch, json, st);
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_get_group(node_store *s, uint64_t epoch, char **json, uint64_t *got_epoch, node_status *st) {
+    *json = NULL;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s,
+                           epoch == UINT64_MAX ? "SELECT epoch, json FROM groups ORDER BY epoch DESC LIMIT 1"
+                                               : "SELECT epoch, json FROM groups WHERE epoch = ?",
+                           st);
+    int ok = q != NULL;
+    if (ok) {
+        if (epoch != UINT64_MAX) sqlite3_bind_int64(q, 1, (sqlite3_int64)epoch);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            if (got_epoch) *got_epoch = (uint64_t)sqlite3_column_int64(q, 0);
+            *json = strdup((const char *)sqlite3_column_text(q, 1));
+        } else if (rc != SQLITE_DONE) {
+            ok = db_err(s, st, "read group");
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_commit_epoch(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
+                            uint32_t index, const uint8_t *share, size_t share_len, node_status *st) {
+    return node_store_commit_epoch_meta(s, key, epoch, group_json, index, share, share_len, NULL, NULL, st);
+}
+
+int node_store_commit_epoch_meta(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
+                                 uint32_t index, const uint8_t *share, size_t share_len, const char *mk,
+                                 const char *mv, node_status *st) {
+    uint8_t ct[64 + NODE_SEAL_OVERHEAD];
+    char aad[96];
+    if (share && share_len > 64) return node_err(st, NS_INTERNAL, "share too long");
+    snprintf(aad, sizeof aad, "tkms/v1/share/%llu/%u", (unsigned long long)epoch, index);
+    if (share && !node_seal(ct, key, share, share_len, aad)) return node_err(st, NS_INTERNAL, "seal failed");
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        ok = put_group_locked(s, epoch, group_json, st);
+        if (ok && share) {
+            sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO shares(epoch, idx, sealed, stored_ms) VALUES (?, ?, ?, ?)", st);
+            ok = q != NULL;
+            if (ok) {
+                sqlite3_bind_int64(q, 1, (sqlite3_int64)epoch);
+                sqlite3_bind_int64(q, 2, index);
+                sqlite3_bind_blob(q, 3, ct, (int)(share_len + NODE_SEAL_OVERHEAD), SQLITE_TRANSIENT);
+                sqlite3_bind_int64(q, 4, (sqlite3_int64)node_now_ms());
+                ok = step_done(s, q, st);
+            }
+        }
+        /* The new epoch is certified: every older share goes (and, when this node is not in the new
+         * committee, its last share too), as do finished sessions. */
+        sqlite3_stmt *d = ok ? prep(s, share ? "DELETE FROM shares WHERE epoch < ?" : "DELETE FROM shares WHERE epoch <= ?", st) : NULL;
+        ok = d != NULL;
+        if (ok) {
+            sqlite3_bind_int64(d, 1, (sqlite3_int64)epoch);
+            ok = step_done(s, d, st);
+        }
+        d = ok ? prep(s, "DELETE FROM pending_shares WHERE epoch <= ?", st) : NULL;
+        ok = d != NULL;
+        if (ok) {
+            sqlite3_bind_int64(d, 1, (sqlite3_int64)epoch);
+            ok = step_done(s, d, st);
+        }
+        d = ok ? prep(s, "DELETE FROM sessions WHERE epoch <= ?", st) : NULL;
+        ok = d != NULL;
+        if (ok) {
+            sqlite3_bind_int64(d, 1, (sqlite3_int64)epoch);
+            ok = step_done(s, d, st);
+        }
+        if (ok && mk) {
+            sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)", st);
+            ok = q != NULL;
+            if (ok) {
+                sqlite3_bind_text(q, 1, mk, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(q, 2, mv, -1, SQLITE_TRANSIENT);
+                ok = step_done(s, q, st);
+            }
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    /* Push the erasure out of the WAL too (best effort; the pages are sealed anyway). */
+    if (ok) sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    pthread_mutex_unlock(&s->mu);
+    node_wipe(ct, sizeof ct);
+    return ok;
+}
+
+int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, uint32_t *index, uint8_t *share,
+                         size_t *share_len, int *found, node_status *st) {
+    *found = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT epoch, idx, sealed FROM shares ORDER BY epoch DESC LIMIT 1", st);
+    int ok = q != NULL;
+    if (ok) {
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            uint64_t e = (uint64_t)sqlite3_column_int64(q, 0);
+            uint32_t i = (uint32_t)sqlite3_column_int64(q, 1);
+            int n = sqlite3_column_bytes(q, 2);
+            char aad[96];
+            snprintf(aad, sizeof aad, "tkms/v1/share/%llu/%u", (unsigned long long)e, i);
+            if (n < NODE_SEAL_OVERHEAD || n > 64 + NODE_SEAL_OVERHEAD ||
+                !node_open(share, key, sqlite3_column_blob(q, 2), (size_t)n, aad)) {
+                ok = node_err(st, NS_STORAGE, "the stored share of epoch %llu does not decrypt", (unsigned long long)e);
+            } else {
+                *epoch = e;
+                *index = i;
+                *share_len = (size_t)n - NODE_SEAL_OVERHEAD;
+                *found = 1;
+            }
+        } else if (rc != SQLITE_DONE) {
+            ok = db_err(s, st, "read share");
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+static void pending_aad(char *aad, size_t n, uint64_t epoch, const uint8_t thash[32], uint32_t index) {
+    char th[65];
+    node_hex(th, thash, 32);
+    snprintf(aad, n, "tkms/v1/pending/%llu/%s/%u", (unsigned long long)epoch, th, index);
+}
+
+int node_store_put_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
+                                 uint32_t index, const uint8_t share[32], node_status *st) {
+    uint8_t ct[32 + NODE_SEAL_OVERHEAD];
+    char aad[160];
+    pending_aad(aad, sizeof aad, epoch, thash, index);
+    if (!node_seal(ct, key, share, 32, aad)) return node_err(st, NS_INTERNAL, "seal failed");
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO pending_shares(epoch, thash, idx, sealed, stored_ms) VALUES (?, ?, ?, ?, ?)", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)epoch);
+            sqlite3_bind_blob(q, 2, thash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 3, index);
+            sqlite3_bind_blob(q, 4, ct, sizeof ct, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 5, (sqlite3_int64)node_now_ms());
+            ok = step_done(s, q, st);
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    node_wipe(ct, sizeof ct);
+    return ok;
+}
+
+int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
+                                 uint32_t *index, uint8_t share[32], int *found, node_status *st) {
+    *found = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT idx, sealed FROM pending_shares WHERE epoch = ? AND thash = ?", st);
+    int ok = q != NULL;
+    if (ok) {
+        sqlite3_bind_int64(q, 1, (sqlite3_int64)epoch);
+        sqlite3_bind_blob(q, 2, thash, 32, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            uint32_t i = (uint32_t)sqlite3_column_int64(q, 0);
+            char aad[160];
+            pending_aad(aad, sizeof aad, epoch, thash, i);
+            if (sqlite3_column_bytes(q, 1) != 32 + NODE_SEAL_OVERHEAD ||
+                !node_open(share, key, sqlite3_column_blob(q, 1), 32 + NODE_SEAL_OVERHEAD, aad)) {
+                ok = node_err(st, NS_STORAGE, "a pending share does not decrypt");
+            } else {
+                *index = i;
+                *found = 1;
+            }
+        } else if (rc != SQLITE_DONE) {
+            ok = db_err(s, st, "read pending share");
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint64_t epoch, const char *kind,
+                           const uint8_t *state, size_t len, node_status *st) {
+    uint8_t *ct = malloc(len + NODE_SEAL_OVERHEAD);
+    if (!ct) return node_err(st, NS_INTERNAL, "out of memory");
+    char aad[128], sh[65];
+    node_hex(sh, sid, 32);
+    snprintf(aad, sizeof aad, "tkms/v1/session/%s", sh);
+    if (!node_seal(ct, key, state, len, aad)) {
+        free(ct);
+        return node_err(st, NS_INTERNAL, "seal failed");
+    }
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO sessions(sid, epoch, kind, sealed, updated_ms) VALUES (?, ?, ?, ?, ?)", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_blob(q, 1, sid, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)epoch);
+            sqlite3_bind_text(q, 3, kind, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(q, 4, ct, (int)(len + NODE_SEAL_OVERHEAD), SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 5, (sqlite3_int64)node_now_ms());
+            ok = step_done(s, q, st);
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    node_wipe(ct, len + NODE_SEAL_OVERHEAD);
+    free(ct);
+    return ok;
+}
+
+int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32], uint64_t *epoch, char kind[16],
+                           uint8_t **state, size_t *len, node_status *st) {
+    *state = NULL;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT sid, epoch, kind, sealed FROM sessions ORDER BY updated_ms DESC LIMIT 1", st);
+    int ok = q != NULL;
+    if (ok) {
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
+            memcpy(sid, sqlite3_column_blob(q, 0), 32);
+            *epoch = (uint64_t)sqlite3_column_int64(q, 1);
+            snprintf(kind, 16, "%s", (const char *)sqlite3_column_text(q, 2));
+            int n = sqlite3_column_bytes(q, 3);
+            char aad[128], sh[65];
+            node_hex(sh, sid, 32);
+            snprintf(aad, sizeof aad, "tkms/v1/session/%s", sh);
+            uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
+            if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 3), (size_t)n, aad)) {
+                free(pt);
+                ok = node_err(st, NS_STORAGE, "a session checkpoint does not decrypt");
+            } else {
+                *state = pt;
+                *len = (size_t)n - NODE_SEAL_OVERHEAD;
+            }
+        } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+            ok = db_err(s, st, "read session");
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_drop_session(node_store *s, const uint8_t sid[32], node_status *st) {
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "DELETE FROM sessions WHERE sid = ?", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_blob(q, 1, sid, 32, SQLITE_TRANSIENT);
+            ok = step_done(s, q, st);
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_set_meta(node_store *s, const char *k, const char *v, node_status *st) {
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_text(q, 1, k, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, 2, v, -1, SQLITE_TRANSIENT);
+            ok = step_done(s, q, st);
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_get_meta(node_store *s, const char *k, char **v, node_status *st) {
+    *v = NULL;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT v FROM meta WHERE k = ?", st);
+    int ok = q != NULL;
+    if (ok) {
+        sqlite3_bind_text(q, 1, k, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) *v = strdup((const char *)sqlite3_column_text(q, 0));
+        else if (rc != SQLITE_DONE) ok = db_err(s, st, "read meta");
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_put_proposal(node_store *s, const uint8_t id[32], uint64_t epoch, const char *json, node_status *st) {
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO proposals(id, epoch, json, stored_ms) VALUES (?, ?, ?, ?)", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_blob(q, 1, id, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)epoch);
+            sqlite3_bind_text(q, 3, json, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 4, (sqlite3_int64)node_now_ms());
+            ok = step_done(s, q, st);
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, node_status *st) {
+    *json = NULL;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT json FROM proposals WHERE epoch = ? ORDER BY stored_ms DESC LIMIT 1", st);
+    int ok = q != NULL;
+    if (ok) {
+        sqlite3_bind_int64(q, 1, (sqlite3_int64)epoch);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) *json = strdup((const char *)sqlite3_column_text(q, 0));
+        else if (rc != SQLITE_DONE) ok = db_err(s, st, "read proposal");
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_audit(node_store *s, const char *kind, const char *subject, const char *decision, const char *detail) {
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 0, NULL);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "INSERT INTO audit(ts_ms, kind, subject, decision, detail) VALUES (?, ?, ?, ?, ?)", NULL);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)node_now_ms());
+            sqlite3_bind_text(q, 2, kind, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, 3, subject, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, 4, decision, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, 5, detail, -1, SQLITE_TRANSIENT);
+            ok = step_done(s, q, NULL);
+        }
+        ok = ok ? commit(s, NULL) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts_ms) {
+    pthread_mutex_lock(&s->mu);
+    int res = -1;
+    if (begin(s, 0, NULL)) {
+        sqlite3_stmt *q = prep(s, "INSERT OR IGNORE INTO replay(digest, ts_ms) VALUES (?, ?)", NULL);
+        if (q) {
+            sqlite3_bind_blob(q, 1, digest, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)ts_ms);
+            if (sqlite3_step(q) == SQLITE_DONE) res = sqlite3_changes(s->db) == 1;
+            sqlite3_finalize(q);
+        }
+        /* prune entries that the timestamp window already rejects (older than one hour) */
+        if (res == 1 && (digest[0] & 63) == 0) {
+            q = prep(s, "DELETE FROM replay WHERE ts_ms < ?", NULL);
+            if (q) {
+                sqlite3_bind_int64(q, 1, (sqlite3_int64)(node_now_ms() - 3600000));
+                sqlite3_step(q);
+                sqlite3_finalize(q);
+            }
+        }
+        if (res < 0 || !commit(s, NULL)) {
+            rollback(s);
+            res = -1;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return res;
+}

@@ -1,0 +1,164 @@
+/* Unit tests of the operator node library: strict config parsing, the at-rest seal, the signed
+ * envelope, and the store's epoch commit (atomic switch, old shares erased, wrong key refused). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "node.h"
+
+static char g_dir[256];
+
+static char *path_in(const char *name) { return node_path_join(g_dir, name); }
+
+static void write_text(const char *name, const char *txt) {
+    char *p = path_in(name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(txt, f);
+    fclose(f);
+    free(p);
+}
+
+static void test_config_strict(void **state) {
+    (void)state;
+    node_config c;
+    node_status st = {0};
+    write_text("c1.json", "{\"address\": \"http://127.0.0.1:7001\", \"threads\": 2}");
+    char *p = path_in("c1.json");
+    assert_int_equal(node_config_load(&c, p, &st), 1);
+    assert_int_equal(c.threads, 2);
+    assert_int_equal(c.max_body_bytes, 1 << 20); /* default */
+    assert_string_equal(c.db, "tkms.db");
+    node_config_free(&c);
+    free(p);
+    write_text("c2.json", "{\"address\": \"http://x\", \"thread\": 2}"); /* typo */
+    p = path_in("c2.json");
+    assert_int_equal(node_config_load(&c, p, &st), 0);
+    assert_non_null(strstr(st.msg, "unknown key"));
+    free(p);
+    write_text("c3.json", "{\"address\": \"http://x\", \"threads\": 0}");
+    p = path_in("c3.json");
+    assert_int_equal(node_config_load(&c, p, &st), 0);
+    free(p);
+    write_text("c4.json", "{\"address\": \"http://x\", \"address\": \"http://y\"}");
+    p = path_in("c4.json");
+    assert_int_equal(node_config_load(&c, p, &st), 0);
+    free(p);
+}
+
+static void test_seal(void **state) {
+    (void)state;
+    uint8_t key[32], pt[40], ct[40 + NODE_SEAL_OVERHEAD], out[40];
+    assert_true(node_random(key, 32) && node_random(pt, 40));
+    assert_true(node_seal(ct, key, pt, 40, "tkms/v1/share/1/2"));
+    assert_true(node_open(out, key, ct, sizeof ct, "tkms/v1/share/1/2"));
+    assert_memory_equal(out, pt, 40);
+    assert_false(node_open(out, key, ct, sizeof ct, "tkms/v1/share/1/3")); /* moved to another row */
+    ct[20] ^= 1;
+    assert_false(node_open(out, key, ct, sizeof ct, "tkms/v1/share/1/2"));
+}
+
+static void test_envelope(void **state) {
+    (void)state;
+    uint8_t sk[32], pk[32], sig[64];
+    assert_true(node_ed25519_keygen(sk, pk));
+    const uint8_t body[] = "{\"msg\":\"00\"}";
+    assert_true(node_envelope_sign(sig, sk, "POST", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_true(node_envelope_verify(sig, pk, "POST", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, "POST", "/v1/sign", 1235, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, "POST", "/v1/group", 1234, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, "POST", "/v1/sign", 1234, body, sizeof body - 2));
+}
+
+static void test_store_epochs(void **state) {
+    (void)state;
+    node_status st = {0};
+    char *db = path_in("t.db");
+    node_store *s = NULL;
+    assert_int_equal(node_store_open(&s, db, &st), 1);
+    struct stat sb;
+    assert_int_equal(stat(db, &sb), 0);
+    assert_int_equal(sb.st_mode & 077, 0); /* 0600 */
+    node_secrets sec;
+    memset(&sec, 0, sizeof sec);
+    assert_true(node_ed25519_keygen(sec.ed_sk, sec.ed_pk) && node_x25519_keygen(sec.x_sk, sec.x_pk) &&
+                node_random(sec.storage_key, 32));
+    assert_int_equal(node_store_put_identity(s, &sec, "http://127.0.0.1:1", &st), 1);
+    node_secrets back;
+    memset(&back, 0, sizeof back);
+    memcpy(back.storage_key, sec.storage_key, 32);
+    assert_int_equal(node_store_get_identity(s, &back, NULL, &st), 1);
+    assert_memory_equal(back.ed_sk, sec.ed_sk, 32);
+    back.storage_key[0] ^= 1;
+    assert_int_equal(node_store_get_identity(s, &back, NULL, &st), 0);
+    assert_non_null(strstr(st.msg, "wrong storage key"));
+
+    uint8_t sh0[32], sh1[32], got[64];
+    memset(sh0, 0x11, 32);
+    memset(sh1, 0x22, 32);
+    uint8_t sid[32] = {7};
+    assert_int_equal(node_store_put_session(s, sec.storage_key, sid, 1, "reshare", sh0, 32, &st), 1);
+    assert_int_equal(node_store_commit_epoch(s, sec.storage_key, 0, "{\"e\":0}", 1, sh0, 32, &st), 1);
+    assert_int_equal(node_store_commit_epoch_meta(s, sec.storage_key, 1, "{\"e\":1}", 2, sh1, 32, "next_slot", "5", &st), 1);
+    uint64_t e = 0;
+    uint32_t idx = 0;
+    size_t len = 0;
+    int found = 0;
+    assert_int_equal(node_store_get_share(s, sec.storage_key, &e, &idx, got, &len, &found, &st), 1);
+    assert_true(found);
+    assert_int_equal(e, 1);
+    assert_int_equal(idx, 2);
+    assert_memory_equal(got, sh1, 32);
+    char *v = NULL;
+    assert_int_equal(node_store_get_meta(s, "next_slot", &v, &st), 1);
+    assert_string_equal(v, "5");
+    free(v);
+    /* the session checkpoint of epoch 1 went with the commit */
+    uint8_t sid2[32];
+    char kind[16];
+    uint8_t *blob = NULL;
+    assert_int_equal(node_store_get_session(s, sec.storage_key, sid2, &e, kind, &blob, &len, &st), 1);
+    assert_null(blob);
+    /* adopting a later group without a share erases the last share */
+    assert_int_equal(node_store_commit_epoch(s, sec.storage_key, 2, "{\"e\":2}", 0, NULL, 0, &st), 1);
+    assert_int_equal(node_store_get_share(s, sec.storage_key, &e, &idx, got, &len, &found, &st), 1);
+    assert_false(found);
+    char *g = NULL;
+    uint64_t ge = 0;
+    assert_int_equal(node_store_get_group(s, UINT64_MAX, &g, &ge, &st), 1);
+    assert_int_equal(ge, 2);
+    free(g);
+    assert_int_equal(node_store_get_group(s, 0, &g, &ge, &st), 1);
+    assert_string_equal(g, "{\"e\":0}");
+    free(g);
+    /* replay cache */
+    uint8_t dg[32] = {1, 2, 3};
+    assert_int_equal(node_store_replay_check(s, dg, node_now_ms()), 1);
+    assert_int_equal(node_store_replay_check(s, dg, node_now_ms()), 0);
+    node_store_close(s);
+    free(db);
+}
+
+int main(void) {
+    snprintf(g_dir, sizeof g_dir, "/tmp/tkms-node-test.XXXXXX");
+    if (!mkdtemp(g_dir)) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_strict),
+        cmocka_unit_test(test_seal),
+        cmocka_unit_test(test_envelope),
+        cmocka_unit_test(test_store_epochs),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    if (system(cmd) != 0) rc = rc ? rc : 1;
+    return rc;
+}
