@@ -1,0 +1,31 @@
+/* libtkms-client internals shared by its source files: the group wrapper, error formatting,
+ * hex, clock and file helpers. Not installed. */
+#ifndef TKMS_CLIENT_INTERNAL_H
+#define TKMS_CLIENT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "group.h"
+#include "tkms/client.h"
+
+struct tkms_client_group {
+    tkms_group g;
+};
+
+/* Writes a printf message into err (errlen bytes, err may be NULL) and returns st. */
+tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void cl_hex(char *out, const uint8_t *in, size_t n);
+/* Exactly n bytes of hex (any case, no prefix). Returns 1/0. */
+int cl_unhex(uint8_t *out, size_t n, const char *s, size_t slen);
+/* Monotonic milliseconds. */
+double cl_now_ms(void);
+/* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer. Returns NULL. */
+uint8_t *cl_read_file(const char *path, size_t *len, size_t max);
+void cl_put32(uint8_t *p, uint32_t v);
+void cl_put64(uint8_t *p, uint64_t v);
+/* curl_global_init, once per process. */
+void cl_curl_init(void);
+
+#endif

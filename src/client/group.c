@@ -1,0 +1,185 @@
+/* libtkms-client: certified group files (load + verify), app IDs, the binding B, statuses and the
+ * small helpers the other client files share. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "client_internal.h"
+#include "g2.h"
+#include "tkms/attest.h"
+
+tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+void cl_hex(char *out, const uint8_t *in, size_t n) {
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int cl_unhex(uint8_t *out, size_t n, const char *s, size_t slen) {
+    if (!s || slen != 2 * n) return 0;
+    for (size_t i = 0; i < n; i++) {
+        int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
+        if (h < 0 || l < 0) return 0;
+        out[i] = (uint8_t)(h << 4 | l);
+    }
+    return 1;
+}
+
+double cl_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+uint8_t *cl_read_file(const char *path, size_t *len, size_t max) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    uint8_t *buf = malloc(cap + 1);
+    while (buf) {
+        if (n == cap) {
+            if (cap >= max) {
+                OPENSSL_cleanse(buf, n);
+                free(buf);
+                buf = NULL;
+                errno = EFBIG;
+                break;
+            }
+            cap = cap * 2 > max ? max : cap * 2;
+            uint8_t *nb = malloc(cap + 1);
+            if (nb) memcpy(nb, buf, n);
+            OPENSSL_cleanse(buf, n);
+            free(buf);
+            buf = nb;
+            if (!buf) break;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f)) {
+                OPENSSL_cleanse(buf, n);
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = n;
+    }
+    return buf;
+}
+
+void cl_put32(uint8_t *p, uint32_t v) {
+    for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+void cl_put64(uint8_t *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+const char *tkms_client_strerror(tkms_client_status st) {
+    switch (st) {
+    case TKMS_CLIENT_OK: return "ok";
+    case TKMS_CLIENT_E_USAGE: return "bad arguments";
+    case TKMS_CLIENT_E_GROUP: return "group file rejected";
+    case TKMS_CLIENT_E_EVIDENCE: return "attestation evidence could not be produced";
+    case TKMS_CLIENT_E_QUORUM: return "fewer than t nodes returned a valid partial key";
+    case TKMS_CLIENT_E_VERIFY: return "combined key does not verify against the MPK";
+    case TKMS_CLIENT_E_SEALED: return "sealed value rejected";
+    case TKMS_CLIENT_E_INTERNAL: return "internal error";
+    }
+    return "unknown status";
+}
+
+int tkms_client_exit_code(tkms_client_status st) {
+    switch (st) {
+    case TKMS_CLIENT_OK: return 0;
+    case TKMS_CLIENT_E_GROUP:
+    case TKMS_CLIENT_E_QUORUM:
+    case TKMS_CLIENT_E_VERIFY:
+    case TKMS_CLIENT_E_SEALED: return 1;
+    default: return 2;
+    }
+}
+
+tkms_client_status tkms_client_group_parse(tkms_client_group **out, char *err, size_t errlen, const char *json,
+                                           size_t len) {
+    *out = NULL;
+    tkms_client_group *g = calloc(1, sizeof *g);
+    char e[200] = "";
+    if (!g) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
+    if (!tkms_group_parse(&g->g, json, len, e, sizeof e)) {
+        free(g);
+        return cl_fail(err, errlen, TKMS_CLIENT_E_GROUP, "group file: %s", e);
+    }
+    if (!tkms_group_verify(&g->g, NULL, e, sizeof e)) {
+        free(g);
+        return cl_fail(err, errlen, TKMS_CLIENT_E_GROUP, "group file not certified: %s", e);
+    }
+    *out = g;
+    return TKMS_CLIENT_OK;
+}
+
+tkms_client_status tkms_client_group_load(tkms_client_group **out, char *err, size_t errlen, const char *path) {
+    size_t len;
+    *out = NULL;
+    if (!path) return cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "no group file given");
+    uint8_t *buf = cl_read_file(path, &len, 16u << 20);
+    if (!buf) return cl_fail(err, errlen, TKMS_CLIENT_E_GROUP, "cannot read group file '%s': %s", path, strerror(errno));
+    tkms_client_status st = tkms_client_group_parse(out, err, errlen, (const char *)buf, len);
+    free(buf);
+    return st;
+}
+
+void tkms_client_group_free(tkms_client_group *g) { free(g); }
+uint64_t tkms_client_group_epoch(const tkms_client_group *g) { return g->g.epoch; }
+size_t tkms_client_group_n(const tkms_client_group *g) { return g->g.n; }
+size_t tkms_client_group_t(const tkms_client_group *g) { return g->g.t; }
+int tkms_client_group_dev_mode(const tkms_client_group *g) { return g->g.dev_mode; }
+void tkms_client_group_mpk(uint8_t mpk[96], const tkms_client_group *g) { g2_serialize(mpk, &g->g.poly[0]); }
+
+const char *tkms_client_group_address(const tkms_client_group *g, size_t index) {
+    return index >= 1 && index <= g->g.n ? g->g.members[index - 1].address : NULL;
+}
+
+int tkms_client_parse_app_id(uint8_t app_id[20], const char *text) {
+    if (!text || strlen(text) != 42 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) return 0;
+    return cl_unhex(app_id, 20, text + 2, 40);
+}
+
+void tkms_client_format_app_id(char out[43], const uint8_t app_id[20]) {
+    out[0] = '0';
+    out[1] = 'x';
+    cl_hex(out + 2, app_id, 20);
+}
+
+void tkms_client_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t recipient[32], const uint8_t nonce[32]) {
+    if (!tkms_attest_binding(out, app_id, recipient, nonce, 32)) memset(out, 0, 64);
+}

@@ -1,0 +1,48 @@
+/* Mock tkms nodes for client tests and benchmarks: n HTTP servers on 127.0.0.1 implementing
+ * docs/release-protocol.md §1 (POST /v1/keys/app) and GET /v1/group with a really dealt secret,
+ * real HPKE, Ed25519 and insecure-dev verification, and injectable misbehaviour. */
+#ifndef TKMS_MOCK_NODE_H
+#define TKMS_MOCK_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MOCK_MAX_N 64
+
+typedef enum {
+    MOCK_OK = 0,
+    MOCK_WRONG_PARTIAL, /* a valid G1 point that is not s_i*Q_A, correctly encrypted and signed */
+    MOCK_BAD_SIGNATURE, /* correct partial, response signature corrupted */
+    MOCK_TIMEOUT,       /* answers only after sleep_ms */
+    MOCK_5XX,           /* always HTTP 500 */
+    MOCK_DOWN,          /* nothing listens on its port */
+    MOCK_REFUSE,        /* HTTP 403 attestation_refused */
+    MOCK_FLAKY,         /* first request HTTP 503 not_ready, then correct */
+    MOCK_WRONG_APP      /* echoes another app id */
+} mock_fault;
+
+typedef struct {
+    size_t n, t;
+    uint8_t seed[32];                 /* determines secret, shares and node identities */
+    mock_fault fault[MOCK_MAX_N + 1]; /* by member index 1..n */
+    unsigned reshares;                /* nodes serve epoch `reshares`; groups 0..reshares available */
+    unsigned sleep_ms;                /* MOCK_TIMEOUT delay (default 3000) */
+    int production;                   /* 1: group dev_mode false, so insecure-dev evidence is refused */
+} mock_config;
+
+typedef struct mock_cluster mock_cluster;
+
+/* Starts the servers (ports chosen by the kernel). Returns NULL on failure. */
+mock_cluster *mock_start(const mock_config *cfg);
+/* Stops every server and frees everything (waits for in-flight handlers). */
+void mock_stop(mock_cluster *m);
+/* Canonical signed group file of an epoch (0..reshares); owned by m. */
+const char *mock_group_json(const mock_cluster *m, unsigned epoch);
+/* Share of member index (1..n) in epoch (secret; for the CLI-tools comparison). */
+void mock_share(const mock_cluster *m, unsigned epoch, uint32_t index, uint8_t out[32]);
+/* The compressed MPK. */
+void mock_mpk(const mock_cluster *m, uint8_t out[96]);
+/* POST /v1/keys/app requests node index has received. */
+unsigned mock_requests(const mock_cluster *m, uint32_t index);
+
+#endif

@@ -1,0 +1,371 @@
+/* libtkms-client key release against in-process mock nodes (tests/tools/mock_node.c) with really
+ * dealt shares: n = 4 and 7, bad partials named, bad signatures ignored, n - t nodes down, retries,
+ * timeouts, fewer than t honest (clear error, no key), reshared epochs, and sealed secrets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "appkey.h"
+#include "fr.h"
+#include "g1.h"
+#include "mock_node.h"
+#include "seal.h"
+#include "tbls.h"
+#include "testutil.h"
+#include "tkms/client.h"
+#include "tkms/wallet.h"
+
+static const uint8_t APP[20] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+static int g_verbose;
+
+static void log_line(void *ctx, const char *line) {
+    (void)ctx;
+    if (g_verbose) fprintf(stderr, "    | %s\n", line);
+}
+
+/* The mnemonic computed directly from t shares with the core (no client code involved). */
+static void expected_mnemonic(char *out, size_t cap, const mock_cluster *m, size_t t, unsigned epoch) {
+    tbls_partial parts[MOCK_MAX_N];
+    void *scratch = aligned_alloc(64, (tbls_scratch_size(t) + 63) / 64 * 64);
+    TU_CHECK(scratch);
+    for (size_t i = 0; i < t; i++) {
+        uint8_t sb[32];
+        fr_t s;
+        g1_t k;
+        mock_share(m, epoch, (uint32_t)(i + 1), sb);
+        TU_CHECK(fr_from_bytes(&s, sb));
+        appkey_partial(&k, &s, APP);
+        g1_to_affine(&parts[i].sig, &k);
+        parts[i].index = (uint32_t)(i + 1);
+    }
+    g1_t key;
+    g1_affine_t ka;
+    uint8_t kb[48];
+    TU_CHECK(tbls_combine(&key, parts, t, scratch));
+    g1_to_affine(&ka, &key);
+    g1_serialize(kb, &ka);
+    TU_CHECK(tkms_mnemonic_from_app_key(out, cap, kb) == TKMS_WALLET_OK);
+    free(scratch);
+}
+
+typedef struct {
+    mock_cluster *m;
+    tkms_client_group *g;
+    tkms_client_fetch_opts o;
+    tkms_client_key k;
+    tkms_client_report r;
+    tkms_client_status st;
+    char err[1024];
+} run;
+
+static void start(run *x, mock_config *cfg) {
+    memset(x, 0, sizeof *x);
+    tu_randbytes(cfg->seed, 32);
+    x->m = mock_start(cfg);
+    TU_CHECK(x->m);
+    const char *gj = mock_group_json(x->m, 0);
+    TU_CHECK(tkms_client_group_parse(&x->g, x->err, sizeof x->err, gj, strlen(gj)) == TKMS_CLIENT_OK);
+    tkms_client_fetch_opts_default(&x->o);
+    x->o.group = x->g;
+    memcpy(x->o.app_id, APP, 20);
+    x->o.timeout_ms = 2000;
+    x->o.log = log_line;
+}
+
+static void go(run *x) { x->st = tkms_client_fetch(&x->k, &x->r, x->err, sizeof x->err, &x->o); }
+
+static void finish(run *x) {
+    tkms_client_report_free(&x->r);
+    tkms_client_key_wipe(&x->k);
+    tkms_client_group_free(x->g);
+    mock_stop(x->m);
+}
+
+static const tkms_client_node_report *node(const run *x, uint32_t index) {
+    for (size_t i = 0; i < x->r.n_nodes; i++)
+        if (x->r.nodes[i].index == index) return &x->r.nodes[i];
+    TU_CHECK(0);
+    return NULL;
+}
+
+static void check_key(run *x, size_t t, unsigned epoch) {
+    char want[TKMS_BIP39_MNEMONIC_MAX];
+    if (x->st != TKMS_CLIENT_OK) fprintf(stderr, "fetch failed: %s\n", x->err);
+    TU_CHECK(x->st == TKMS_CLIENT_OK);
+    expected_mnemonic(want, sizeof want, x->m, t, epoch);
+    TU_CHECK(strcmp(want, x->k.mnemonic) == 0);
+    TU_CHECK(memcmp(x->k.app_id, APP, 20) == 0);
+    size_t used = 0;
+    for (size_t i = 0; i < x->r.n_nodes; i++) used += x->r.nodes[i].state == TKMS_CLIENT_NODE_USED;
+    TU_CHECK(used == t);
+}
+
+static int all_zero(const void *p, size_t n) {
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i]) return 0;
+    return 1;
+}
+
+static void test_honest(size_t n, size_t t) {
+    run x;
+    mock_config cfg = {.n = n, .t = t};
+    start(&x, &cfg);
+    go(&x);
+    check_key(&x, t, 0);
+    TU_CHECK(x.r.n == n && x.r.t == t && x.r.epoch == 0 && x.r.n_bad == 0);
+    TU_CHECK(x.r.ms_total > 0 && x.r.ms_network > 0);
+    char first[TKMS_BIP39_MNEMONIC_MAX];
+    strcpy(first, x.k.mnemonic);
+    /* same key on a second fetch (fresh recipient key, nonce, evidence), and with wait_all */
+    tkms_client_report_free(&x.r);
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, t, 0);
+    TU_CHECK(strcmp(first, x.k.mnemonic) == 0);
+    TU_CHECK(x.r.n_valid == n);
+    printf("ok honest n=%zu t=%zu (%.1f ms)\n", n, t, x.r.ms_total);
+    finish(&x);
+}
+
+static void test_bad_partial(size_t n, size_t t, int wait_all) {
+    run x;
+    mock_config cfg = {.n = n, .t = t};
+    cfg.fault[2] = MOCK_WRONG_PARTIAL;
+    start(&x, &cfg);
+    x.o.wait_all = wait_all;
+    go(&x);
+    check_key(&x, t, 0);
+    if (wait_all) {
+        TU_CHECK(node(&x, 2)->state == TKMS_CLIENT_NODE_BAD_PARTIAL && x.r.n_bad == 1);
+        TU_CHECK(strcmp(node(&x, 2)->code, "bad_partial") == 0);
+    } else {
+        TU_CHECK(node(&x, 2)->state != TKMS_CLIENT_NODE_USED);
+    }
+    printf("ok wrong partial named, key still correct (n=%zu, wait_all=%d)\n", n, wait_all);
+    finish(&x);
+}
+
+static void test_bad_signature(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3};
+    cfg.fault[3] = MOCK_BAD_SIGNATURE;
+    start(&x, &cfg);
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 3, 0);
+    TU_CHECK(node(&x, 3)->state == TKMS_CLIENT_NODE_BAD_SIGNATURE);
+    printf("ok bad response signature ignored\n");
+    finish(&x);
+}
+
+static void test_down(size_t n, size_t t) {
+    run x;
+    mock_config cfg = {.n = n, .t = t};
+    for (size_t i = 0; i < n - t; i++) cfg.fault[n - i] = MOCK_DOWN;
+    start(&x, &cfg);
+    x.o.retries = 1;
+    x.o.backoff_ms = 20;
+    go(&x);
+    check_key(&x, t, 0);
+    for (size_t i = 0; i < n - t; i++) {
+        const tkms_client_node_report *r = node(&x, (uint32_t)(n - i));
+        TU_CHECK(r->state == TKMS_CLIENT_NODE_UNREACHABLE || r->state == TKMS_CLIENT_NODE_NOT_ASKED);
+    }
+    printf("ok %zu of %zu nodes down (t=%zu)\n", n - t, n, t);
+    finish(&x);
+}
+
+static void test_retries(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3};
+    cfg.fault[1] = MOCK_FLAKY;
+    cfg.fault[2] = MOCK_5XX;
+    start(&x, &cfg);
+    x.o.retries = 2;
+    x.o.backoff_ms = 10;
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 3, 0);
+    TU_CHECK(node(&x, 1)->attempts == 2 && node(&x, 1)->state == TKMS_CLIENT_NODE_USED);
+    TU_CHECK(node(&x, 2)->attempts == 3 && node(&x, 2)->state == TKMS_CLIENT_NODE_SERVER_ERROR);
+    TU_CHECK(node(&x, 2)->http_status == 500 && mock_requests(x.m, 2) == 3);
+    printf("ok retries bounded and reported (flaky node recovered, 5xx node gave up after 3 attempts)\n");
+    finish(&x);
+}
+
+static void test_timeout(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3, .sleep_ms = 3000};
+    cfg.fault[4] = MOCK_TIMEOUT;
+    start(&x, &cfg);
+    x.o.timeout_ms = 300;
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 3, 0);
+    TU_CHECK(node(&x, 4)->state == TKMS_CLIENT_NODE_TIMEOUT && node(&x, 4)->attempts == 1);
+    TU_CHECK(x.r.ms_total < 2000);
+    /* without wait_all the client does not wait for the slow node at all */
+    tkms_client_report_free(&x.r);
+    x.o.wait_all = 0;
+    x.o.timeout_ms = 5000;
+    go(&x);
+    check_key(&x, 3, 0);
+    TU_CHECK(x.r.ms_total < 1500 && node(&x, 4)->state == TKMS_CLIENT_NODE_PENDING);
+    printf("ok slow node: timeout reported, quorum does not wait for it\n");
+    finish(&x);
+}
+
+static void expect_no_key(run *x, const char *what) {
+    TU_CHECK(x->st == TKMS_CLIENT_E_QUORUM);
+    TU_CHECK(all_zero(&x->k, sizeof x->k));
+    TU_CHECK(strstr(x->err, "no key") != NULL);
+    printf("ok %s: \"%s\"\n", what, x->err);
+}
+
+static void test_not_enough(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3};
+    cfg.fault[1] = MOCK_WRONG_PARTIAL;
+    cfg.fault[3] = MOCK_BAD_SIGNATURE;
+    start(&x, &cfg);
+    go(&x);
+    expect_no_key(&x, "2 of 4 dishonest");
+    TU_CHECK(strstr(x.err, "node 1: bad_partial") && strstr(x.err, "node 3: bad_signature"));
+    finish(&x);
+
+    mock_config cfg2 = {.n = 7, .t = 5};
+    cfg2.fault[2] = MOCK_DOWN;
+    cfg2.fault[4] = MOCK_5XX;
+    cfg2.fault[6] = MOCK_WRONG_PARTIAL;
+    start(&x, &cfg2);
+    x.o.retries = 0;
+    go(&x);
+    expect_no_key(&x, "3 of 7 down/faulty");
+    TU_CHECK(x.r.n_valid == 4);
+    finish(&x);
+
+    mock_config cfg3 = {.n = 4, .t = 3, .production = 1};
+    start(&x, &cfg3);
+    go(&x);
+    expect_no_key(&x, "dev evidence on a production cluster");
+    TU_CHECK(strcmp(node(&x, 1)->code, "dev_mode_only") == 0 && node(&x, 1)->state == TKMS_CLIENT_NODE_REFUSED);
+    finish(&x);
+
+    mock_config cfg4 = {.n = 4, .t = 3};
+    cfg4.fault[1] = cfg4.fault[2] = MOCK_WRONG_APP;
+    start(&x, &cfg4);
+    go(&x);
+    expect_no_key(&x, "responses for another app");
+    TU_CHECK(node(&x, 1)->state == TKMS_CLIENT_NODE_BAD_RESPONSE && strcmp(node(&x, 1)->code, "echo_mismatch") == 0);
+    finish(&x);
+}
+
+static void test_reshared(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3, .reshares = 2};
+    cfg.fault[4] = MOCK_WRONG_PARTIAL;
+    start(&x, &cfg);
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 3, 2);
+    TU_CHECK(x.r.epoch == 2 && node(&x, 4)->state == TKMS_CLIENT_NODE_BAD_PARTIAL);
+    /* same mnemonic as from epoch 0's shares: the MPK never changes */
+    char e0[TKMS_BIP39_MNEMONIC_MAX];
+    expected_mnemonic(e0, sizeof e0, x.m, 3, 0);
+    TU_CHECK(strcmp(e0, x.k.mnemonic) == 0);
+    printf("ok group file of epoch 0, nodes at epoch 2: chain verified, same key\n");
+    finish(&x);
+}
+
+static void test_group_rejects(void) {
+    mock_config cfg = {.n = 4, .t = 3};
+    tu_randbytes(cfg.seed, 32);
+    mock_cluster *m = mock_start(&cfg);
+    TU_CHECK(m);
+    const char *gj = mock_group_json(m, 0);
+    char *bad = strdup(gj), err[256];
+    char *p = strstr(bad, "127.0.0.1:");
+    TU_CHECK(p);
+    p[10] = p[10] == '9' ? '8' : '9'; /* another port: the session id no longer matches */
+    tkms_client_group *g = NULL;
+    TU_CHECK(tkms_client_group_parse(&g, err, sizeof err, bad, strlen(bad)) == TKMS_CLIENT_E_GROUP && !g);
+    TU_CHECK(tkms_client_group_parse(&g, err, sizeof err, "{}", 2) == TKMS_CLIENT_E_GROUP);
+    TU_CHECK(tkms_client_group_load(&g, err, sizeof err, "/nonexistent/group.json") == TKMS_CLIENT_E_GROUP);
+    TU_CHECK(tkms_client_group_parse(&g, err, sizeof err, gj, strlen(gj)) == TKMS_CLIENT_OK);
+    uint8_t a[96], b[96];
+    tkms_client_group_mpk(a, g);
+    mock_mpk(m, b);
+    TU_CHECK(memcmp(a, b, 96) == 0 && tkms_client_group_n(g) == 4 && tkms_client_group_t(g) == 3 &&
+             tkms_client_group_dev_mode(g) == 1 && tkms_client_group_epoch(g) == 0);
+    TU_CHECK(strncmp(tkms_client_group_address(g, 1), "http://127.0.0.1:", 17) == 0 && !tkms_client_group_address(g, 5));
+    /* usage errors */
+    tkms_client_fetch_opts o;
+    tkms_client_key k;
+    tkms_client_fetch_opts_default(&o);
+    TU_CHECK(tkms_client_fetch(&k, NULL, err, sizeof err, &o) == TKMS_CLIENT_E_USAGE);
+    uint8_t app[20];
+    TU_CHECK(tkms_client_parse_app_id(app, "0xA1B2c3d4e5f60708090a0b0c0d0e0f1011121314") && memcmp(app, APP, 20) == 0);
+    TU_CHECK(!tkms_client_parse_app_id(app, "a1b2c3d4e5f60708090a0b0c0d0e0f1011121314") &&
+             !tkms_client_parse_app_id(app, "0xa1b2c3d4e5f60708090a0b0c0d0e0f101112131") &&
+             !tkms_client_parse_app_id(app, "0xg1b2c3d4e5f60708090a0b0c0d0e0f1011121314"));
+    free(bad);
+    tkms_client_group_free(g);
+    mock_stop(m);
+    printf("ok group file checks\n");
+}
+
+static void test_unseal(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3};
+    start(&x, &cfg);
+    go(&x);
+    check_key(&x, 3, 0);
+    uint8_t mpk[96], other[20];
+    mock_mpk(x.m, mpk);
+    memcpy(other, APP, 20);
+    other[19] ^= 1;
+    tkms_buf s1 = {0}, s2 = {0};
+    const char *secret = "db-password: hunter2";
+    TU_CHECK(tkms_seal(&s1, mpk, APP, "DB", (const uint8_t *)secret, strlen(secret)).cls == TKMS_SEAL_OK);
+    TU_CHECK(tkms_seal(&s2, mpk, other, "DB", (const uint8_t *)secret, strlen(secret)).cls == TKMS_SEAL_OK);
+    uint8_t *pt;
+    size_t pl;
+    char err[256];
+    TU_CHECK(tkms_client_unseal(&pt, &pl, err, sizeof err, &x.k, (const char *)s1.p, s1.len) == TKMS_CLIENT_OK);
+    TU_CHECK(pl == strlen(secret) && memcmp(pt, secret, pl) == 0 && pt[pl] == 0);
+    tkms_client_secret_free(pt, pl);
+    TU_CHECK(tkms_client_unseal(&pt, &pl, err, sizeof err, &x.k, (const char *)s2.p, s2.len) == TKMS_CLIENT_E_SEALED && !pt);
+    s1.p[s1.len - 3] ^= 1;
+    TU_CHECK(tkms_client_unseal(&pt, &pl, err, sizeof err, &x.k, (const char *)s1.p, s1.len) == TKMS_CLIENT_E_SEALED);
+    tkms_buf_free(&s1);
+    tkms_buf_free(&s2);
+    tkms_client_addresses a;
+    TU_CHECK(tkms_client_addresses_derive(&a, &x.k) == TKMS_CLIENT_OK);
+    TU_CHECK(strncmp(a.eth, "0x", 2) == 0 && strlen(a.eth) == 42 && strncmp(a.btc, "bc1q", 4) == 0 && strlen(a.sol) >= 32);
+    printf("ok unseal: own app opens, other app and tampered refused; addresses %s %s\n", a.eth, a.sol);
+    finish(&x);
+}
+
+int main(void) {
+    tu_seed();
+    g_verbose = getenv("TKMS_TEST_VERBOSE") != NULL;
+    test_group_rejects();
+    test_honest(4, 3);
+    test_honest(7, 5);
+    test_bad_partial(4, 3, 1);
+    test_bad_partial(7, 5, 1);
+    test_bad_partial(4, 3, 0);
+    test_bad_signature();
+    test_down(4, 3);
+    test_down(7, 5);
+    test_retries();
+    test_timeout();
+    test_not_enough();
+    test_reshared();
+    test_unseal();
+    printf("all client fetch tests passed\n");
+    return 0;
+}
