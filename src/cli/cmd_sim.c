@@ -25,7 +25,7 @@ static void sim_usage(FILE *f) {
     fprintf(f, "usage: tkms sim dkg --nodes N [--threshold T] [--seed S] [--crash K] [--byzantine KIND:K ...]\n"
                "                    [--loss P] [--delay-ms A-B]\n"
                "       tkms sim reshare --nodes N [...] --to-nodes N2 [--to-threshold T2] [--keep K]\n"
-               "options also: --dup P, --partition-ms A-B, --group-out FILE, --prev-group-out FILE\n"
+               "options also: --dup P, --partition-ms A-B, --late-certs K, --group-out FILE, --prev-group-out FILE\n"
                "KIND: bad-share, equivocate, bad-justification, wrong-constant, replay, silent.\n"
                "Prints one JSON object; exit 0 when the run ended as the protocol promises.\n");
 }
@@ -43,7 +43,7 @@ static void hex96(char out[193], const uint8_t *b) { cli_hex_encode(out, b, 96);
 int cmd_sim(int argc, char **argv) {
     static const char *const allowed[] = {"--nodes", "--threshold", "--seed", "--crash", "--byzantine", "--loss",
                                           "--delay-ms", "--to-nodes", "--to-threshold", "--keep", "--help!",
-                                          "--dup", "--partition-ms", "--group-out", "--prev-group-out", NULL};
+                                          "--dup", "--partition-ms", "--late-certs", "--group-out", "--prev-group-out", NULL};
     if (argc < 2 || cli_flag(argc, argv, "--help")) {
         sim_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
@@ -99,6 +99,8 @@ int cmd_sim(int argc, char **argv) {
         p.partition_start = a;
         p.partition_end = b;
     }
+    if ((v = cli_opt(argc, argv, "--late-certs")) && !parse_size(v, TKMS_DKG_MAX_N, &p.cert_late))
+        return cli_fail(CLI_USAGE, "sim: bad --late-certs");
     for (int i = 2; i < argc; i++) {
         const char *spec = NULL;
         if (strcmp(argv[i], "--byzantine") == 0 && i + 1 < argc)

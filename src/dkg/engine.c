@@ -71,6 +71,9 @@ struct tkms_dkg {
     const uint8_t **peer_key;
     int32_t *old_slot; /* old index - 1 -> slot */
     uint64_t start, d_deal, d_resp, d_just, d_cert, fetch_ticks, next_fetch;
+    /* signed its CERT and passed d_cert without a quorum: keeps fetching (never aborts on its own) */
+    int cert_wait, just_missing;
+    uint64_t wait_period, next_pull;
     /* progress */
     int dealt, responded, justified, finished, want_fetch, persist, replaying;
     size_t n_deals, n_resps; /* messages held, to test "all in" in O(1) */
@@ -443,6 +446,19 @@ static int setup(tkms_dkg *e, void *mem, size_t mem_len, const tkms_dkg_config *
     return 1;
 }
 
+/* The dealing seed from a driver-given one, bound to the session: a seed reused by mistake for
+ * another session does not give the same polynomial there. */
+static void seed_from_cfg(tkms_dkg *e, const uint8_t deal_seed[32]) {
+    sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, "TKMS-V1-DKG-DEAL-SEED", 21);
+    sha256_update(&c, e->session, 32);
+    sha256_update(&c, deal_seed, 32);
+    sha256_final(&c, e->seed);
+    tkms_wipe(&c, sizeof c);
+    e->has_seed = 1;
+}
+
 tkms_dkg *tkms_dkg_init(void *mem, size_t mem_len, const tkms_dkg_config *cfg) {
     tkms_dkg *e = mem;
     if (!setup(e, mem, mem_len, cfg)) {
@@ -453,7 +469,15 @@ tkms_dkg *tkms_dkg_init(void *mem, size_t mem_len, const tkms_dkg_config *cfg) {
         e->old_share = *cfg->old_share;
         e->has_old_share = 1;
     }
+    if (cfg->deal_seed && e->my_old) seed_from_cfg(e, cfg->deal_seed);
     return e;
+}
+
+void tkms_dkg_abandon(tkms_dkg *e) {
+    if (e->state != TKMS_DKG_RUNNING) return;
+    e->state = TKMS_DKG_ABORTED;
+    e->want_fetch = 0;
+    e->persist = 1;
 }
 
 void tkms_dkg_wipe(tkms_dkg *e) {
@@ -563,6 +587,20 @@ static int eval_poly(tkms_dkg *e, fr_t *shares, g2_affine_t *commits, const uint
     return ok;
 }
 
+/* The HPKE ephemeral key material for receiver j is derived from the dealing seed, not drawn from
+ * the RNG: a deal is then a function of (seed, session, config), and a dealer that deals the same
+ * session again from the same seed (a restart, a retry) re-sends byte-identical bytes, which
+ * receivers take for a duplicate instead of an equivocation (docs/dkg.md, "Retries"). */
+static void hpke_ikm(uint8_t ikm[32], const uint8_t session[32], const uint8_t seed[32], uint32_t j) {
+    uint8_t prk[32], info[20 + 32 + 4];
+    hkdf_sha256_extract(prk, (const uint8_t *)"TKMS-V1-DKG-HPKE-IKM", 20, seed, 32);
+    memcpy(info, "TKMS-V1-DKG-HPKE-IKM", 20);
+    memcpy(info + 20, session, 32);
+    put32(info + 52, j);
+    (void)hkdf_sha256_expand(ikm, 32, prk, info, sizeof info);
+    tkms_wipe(prk, 32);
+}
+
 static int build_deal(tkms_dkg *e, uint8_t *buf, const uint8_t seed[32], uint8_t digest[32]) {
     fr_t *shares = e->s_fr;
     g2_affine_t *C = e->s_aff;
@@ -580,7 +618,7 @@ static int build_deal(tkms_dkg *e, uint8_t *buf, const uint8_t seed[32], uint8_t
         uint8_t pt[32], aad[57], ikm[32];
         fr_to_bytes(pt, &shares[j - 1]);
         share_aad(aad, e->session, e->my_old, (uint32_t)j);
-        e->rng(e->rng_ctx, ikm, 32);
+        hpke_ikm(ikm, e->session, seed, (uint32_t)j);
         ok = tkms_hpke_seal(b, e->newm[j - 1].kem_pk, (const uint8_t *)SHARE_INFO, sizeof SHARE_INFO - 1, aad, 57, pt,
                             32, ikm);
         tkms_wipe(pt, 32);
@@ -594,7 +632,8 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
 
 static void do_deal(tkms_dkg *e, uint64_t now) {
     e->dealt = 1;
-    e->rng(e->rng_ctx, e->seed, 32);
+    /* a seed restored from a checkpoint or given by the driver (a retry) is reused: same deal */
+    if (!e->has_seed) e->rng(e->rng_ctx, e->seed, 32);
     e->has_seed = 1;
     size_t len = HDR + deal_body_len(e) + SIG;
     uint8_t digest[32];
@@ -1006,6 +1045,13 @@ static void erase_old(tkms_dkg *e) {
     e->has_seed = 0;
 }
 
+void tkms_dkg_erase_old_share(tkms_dkg *e) {
+    if (!e->has_old_share) return;
+    tkms_wipe(&e->old_share, sizeof(fr_t));
+    e->has_old_share = 0;
+    e->persist = 1;
+}
+
 static void collect_sigs(tkms_dkg *e) {
     e->n_sigs = 0;
     for (size_t j = 0; j < e->n_new; j++) {
@@ -1023,8 +1069,15 @@ static void go_final(tkms_dkg *e) {
     e->want_fetch = 0;
     e->persist = 1;
     collect_sigs(e);
-    /* the new group is certified: the old share and the dealing secret are erased */
-    erase_old(e);
+    /* the new group is certified: the dealing secret is erased, and so is the old share unless
+     * this node is a new member that could not obtain its new share (then the driver decides:
+     * tkms_dkg_erase_old_share). A member leaving the committee erases it now. */
+    if (e->has_share || !e->my_new) {
+        erase_old(e);
+    } else {
+        tkms_wipe(e->seed, 32);
+        e->has_seed = 0;
+    }
 }
 
 /* Adopts the certified QUAL of the cert held from responder j: recompute from the bundles. */
@@ -1166,24 +1219,44 @@ static size_t type_max(const tkms_dkg *e, uint8_t type) {
     }
 }
 
-static void serve_fetch(tkms_dkg *e, int32_t slot, const uint8_t *b, size_t blen) {
+static void send_fetch(tkms_dkg *e, uint64_t now, int32_t dest);
+
+/* Period of the catch-up requests: half a fetch period while the phases run (a bundle lost to a
+ * partition must come back before the next deadline), one period after finishing, and a period
+ * doubling up to 8 fetch periods while waiting for certificates past d_cert. */
+static uint64_t fetch_period(const tkms_dkg *e) {
+    if (e->cert_wait) return e->wait_period;
+    if (e->finished) return e->fetch_ticks;
+    return e->fetch_ticks / 2 ? e->fetch_ticks / 2 : 1;
+}
+
+static void serve_fetch(tkms_dkg *e, uint64_t now, int32_t slot, const uint8_t *b, size_t blen) {
     size_t nd = e->n_dealers, n = e->n_new;
     if (blen != 2 * bm_len(nd) + 2 * bm_len(n) + 16) return;
     const uint8_t *hd = b + 16, *hr = hd + bm_len(nd), *hj = hr + bm_len(n), *hc = hj + bm_len(nd);
     e->st.fetches_served++;
+    int behind = 0; /* the requester holds a bundle we lack */
     for (size_t i = 0; i < nd; i++) {
         const dealer_t *d = &e->dealers[i];
         if (d->deal.p && !bm_get(hd, i)) queue(e, slot, d->deal.p, d->deal.len);
         if (d->just.p && !bm_get(hj, i)) queue(e, slot, d->just.p, d->just.len);
+        behind |= (!d->deal.p && bm_get(hd, i)) || (!d->just.p && bm_get(hj, i));
     }
     for (size_t j = 0; j < n; j++) {
         const recv_t *r = &e->recvs[j];
         if (r->resp.p && !bm_get(hr, j)) queue(e, slot, r->resp.p, r->resp.len);
         if (r->cert.p && !bm_get(hc, j)) queue(e, slot, r->cert.p, r->cert.len);
+        behind |= (!r->resp.p && bm_get(hr, j)) || (!r->cert.p && bm_get(hc, j));
+    }
+    /* pull in the other direction too (rate-limited): after a partition heals, whichever side
+     * asks first brings both up to date */
+    if (behind && e->state == TKMS_DKG_RUNNING && now >= e->next_pull) {
+        send_fetch(e, now, slot);
+        e->next_pull = now + fetch_period(e);
     }
 }
 
-static void send_fetch(tkms_dkg *e, uint64_t now) {
+static void send_fetch(tkms_dkg *e, uint64_t now, int32_t dest) {
     size_t nd = e->n_dealers, n = e->n_new, blen = 16 + 2 * bm_len(nd) + 2 * bm_len(n);
     uint8_t *buf = e->fetch_buf, digest[32];
     uint8_t type = e->my_new ? TKMS_DKG_MSG_FETCH_NEW : TKMS_DKG_MSG_FETCH_OLD;
@@ -1204,7 +1277,7 @@ static void send_fetch(tkms_dkg *e, uint64_t now) {
     }
     if (!sign_msg(e, buf, blen, digest)) return;
     e->st.fetches_sent++;
-    queue(e, TKMS_DKG_BROADCAST, buf, HDR + blen + SIG);
+    queue(e, dest, buf, HDR + blen + SIG);
 }
 
 static void advance(tkms_dkg *e, uint64_t now);
@@ -1260,7 +1333,7 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
     }
     if (type == TKMS_DKG_MSG_FETCH_NEW || type == TKMS_DKG_MSG_FETCH_OLD) {
         int32_t s = type == TKMS_DKG_MSG_FETCH_NEW ? (int32_t)(sender - 1) : e->old_slot[sender - 1];
-        if ((size_t)s != e->self_slot) serve_fetch(e, s, msg + HDR, blen);
+        if ((size_t)s != e->self_slot) serve_fetch(e, now, s, msg + HDR, blen);
         return 1;
     }
     int newly_equiv = 0;
@@ -1379,6 +1452,36 @@ static int all_responses_ok(const tkms_dkg *e) {
 
 static int all_responses_in(const tkms_dkg *e) { return e->n_resps == e->n_new; }
 
+/* A dealer that must justify (complaints held, fewer than t_new) whose justification we lack. */
+static int missing_justification(const tkms_dkg *e) {
+    for (uint32_t i = 1; i <= e->n_dealers; i++) {
+        const dealer_t *d = &e->dealers[i - 1];
+        if (!d->deal.p || d->just.p || d->deal_bad || d->equiv_rep) continue;
+        size_t c = complaints(e, i, NULL);
+        if (c > 0 && c < e->t_new) return 1;
+    }
+    return 0;
+}
+
+static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* When the next catch-up request is due (UINT64_MAX: none). Every bundle is sent once by its
+ * author, so a bundle lost to loss or to a partition would stay lost even after the network
+ * heals; while the phases run, a node that still lacks a deal (after the echoes had time to
+ * arrive), a response (after the deal deadline) or an expected justification (after the
+ * response deadline) asks its peers for it, so that it arrives before the next deadline. */
+static uint64_t catchup_at(const tkms_dkg *e) {
+    if (e->state != TKMS_DKG_RUNNING) return UINT64_MAX;
+    if (e->want_fetch) return e->next_fetch;
+    if (e->finished) return UINT64_MAX;
+    uint64_t at = UINT64_MAX;
+    if (e->n_deals < e->n_dealers) at = e->start + e->echo_ticks;
+    if (e->n_resps < e->n_new) at = min64(at, e->d_deal + e->echo_ticks / 2);
+    if (e->just_missing) at = min64(at, e->d_resp + e->echo_ticks / 2);
+    return at == UINT64_MAX ? at : max64(at, e->next_fetch);
+}
+
 /* A node that (re)starts after the session began first fetches what it missed. It responds
  * only if the response window is still open after that (a late complaint about a deal it merely
  * missed would wrongly disqualify an honest dealer); otherwise it stays silent, which complains
@@ -1425,20 +1528,33 @@ static void advance(tkms_dkg *e, uint64_t now) {
     if (e->my_old && !e->justified && now >= e->justify_at && (now >= e->d_resp || all_responses_in(e)))
         do_justify(e, now);
     if (!e->finished && (now >= e->d_just || all_responses_ok(e))) do_finish(e, now);
-    if (e->state == TKMS_DKG_RUNNING && e->finished && now >= e->d_cert) {
-        e->state = TKMS_DKG_ABORTED;
-        e->persist = 1;
-        return;
+    if (e->state == TKMS_DKG_RUNNING && e->finished && now >= e->d_cert && !e->cert_wait) {
+        /* A node that signed its CERT does not abort at d_cert: peers that collected t_new
+         * signatures in time may have certified that very transcript, and aborting would drop
+         * this node's share of it (with its old share erased on adoption, the secret could be
+         * lost). It keeps its share and keeps fetching until it sees a quorum (FINAL) or its
+         * driver gives up (tkms_dkg_abandon). Nodes that signed nothing abort as before. */
+        if (e->my_new && e->recvs[e->my_new - 1].cert.p) {
+            e->cert_wait = 1;
+            e->wait_period = e->fetch_ticks;
+            e->want_fetch = 1;
+        } else {
+            e->state = TKMS_DKG_ABORTED;
+            e->persist = 1;
+            return;
+        }
     }
+    if (e->state == TKMS_DKG_RUNNING && !e->finished && now >= e->d_resp) e->just_missing = missing_justification(e);
     /* finished but not certified yet: certificates or bundles may have been lost (loss, a healed
      * partition); ask the peers for what is missing, first after one fetch period */
     if (e->state == TKMS_DKG_RUNNING && e->finished && !e->want_fetch) {
         e->want_fetch = 1;
         if (e->next_fetch < now + e->fetch_ticks) e->next_fetch = now + e->fetch_ticks;
     }
-    if (e->state == TKMS_DKG_RUNNING && e->want_fetch && now >= e->next_fetch) {
-        send_fetch(e, now);
-        e->next_fetch = now + e->fetch_ticks;
+    if (now >= catchup_at(e)) {
+        send_fetch(e, now, TKMS_DKG_BROADCAST);
+        e->next_fetch = now + fetch_period(e);
+        if (e->cert_wait && e->wait_period < 8 * e->fetch_ticks) e->wait_period *= 2;
     }
 }
 
@@ -1461,9 +1577,8 @@ uint64_t tkms_dkg_next_deadline(const tkms_dkg *e) {
     }
     else if (e->my_old && !e->justified) d = e->d_resp > e->justify_at ? e->d_resp : e->justify_at;
     else if (!e->finished) d = e->d_just;
-    else d = e->d_cert;
-    if (e->want_fetch && e->next_fetch < d) d = e->next_fetch;
-    return d;
+    else if (!e->cert_wait) d = e->d_cert;
+    return min64(d, catchup_at(e));
 }
 
 /* ------------------------------------------------------------------ checkpoints */
@@ -1547,8 +1662,10 @@ size_t tkms_dkg_checkpoint(tkms_dkg *e, uint8_t *out, size_t cap) {
     return w.n;
 }
 
-tkms_dkg *tkms_dkg_restore(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const uint8_t *ck, size_t len,
-                           uint64_t now) {
+static void start_retry(tkms_dkg *e, uint64_t now);
+
+static tkms_dkg *load(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const uint8_t *ck, size_t len,
+                      uint64_t now, int retry) {
     tkms_dkg *e = mem;
     uint8_t sum[32];
     if (!ck || len < 32 + 39) return NULL;
@@ -1627,12 +1744,15 @@ tkms_dkg *tkms_dkg_restore(void *mem, size_t mem_len, const tkms_dkg_config *cfg
     e->justified = e->my_old && e->dealers[e->my_old - 1].just.p;
     e->finished = (f & F_FIN) != 0;
     e->aborted_calc = (f & F_ABORTCALC) != 0;
-    if (f & F_ABORT) e->state = TKMS_DKG_ABORTED;
+    if ((f & F_ABORT) && !retry) e->state = TKMS_DKG_ABORTED;
     if (f & F_FINAL) {
         e->state = TKMS_DKG_FINAL;
         collect_sigs(e);
     }
-    if (e->state == TKMS_DKG_RUNNING) {
+    if (!e->has_seed && cfg->deal_seed && e->my_old && !e->dealers[e->my_old - 1].deal.p) seed_from_cfg(e, cfg->deal_seed);
+    if (retry && e->state == TKMS_DKG_RUNNING) {
+        start_retry(e, now);
+    } else if (e->state == TKMS_DKG_RUNNING) {
         e->started = 1;
         late_start(e, now);
         for (size_t i = 0; i < e->n_dealers; i++) {
@@ -1656,4 +1776,54 @@ fail:
 #undef NEED
     tkms_dkg_wipe(e);
     return NULL;
+}
+
+tkms_dkg *tkms_dkg_restore(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const uint8_t *ck, size_t len,
+                           uint64_t now) {
+    return load(mem, mem_len, cfg, ck, len, now, 0);
+}
+
+tkms_dkg *tkms_dkg_retry(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const uint8_t *ck, size_t len,
+                         uint64_t now) {
+    return load(mem, mem_len, cfg, ck, len, now, 1);
+}
+
+/* A new attempt of the session of a checkpoint, on the deadlines of cfg (docs/dkg.md, "Retries").
+ * Every signed bundle of the earlier attempt stays held, and this node's own bundles are sent
+ * again unchanged: it never signs a second, different deal, response, justification or CERT in
+ * one session. What it had not sent yet it produces on the new deadlines; a node that signed a
+ * CERT keeps that outcome (it cannot certify another transcript in this session). */
+static void start_retry(tkms_dkg *e, uint64_t now) {
+    const smsg *own[4] = {NULL, NULL, NULL, NULL};
+    if (e->my_old) {
+        own[0] = &e->dealers[e->my_old - 1].deal;
+        own[1] = &e->dealers[e->my_old - 1].just;
+    }
+    if (e->my_new) {
+        own[2] = &e->recvs[e->my_new - 1].resp;
+        own[3] = &e->recvs[e->my_new - 1].cert;
+    }
+    int signed_cert = own[3] && own[3]->p;
+    e->dealt = own[0] && own[0]->p; /* else it deals (with its checkpointed seed, if any) */
+    e->responded = own[2] && own[2]->p;
+    e->justified = own[1] && own[1]->p;
+    e->started = 0;
+    e->respond_at = e->justify_at = e->all_deals_at = 0;
+    e->adopt_pending = 0;
+    if (!signed_cert || !e->finished || e->aborted_calc) {
+        /* recompute at the new d_just from everything held */
+        e->finished = 0;
+        e->aborted_calc = 0;
+        e->n_qual = 0;
+        tkms_wipe(&e->share, sizeof e->share);
+        e->has_share = 0;
+    }
+    for (int k = 0; k < 4; k++)
+        if (own[k] && own[k]->p) queue(e, TKMS_DKG_BROADCAST, own[k]->p, own[k]->len);
+    e->persist = 1;
+    if (now >= e->start) send_fetch(e, now, TKMS_DKG_BROADCAST);
+    e->next_fetch = now + fetch_period(e);
+    advance(e, now);
+    for (size_t j = 0; j < e->n_new && e->state == TKMS_DKG_RUNNING; j++)
+        if (e->recvs[j].cert.p) check_quorum(e, now, body_of(&e->recvs[j].cert));
 }

@@ -70,6 +70,12 @@ typedef struct {
     tkms_dkg_fault fault;
     tkms_dkg_rng_fn rng;
     void *rng_ctx;
+    /* Optional (NULL: drawn from rng): 32 secret bytes the dealing seed is derived from (with
+     * the session ID). A deal is a deterministic function of (seed, session, config), so a dealer
+     * that runs the same session again with the same deal_seed re-sends byte-identical deals. A
+     * driver that retries a session without its checkpoint passes the deal_seed of the earlier
+     * attempt here (docs/dkg.md, "Retries"). Ignored when the node deals nothing. */
+    const uint8_t *deal_seed;
 } tkms_dkg_config;
 
 typedef enum { TKMS_DKG_RUNNING = 0, TKMS_DKG_FINAL, TKMS_DKG_ABORTED } tkms_dkg_state;
@@ -95,6 +101,22 @@ tkms_dkg *tkms_dkg_init(void *mem, size_t mem_len, const tkms_dkg_config *cfg);
  * if the checkpoint is malformed or belongs to another session. */
 tkms_dkg *tkms_dkg_restore(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const uint8_t *ckpt, size_t len,
                            uint64_t now);
+/* Starts a new attempt of the session of a checkpoint (an earlier attempt that aborted, or was
+ * abandoned, with the same session ID), on the deadlines of cfg (normally a later start_tick).
+ * Everything held is kept: the dealing seed (the deal is re-sent byte-identical), the old share,
+ * every signed bundle, and this node's own response, justification and CERT, which are re-sent
+ * unchanged, so that the node never signs two different bundles of one kind in one session.
+ * A checkpoint that is FINAL gives a FINAL engine. Returns NULL as tkms_dkg_restore does. */
+tkms_dkg *tkms_dkg_retry(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const uint8_t *ckpt, size_t len,
+                         uint64_t now);
+/* The driver's signal that this attempt is over for it (e.g. its time window ended): a RUNNING
+ * engine becomes ABORTED. A node that signed its CERT never aborts on its own (it waits for the
+ * certificates past d_cert); this is how its driver stops it. The computed outcome and share stay
+ * readable (tkms_dkg_get_result/get_share), the old share is kept. */
+void tkms_dkg_abandon(tkms_dkg *e);
+/* Erases the old-epoch share. FINAL erases it by itself except on a new member that ended FINAL
+ * without a share of the new group; its driver calls this once it no longer needs it. */
+void tkms_dkg_erase_old_share(tkms_dkg *e);
 /* Wipes every secret the engine holds. */
 void tkms_dkg_wipe(tkms_dkg *e);
 
@@ -150,7 +172,8 @@ typedef struct {
 int tkms_dkg_get_result(const tkms_dkg *e, tkms_dkg_result *r);
 /* Copies this node's new share (secret) if it has one. Returns 1/0. */
 int tkms_dkg_get_share(const tkms_dkg *e, fr_t *share);
-/* Whether the engine still holds an old-epoch share (erased once the new group is certified). */
+/* Whether the engine still holds an old-epoch share (erased once the new group is certified,
+ * unless this new member has no share of it: see tkms_dkg_erase_old_share). */
 int tkms_dkg_holds_old_share(const tkms_dkg *e);
 
 /* ---- shared definitions (group files use them too) ---- */

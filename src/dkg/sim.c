@@ -108,7 +108,7 @@ static void release(intern_t *t, buf_t *b) {
     free(b);
 }
 
-enum { EV_DELIVER, EV_TICK, EV_CRASH, EV_RESTART, EV_REPLAY };
+enum { EV_DELIVER, EV_TICK, EV_CRASH, EV_RESTART, EV_REPLAY, EV_GIVEUP };
 typedef struct {
     uint64_t time, seq;
     int kind, node;
@@ -157,7 +157,7 @@ typedef struct {
     tkms_identity id;
     tkms_dkg_member member;
     tkms_sim_kind kind;
-    int in_phase, up, crashes, restarts, forever_down;
+    int in_phase, up, crashes, restarts, forever_down, late_certs;
     tkms_dkg_config cfg;
     void *mem;
     size_t mem_len;
@@ -188,7 +188,9 @@ typedef struct {
     size_t *rec_len, n_rec, rec_cap;
     int recording;
     g2_affine_t *old_poly_mem;
-    int within; /* faults within n - t: success is promised */
+    int within;   /* node faults within n - t on both committees */
+    int promised; /* within, and a synchronous network (no loss, no partition): success promised */
+    uint64_t cert_release; /* CERTs to late-cert nodes are held until then */
 } sim_t;
 
 static double cpu_now(clockid_t c) {
@@ -224,9 +226,13 @@ static void send_to(sim_t *s, int from, int to, buf_t *b) {
     if (xunit(&s->net) < s->p->loss || cut(s, from, to)) return;
     int copies = 1 + (xunit(&s->net) < s->p->dup);
     for (int c = 0; c < copies; c++) {
-        uint64_t d = xrange(&s->net, s->p->delay_min, s->p->delay_max);
+        uint64_t d = xrange(&s->net, s->p->delay_min, s->p->delay_max), at = s->now + d;
+        /* late certificates: every CERT to such a node (original, echo or fetch reply) arrives
+         * only after the certification deadline */
+        if (s->nodes[to].late_certs && b->len > 5 && b->p[5] == TKMS_DKG_MSG_CERT && at < s->cert_release)
+            at = s->cert_release + d;
         b->refs++;
-        hpush(&s->h, (event){s->now + d, 0, EV_DELIVER, to, b, 0});
+        hpush(&s->h, (event){at, 0, EV_DELIVER, to, b, 0});
     }
 }
 
@@ -367,6 +373,16 @@ static void run_events(sim_t *s, uint64_t limit) {
                 call_end(s, ev.node, t0);
                 nd->restarts++;
                 drain(s, ev.node);
+            }
+            break;
+        case EV_GIVEUP:
+            /* the drivers' time window for this session ends (the daemon's next slot): an
+             * engine still waiting for certificates is told to stop */
+            for (size_t j = 0; j < s->n_nodes; j++) {
+                node_t *x = &s->nodes[j];
+                if (!x->in_phase || !x->up || !x->e || tkms_dkg_get_state(x->e) != TKMS_DKG_RUNNING) continue;
+                tkms_dkg_abandon(x->e);
+                drain(s, (int)j);
             }
             break;
         case EV_REPLAY:
@@ -547,8 +563,9 @@ static int evaluate(sim_t *s, int final_phase, const uint8_t *mpk_before, tkms_g
                     k++;
                 }
             }
-            /* erasure: no old share in memory or in the persisted checkpoint */
-            if (nd->old_index && final_phase) {
+            /* erasure: no old share in memory or in the persisted checkpoint (a new member that
+             * ended without a share of the new group keeps its old one: docs/dkg.md rule 8) */
+            if (nd->old_index && final_phase && (res.has_share || !nd->new_index)) {
                 if (tkms_dkg_holds_old_share(nd->e)) erased = 0;
                 uint8_t ob[32];
                 fr_to_bytes(ob, &nd->old_share);
@@ -587,7 +604,7 @@ static int evaluate(sim_t *s, int final_phase, const uint8_t *mpk_before, tkms_g
         why(r, "honest shares inconsistent with the public polynomial", s->p->seed);
         return -1;
     }
-    if (sc == 2 && s->within) {
+    if (sc == 2 && s->promised) {
         why(r, "fewer than t honest shares although the faults were within bounds", s->p->seed);
         return -1;
     }
@@ -628,6 +645,26 @@ static int within_bounds(const sim_t *S, const tkms_sim_params *P) {
     }
     size_t n_old = P->n, t_old = P->t, n_new = P->reshare ? P->n2 : P->n, t_new = P->reshare ? P->t2 : P->t;
     return bad_old <= n_old - t_old && bad_new <= n_new - t_new;
+}
+
+/* Success is promised only on a synchronous network: every message delivered within the
+ * maximum delay. Loss and partitions break that assumption (a bundle lost at the wrong moment,
+ * e.g. a complaint cut off until after the response deadline, legitimately costs the sender its
+ * share); the promise is then agreement and validity, with either a success or a clean abort. */
+static int synchronous(const tkms_sim_params *P) {
+    return P->loss <= 0 && !(P->partition_end > P->partition_start);
+}
+
+/* The first k honest new members receive their certificates only after d_cert. */
+static void mark_late_certs(sim_t *S, size_t k) {
+    for (size_t i = 0; i < S->n_nodes; i++) {
+        node_t *nd = &S->nodes[i];
+        nd->late_certs = 0;
+        if (k && nd->in_phase && nd->new_index && honest(nd)) {
+            nd->late_certs = 1;
+            k--;
+        }
+    }
 }
 
 static void pick(xrng *r, int *out, const int *pool, size_t n_pool, size_t k) {
@@ -689,6 +726,9 @@ int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
     timing tm = timing_for(p);
     uint64_t horizon = tm.deal + tm.resp + tm.just + tm.cert;
     uint64_t limit = 40 * horizon + 100000;
+    /* the drivers' window for one attempt; the latest d_cert (a node restarting late moves its
+     * deadlines out) stays well inside it */
+    uint64_t window = 3 * horizon;
     double cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
     int verdict = 0, agreed = 1, clean = 0, erased = 1;
     size_t nsh = 0;
@@ -762,10 +802,14 @@ int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
         else
             S.nodes[v].forever_down = 1;
     }
+    S.cert_release = horizon + tm.fetch;
+    mark_late_certs(&S, P.reshare ? 0 : P.cert_late);
+    hpush(&S.h, (event){window, 0, EV_GIVEUP, 0, NULL, 0});
     for (size_t i = 0; i < P.n; i++) drain(&S, (int)i);
     if (!P.reshare) cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
     run_events(&S, limit);
     S.within = P.reshare ? 1 : within_bounds(&S, &P);
+    S.promised = P.reshare ? 1 : S.within && synchronous(&P);
     {
         tkms_sim_result *R = r;
         int ag = 1, cl = 0, er = 1;
@@ -851,11 +895,14 @@ int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
         }
         S.messages = S.bytes = S.events = 0;
         S.now = 0;
+        mark_late_certs(&S, P.cert_late);
+        hpush(&S.h, (event){window, 0, EV_GIVEUP, 0, NULL, 0});
         cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
         for (size_t i = 0; i < S.n_nodes; i++)
             if (S.nodes[i].in_phase) drain(&S, (int)i);
         run_events(&S, limit);
         S.within = within_bounds(&S, &P);
+        S.promised = S.within && synchronous(&P);
         verdict = evaluate(&S, 1, r->mpk_before, g1, &agreed, &clean, r->share_index, r->shares, &nsh, &erased);
         r->n_shares = nsh;
     }

@@ -35,6 +35,7 @@ typedef struct {
     uint32_t delay_min, delay_max; /* ms */
     uint64_t partition_start, partition_end; /* ms; halves cut apart in [start, end) */
     int measure_node_cpu;   /* time every engine call per node (bench) */
+    size_t cert_late;       /* honest new members that get every CERT only after d_cert */
 } tkms_sim_params;
 
 typedef struct {

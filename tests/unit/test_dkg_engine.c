@@ -28,16 +28,22 @@ typedef struct {
     size_t n;
     /* FIFO of (to, bytes) */
     uint8_t *q[200000];
-    int qto[200000];
+    int qto[200000], qfrom[200000];
     size_t qlen[200000], qh, qt;
     uint64_t now;
     int drop_to; /* node that receives nothing (crashed) or -1 */
+    int part;    /* partition: messages between odd and even nodes are cut (and kept in held) */
+    int hold_certs_to; /* node whose CERTs are held (delivered late), or -1 */
+    uint8_t *held[20000];
+    int held_to[20000];
+    size_t held_len[20000], n_held;
     uint8_t *captured; /* first deal seen, for replay tests */
     size_t captured_len;
 } net;
 
-static void enqueue(net *w, int to, const uint8_t *m, size_t len) {
+static void enqueue(net *w, int from, int to, const uint8_t *m, size_t len) {
     TU_CHECK(w->qt < 200000);
+    w->qfrom[w->qt] = from;
     w->q[w->qt] = malloc(len);
     memcpy(w->q[w->qt], m, len);
     w->qlen[w->qt] = len;
@@ -60,7 +66,7 @@ static void drain(net *w, int i) {
                 /* map the slot through the sender's peer list */
                 if (memcmp(tkms_dkg_peer_key(w->e[i], (size_t)d), w->id[j].sign_pk, 32) != 0) continue;
             }
-            enqueue(w, (int)j, m, len);
+            enqueue(w, i, (int)j, m, len);
         }
     }
 }
@@ -70,6 +76,15 @@ static void pump(net *w, uint64_t until) {
         while (w->qh < w->qt) {
             size_t k = w->qh++;
             int to = w->qto[k];
+            int cert_held = to == w->hold_certs_to && w->q[k][5] == TKMS_DKG_MSG_CERT;
+            if ((w->part && (w->qfrom[k] % 2) != (to % 2)) || cert_held) {
+                /* cut or delayed: kept, to be delivered later (leftovers of this attempt) */
+                TU_CHECK(w->n_held < 20000);
+                w->held[w->n_held] = w->q[k];
+                w->held_len[w->n_held] = w->qlen[k];
+                w->held_to[w->n_held++] = to;
+                continue;
+            }
             if (to != w->drop_to && w->e[to]) {
                 (void)tkms_dkg_receive(w->e[to], w->now, w->q[k], w->qlen[k]);
                 drain(w, to);
@@ -92,10 +107,24 @@ static void pump(net *w, uint64_t until) {
     }
 }
 
+/* Delivers the held (cut or delayed) messages. */
+static void release_held(net *w) {
+    for (size_t k = 0; k < w->n_held; k++) {
+        int to = w->held_to[k];
+        if (w->e[to]) {
+            (void)tkms_dkg_receive(w->e[to], w->now, w->held[k], w->held_len[k]);
+            drain(w, to);
+        }
+        free(w->held[k]);
+    }
+    w->n_held = 0;
+}
+
 static void setup(net *w, size_t n, size_t t, tkms_dkg_fault fault0) {
     memset(w, 0, sizeof *w);
     w->n = n;
     w->drop_to = -1;
+    w->hold_certs_to = -1;
     for (size_t i = 0; i < n; i++) {
         uint8_t seed[32];
         tu_randbytes(seed, 32);
@@ -130,6 +159,7 @@ static void teardown(net *w) {
         free(w->mem[i]);
     }
     while (w->qh < w->qt) free(w->q[w->qh++]);
+    for (size_t k = 0; k < w->n_held; k++) free(w->held[k]);
     free(w->captured);
 }
 
@@ -296,6 +326,156 @@ static void crash_restart(void) {
     teardown(&w);
 }
 
+/* A node that signed its CERT but gets the certificates only after its d_cert must not abort:
+ * it keeps its share and fetching, and ends FINAL on the group its peers certified. */
+static void late_certificates(void) {
+    static net w;
+    setup(&w, 4, 3, TKMS_DKG_FAULT_NONE);
+    w.hold_certs_to = 3;
+    pump(&w, 200); /* d_cert = 80 */
+    TU_CHECK(w.now > 80);
+    tkms_dkg_result r0, r;
+    TU_CHECK(tkms_dkg_get_state(w.e[0]) == TKMS_DKG_FINAL && tkms_dkg_get_result(w.e[0], &r0));
+    /* past its deadline, node 4 still waits (the old engine reported ABORTED here) */
+    TU_CHECK(tkms_dkg_get_state(w.e[3]) == TKMS_DKG_RUNNING);
+    TU_CHECK(tkms_dkg_next_deadline(w.e[3]) != UINT64_MAX);
+    fr_t s;
+    TU_CHECK(tkms_dkg_get_share(w.e[3], &s));
+    /* its checkpoint restores into the same waiting state */
+    size_t cl = tkms_dkg_checkpoint(w.e[3], NULL, 0);
+    uint8_t *ck = malloc(cl);
+    TU_CHECK(tkms_dkg_checkpoint(w.e[3], ck, cl) == cl);
+    tkms_dkg_wipe(w.e[3]);
+    w.e[3] = tkms_dkg_restore(w.mem[3], tkms_dkg_mem_size(&w.cfg[3]), &w.cfg[3], ck, cl, w.now);
+    TU_CHECK(w.e[3] != NULL);
+    drain(&w, 3);
+    w.hold_certs_to = -1;
+    release_held(&w);
+    pump(&w, w.now + 200);
+    TU_CHECK(tkms_dkg_get_state(w.e[3]) == TKMS_DKG_FINAL && tkms_dkg_get_result(w.e[3], &r));
+    TU_CHECK(memcmp(r.transcript_hash, r0.transcript_hash, 32) == 0 && r.n_sigs >= 3);
+    TU_CHECK(tkms_dkg_get_share(w.e[3], &s) && tbls_verify_share(&s, 4, r0.poly, r0.t));
+    teardown(&w);
+    free(ck);
+    /* no certificate ever comes: the node waits until its driver abandons the attempt; the
+     * computed share stays readable for the driver */
+    setup(&w, 4, 3, TKMS_DKG_FAULT_NONE);
+    w.hold_certs_to = 3;
+    pump(&w, 1000);
+    TU_CHECK(tkms_dkg_get_state(w.e[3]) == TKMS_DKG_RUNNING);
+    TU_CHECK(tkms_dkg_get_stats(w.e[3])->fetches_sent < 60); /* backed off: ~180 at one per fetch period */
+    tkms_dkg_abandon(w.e[3]);
+    TU_CHECK(tkms_dkg_get_state(w.e[3]) == TKMS_DKG_ABORTED);
+    TU_CHECK(tkms_dkg_get_result(w.e[3], &r) && tkms_dkg_get_share(w.e[3], &s));
+    TU_CHECK(tkms_dkg_next_deadline(w.e[3]) == UINT64_MAX);
+    teardown(&w);
+}
+
+/* A session fails (a partition for its whole window), then is retried with the same config and
+ * hence the same session ID, while leftover messages of the first attempt are still delivered.
+ * mode 0: retry from each node's checkpoint; 1: fresh engines reusing their dealing seeds;
+ * 2: fresh engines with new seeds (what the rule forbids): the leftovers make the dealers
+ * look like equivocators. */
+static void retry_run(int mode) {
+    static net w;
+    static uint8_t seeds[MAXN][32];
+    setup(&w, 4, 3, TKMS_DKG_FAULT_NONE);
+    for (size_t i = 0; i < w.n; i++) {
+        tu_randbytes(seeds[i], 32);
+        if (mode == 1) {
+            /* the driver chose the seed (and persisted it) */
+            w.cfg[i].deal_seed = seeds[i];
+            tkms_dkg_wipe(w.e[i]);
+            w.e[i] = tkms_dkg_init(w.mem[i], tkms_dkg_mem_size(&w.cfg[i]), &w.cfg[i]);
+            TU_CHECK(w.e[i] != NULL);
+        }
+    }
+    w.part = 1;
+    pump(&w, 500);
+    uint8_t *ck[MAXN];
+    size_t cl[MAXN];
+    for (size_t i = 0; i < w.n; i++) {
+        TU_CHECK(tkms_dkg_get_state(w.e[i]) == TKMS_DKG_ABORTED); /* a clean abort */
+        cl[i] = tkms_dkg_checkpoint(w.e[i], NULL, 0);
+        ck[i] = malloc(cl[i]);
+        TU_CHECK(tkms_dkg_checkpoint(w.e[i], ck[i], cl[i]) == cl[i]);
+        tkms_dkg_wipe(w.e[i]);
+        w.e[i] = NULL;
+    }
+    /* the next slot: same config (same session ID), later start; the network is healed */
+    w.part = 0;
+    w.now = 1000;
+    for (size_t i = 0; i < w.n; i++) {
+        w.cfg[i].start_tick = 1000;
+        size_t ml = tkms_dkg_mem_size(&w.cfg[i]);
+        if (mode == 0)
+            w.e[i] = tkms_dkg_retry(w.mem[i], ml, &w.cfg[i], ck[i], cl[i], w.now);
+        else
+            w.e[i] = tkms_dkg_init(w.mem[i], ml, &w.cfg[i]);
+        TU_CHECK(w.e[i] != NULL);
+        TU_CHECK(memcmp(tkms_dkg_session(w.e[i]), ck[i] + 5, 32) == 0);
+    }
+    /* the first attempt's messages still in flight arrive first */
+    release_held(&w);
+    for (size_t i = 0; i < w.n; i++) {
+        tkms_dkg_tick(w.e[i], w.now);
+        drain(&w, (int)i);
+    }
+    pump(&w, 3000);
+    tkms_dkg_result r0, r;
+    int all_final = 1;
+    for (size_t i = 0; i < w.n; i++) all_final &= tkms_dkg_get_state(w.e[i]) == TKMS_DKG_FINAL;
+    if (mode == 2) {
+        /* honest dealers disqualified as equivocators: no full QUAL */
+        TU_CHECK(!all_final || (tkms_dkg_get_result(w.e[0], &r0) && r0.n_qual < 4));
+    } else {
+        TU_CHECK(all_final);
+        TU_CHECK(tkms_dkg_get_result(w.e[0], &r0) && r0.n_qual == 4); /* nobody disqualified */
+        for (size_t i = 0; i < w.n; i++) {
+            fr_t s;
+            TU_CHECK(tkms_dkg_get_result(w.e[i], &r));
+            TU_CHECK(memcmp(r.transcript_hash, r0.transcript_hash, 32) == 0);
+            TU_CHECK(tkms_dkg_get_share(w.e[i], &s) && tbls_verify_share(&s, (uint32_t)(i + 1), r0.poly, r0.t));
+        }
+    }
+    for (size_t i = 0; i < w.n; i++) free(ck[i]);
+    teardown(&w);
+}
+
+/* The same seed gives the same deal bytes (HPKE ephemerals included). */
+static void deterministic_deal(void) {
+    static net w;
+    static uint8_t seed[32];
+    tu_randbytes(seed, 32);
+    /* same identities, same seed, different RNG streams: identical bytes */
+    setup(&w, 3, 2, TKMS_DKG_FAULT_NONE);
+    uint8_t *a = NULL;
+    size_t alen = 0;
+    for (int k = 0; k < 2; k++) {
+        w.cfg[0].deal_seed = seed;
+        tkms_dkg_wipe(w.e[0]);
+        w.e[0] = tkms_dkg_init(w.mem[0], tkms_dkg_mem_size(&w.cfg[0]), &w.cfg[0]);
+        TU_CHECK(w.e[0] != NULL);
+        tkms_dkg_tick(w.e[0], 0);
+        int32_t d;
+        const uint8_t *m;
+        size_t len;
+        TU_CHECK(tkms_dkg_pop_output(w.e[0], &d, &m, &len) && m[5] == TKMS_DKG_MSG_DEAL);
+        if (!k) {
+            a = malloc(len);
+            memcpy(a, m, len);
+            alen = len;
+        } else {
+            TU_CHECK(len == alen && memcmp(a, m, len) == 0);
+            /* a receiver takes the second copy for a duplicate */
+            TU_CHECK(tkms_dkg_receive(w.e[1], 0, a, alen) == 1);
+            TU_CHECK(tkms_dkg_receive(w.e[1], 0, m, len) == 0 && tkms_dkg_get_stats(w.e[1])->rx_dup == 1);
+        }
+    }
+    free(a);
+    teardown(&w);
+}
+
 static int combine_is_mpk(const uint32_t *idx, const fr_t *sh, size_t t, const g2_affine_t *mpk) {
     fr_t lam[TKMS_DKG_MAX_N], sec = FR_ZERO, term;
     static uint8_t scratch[1 << 20];
@@ -375,6 +555,9 @@ int main(void) {
     honest_run();
     bad_share_run();
     crash_restart();
+    late_certificates();
+    deterministic_deal();
+    for (int mode = 0; mode < 3; mode++) retry_run(mode);
     reshare_epochs();
     printf("dkg engine: ok\n");
     return 0;

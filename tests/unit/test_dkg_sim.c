@@ -33,6 +33,7 @@ static void expect(const tkms_sim_params *p, int must_succeed, const char *what)
                 p->loss, p->dup, p->delay_min, p->delay_max, (unsigned long long)p->partition_start,
                 (unsigned long long)p->partition_end);
         if (p->reshare) fprintf(stderr, " --to-nodes %zu --to-threshold %zu --keep %zu", p->n2, p->t2 ? p->t2 : tdef(p->n2), p->keep);
+        if (p->cert_late) fprintf(stderr, " --late-certs %zu", p->cert_late);
         for (int k = 1; k < TKMS_SIM_KINDS; k++)
             if (p->byz[k]) fprintf(stderr, " --byzantine %s:%zu", tkms_sim_kind_name((tkms_sim_kind)k), p->byz[k]);
         fprintf(stderr, "\n");
@@ -84,6 +85,26 @@ static void fault_matrix(uint64_t seed) {
     p.keep = 4;
     p.byz[TKMS_SIM_WRONG_CONSTANT] = 2;
     expect(&p, 0, "over-bound reshare");
+}
+
+/* Certificates reach some honest new members only after their certification deadline (they
+ * signed in time, peers certified). They must not abort: they wait, end FINAL on the certified
+ * group with their shares, and (reshare) erase their old share only then. */
+static void late_certs(uint64_t seed) {
+    static const struct {
+        int reshare;
+        size_t n, n2, keep, late;
+    } c[] = {{0, 4, 0, 0, 1}, {0, 7, 0, 0, 2}, {1, 4, 4, 4, 1}, {1, 4, 5, 3, 2}, {1, 7, 7, 7, 3}};
+    for (size_t a = 0; a < sizeof c / sizeof c[0]; a++) {
+        tkms_sim_params p;
+        base(&p, seed + a);
+        p.reshare = c[a].reshare;
+        p.n = c[a].n;
+        p.n2 = c[a].n2;
+        p.keep = c[a].keep;
+        p.cert_late = c[a].late;
+        expect(&p, 1, "late certificates");
+    }
 }
 
 static void shapes(uint64_t seed) {
@@ -138,6 +159,8 @@ static void property_loop(uint64_t seed0, int count) {
             p.partition_end = p.partition_start + 1 + RND(100);
             lossy = 1;
         }
+        /* certificates delivered only after d_cert to some honest new members (not a fault) */
+        if (RND(6) == 0) p.cert_late = 1 + RND(p.reshare ? p.n2 : p.n);
         expect(&p, !lossy, "property");
 #undef RND
     }
@@ -149,6 +172,7 @@ int main(int argc, char **argv) {
     int count = argc > 1 ? atoi(argv[1]) : 300;
     fault_matrix(seed);
     shapes(seed ^ 0x77);
+    late_certs(seed ^ 0x99);
     property_loop(seed ^ 0x1234, count);
     if (failures) {
         fprintf(stderr, "%d failures (TKMS_TEST_SEED=%llu)\n", failures, (unsigned long long)seed);
