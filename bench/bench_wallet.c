@@ -23,7 +23,6 @@ static void die(const char *what) {
 
 static void op_app_key_mnemonic(void) {
     char m[TKMS_BIP39_MNEMONIC_MAX];
-    app_key[47]++;
     if (tkms_mnemonic_from_app_key(m, sizeof m, app_key) != TKMS_WALLET_OK) die("mnemonic");
     sink += (uint8_t)m[0];
 }
@@ -132,8 +131,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: tkms-bench-wallet [--json]\n");
         return 2;
     }
-    memset(app_key, 0x11, sizeof app_key);
-    app_key[0] = 0x97; /* compressed-point flag set, infinity flag clear */
+    /* a valid compressed G1 point (the generator): the library checks curve and subgroup */
+    static const uint8_t g1[48] = {0x97, 0xf1, 0xd3, 0xa7, 0x31, 0x97, 0xd7, 0x94, 0x26, 0x95, 0x63, 0x8c,
+                                   0x4f, 0xa9, 0xac, 0x0f, 0xc3, 0x68, 0x8c, 0x4f, 0x97, 0x74, 0xb9, 0x05,
+                                   0xa1, 0x4e, 0x3a, 0x3f, 0x17, 0x1b, 0xac, 0x58, 0x6c, 0x55, 0xe8, 0x3f,
+                                   0xf9, 0x7a, 0x1a, 0xef, 0xfb, 0x3a, 0xf0, 0x0a, 0xdb, 0x22, 0xc6, 0xbb};
+    memcpy(app_key, g1, sizeof app_key);
     if (tkms_bip39_seed(seed, MNEMONIC, NULL) != TKMS_WALLET_OK) die("seed");
     data_in = calloc(1, DATA_LEN);
     data_out = malloc(DATA_LEN + (DATA_LEN / TKMS_DATAFILE_CHUNK_DEFAULT + 1) * TKMS_DATAFILE_TAG_LEN);
