@@ -33,7 +33,7 @@ if(NOT TKMS_SANITIZE)
   endforeach()
 endif()
 
+include(${CMAKE_SOURCE_DIR}/tests/bls.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/h2c.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/curve.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/tbls.cmake)
-include(${CMAKE_SOURCE_DIR}/tests/bls.cmake)

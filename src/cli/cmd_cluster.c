@@ -22,7 +22,7 @@ int cmd_cluster(int argc, char **argv);
 static int usage_cluster(void) {
     fprintf(stderr,
             "usage: tkms cluster up --nodes N [--threshold T] [--interval S] --dir D [--base-port P]\n"
-            "                       [--phase-ms M] [--timeout S]\n"
+            "                       [--phase-ms M] [--timeout S] [--dev] [--node-config JSON]\n"
             "       tkms cluster status --dir D [--json]\n"
             "       tkms cluster down --dir D\n"
             "       tkms cluster kill NODE --dir D [--term]\n"
@@ -31,7 +31,10 @@ static int usage_cluster(void) {
             "       tkms cluster start NODE --dir D\n\n"
             "up creates N nodes (tkms node init), a genesis file (threshold default ceil(2N/3), genesis in\n"
             "2 s, reshare interval S seconds, default 3600), starts the daemons, waits until the DKG is\n"
-            "certified and writes D/group.json. NODE is a number 1..N. kill sends SIGKILL (--term: SIGTERM).\n");
+            "certified and writes D/group.json. NODE is a number 1..N. kill sends SIGKILL (--term: SIGTERM).\n"
+            "--dev makes an INSECURE development cluster: the genesis file and every certified group file\n"
+            "say dev_mode: true, so the nodes accept insecure-dev attestation evidence (logged per request).\n"
+            "--node-config merges a JSON object into every node's config.json (e.g. gcp_jwks_file).\n");
     return CLI_USAGE;
 }
 
@@ -247,11 +250,15 @@ static int wait_serving(const cluster_info *ci, const char *dir, int timeout_s, 
 
 static int cluster_up(int argc, char **argv, const char *dir) {
     static const char *const allowed[] = {"--nodes", "--threshold", "--interval", "--dir", "--base-port", "--phase-ms",
-                                          "--timeout", NULL};
+                                          "--timeout", "--dev!", "--node-config", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
+    int dev = cli_flag(argc, argv, "--dev");
+    const char *extra_txt = cli_opt(argc, argv, "--node-config");
+    json_t *extra = NULL;
     cluster_info ci = {0};
     int timeout = cli_opt(argc, argv, "--timeout") ? atoi(cli_opt(argc, argv, "--timeout")) : 120;
     if (load_info(&ci, dir)) {
+        if (dev || extra_txt) return cli_fail(CLI_USAGE, "--dev and --node-config apply when the cluster is created");
         fprintf(stderr, "cluster in %s exists: starting its %d nodes\n", dir, ci.n);
     } else {
         const char *ns = cli_opt(argc, argv, "--nodes");
@@ -266,13 +273,26 @@ static int cluster_up(int argc, char **argv, const char *dir) {
         if (ci.base_port < 1024 || ci.base_port + ci.n > 65535) return cli_fail(CLI_USAGE, "bad --base-port");
         ci.phase_ms = cli_opt(argc, argv, "--phase-ms") ? atoi(cli_opt(argc, argv, "--phase-ms")) : 1000;
         if (ci.phase_ms < 100) return cli_fail(CLI_USAGE, "--phase-ms must be >= 100");
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST) return cli_fail(CLI_USAGE, "cannot create %s: %s", dir, strerror(errno));
+        if (extra_txt) {
+            extra = json_loads(extra_txt, JSON_REJECT_DUPLICATES, NULL);
+            if (!json_is_object(extra)) {
+                json_decref(extra);
+                return cli_fail(CLI_USAGE, "--node-config must be a JSON object");
+            }
+        }
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            json_decref(extra);
+            return cli_fail(CLI_USAGE, "cannot create %s: %s", dir, strerror(errno));
+        }
         node_status st = {0};
         /* one admin token for the whole local cluster */
         uint8_t tok[32];
         char th[66];
         char *tp = node_path_join(dir, "admin.token");
-        if (!node_random(tok, 32)) return cli_fail(CLI_USAGE, "no randomness");
+        if (!node_random(tok, 32)) {
+            json_decref(extra);
+            return cli_fail(CLI_USAGE, "no randomness");
+        }
         node_hex(th, tok, 32);
         strcat(th, "\n");
         int ok = node_write_file_atomic(tp, th, strlen(th), 0600, &st);
@@ -290,6 +310,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
                 json_t *up = json_pack("{s:s, s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "admin_token_file",
                                        "../admin.token", "phase_timeout_ms", ci.phase_ms, "sync_interval_ms", 1000,
                                        "peer_timeout_ms", 2000);
+                if (extra) json_object_update(up, extra);
                 ok = node_config_patch(cfg, up, &st);
                 json_decref(up);
                 free(cfg);
@@ -298,9 +319,9 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             free(url);
         }
         if (ok) {
-            json_t *gen = json_pack("{s:s, s:i, s:I, s:i, s:O}", "version", "TKMS-V1-GENESIS", "threshold", ci.threshold,
-                                    "genesis_time", (json_int_t)(time(NULL) + 2), "reshare_interval_s", ci.interval,
-                                    "members", members);
+            json_t *gen = json_pack("{s:s, s:i, s:I, s:i, s:b, s:O}", "version", "TKMS-V1-GENESIS", "threshold",
+                                    ci.threshold, "genesis_time", (json_int_t)(time(NULL) + 2), "reshare_interval_s",
+                                    ci.interval, "dev_mode", dev, "members", members);
             char *t = json_dumps(gen, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             char *gp = node_path_join(dir, "genesis.json");
             ok = t && node_write_file_atomic(gp, t, strlen(t), 0644, &st);
@@ -310,9 +331,12 @@ static int cluster_up(int argc, char **argv, const char *dir) {
         }
         json_decref(members);
         ok = ok && save_info(&ci, dir);
+        json_decref(extra);
+        extra = NULL;
         if (!ok) return cli_fail(CLI_USAGE, "cluster up: %s", st.msg);
-        fprintf(stderr, "created %d nodes in %s (t = %d, reshare every %d s, ports %d..%d)\n", ci.n, dir, ci.threshold,
-                ci.interval, ci.base_port + 1, ci.base_port + ci.n);
+        fprintf(stderr, "created %d nodes in %s (t = %d, reshare every %d s, ports %d..%d)%s\n", ci.n, dir, ci.threshold,
+                ci.interval, ci.base_port + 1, ci.base_port + ci.n,
+                dev ? "; DEV MODE: insecure-dev evidence accepted" : "");
     }
     for (int i = 1; i <= ci.n; i++)
         if (!start_node(dir, i)) return CLI_USAGE;

@@ -1,5 +1,6 @@
 /* tkmsd: API handlers -- health, group, metrics, operator signing, peer protocol endpoints and
- * committee proposals. Authentication and input checks happen here; protocol logic is the engine's. */
+ * committee proposals (the key-release routes go to release.c). Authentication and input checks
+ * happen here; protocol logic is the engine's. */
 #include "tkmsd.h"
 
 #include <stdio.h>
@@ -22,6 +23,11 @@ int api_route(const char *method, const char *path) {
     if (post && !strcmp(path, "/v1/sign")) return ROUTE_SIGN;
     if (post && !strcmp(path, "/v1/peer/bundle")) return ROUTE_PEER_BUNDLE;
     if (post && !strcmp(path, "/v1/committee/proposal")) return ROUTE_PROPOSAL;
+    if (post && !strcmp(path, "/v1/keys/app")) return ROUTE_KEYS_APP;
+    if (post && !strcmp(path, "/v1/sign/app")) return ROUTE_SIGN_APP;
+    if (post && !strcmp(path, "/v1/apps")) return ROUTE_APPS_POST;
+    if (get && !strncmp(path, "/v1/apps/", 9)) return ROUTE_APPS_GET;
+    if (post && !strcmp(path, "/v1/peer/apps")) return ROUTE_PEER_APPS;
     return ROUTE_OTHER;
 }
 
@@ -222,6 +228,19 @@ static void h_peer_bundle(tkmsd *d, const http_req *rq, http_resp *rs) {
     }
 }
 
+/* App registry anti-entropy: only members of the current (or genesis) committee may ask. */
+static void h_peer_apps(tkmsd *d, const http_req *rq, http_resp *rs) {
+    uint8_t key[32];
+    if (!check_envelope(d, rq, rs, key)) return;
+    pthread_rwlock_rdlock(&d->lock);
+    int member = d->group ? group_member_by_ed(d->group, key) != NULL : 0;
+    for (uint32_t i = 0; !member && !d->group && d->have_genesis && i < d->genesis.n; i++)
+        member = !memcmp(d->genesis.members[i].ed, key, 32);
+    pthread_rwlock_unlock(&d->lock);
+    if (!member) return set_err(rs, 403, "not_a_member", "signer is not an operator of the current epoch");
+    relay_peer_sync(d, rq, rs);
+}
+
 static void h_proposal(tkmsd *d, const http_req *rq, http_resp *rs) {
     const char *why = "rejected";
     int status = sched_on_proposal(d->sched, (const char *)rq->body, rq->body_len, &why);
@@ -237,6 +256,11 @@ void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs) {
     case ROUTE_SIGN: return h_sign(d, rq, rs);
     case ROUTE_PEER_BUNDLE: return h_peer_bundle(d, rq, rs);
     case ROUTE_PROPOSAL: return h_proposal(d, rq, rs);
+    case ROUTE_KEYS_APP:
+    case ROUTE_SIGN_APP:
+    case ROUTE_APPS_POST:
+    case ROUTE_APPS_GET: return relay_handle(d, route, rq, rs);
+    case ROUTE_PEER_APPS: return h_peer_apps(d, rq, rs);
     default: return set_err(rs, 404, "not_found", "no such endpoint");
     }
 }

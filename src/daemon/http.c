@@ -51,9 +51,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, tkmsd *d, const char 
     return ret;
 }
 
-static void simple_error(http_resp *rs, int status, const char *code, const char *msg) {
+static void simple_error(http_resp *rs, int route, int status, const char *code, const char *msg) {
     rs->status = status;
-    json_t *j = json_pack("{s:[s], s:s}", "errors", msg, "code", code);
+    /* the release endpoints' errors follow docs/release-protocol.md §3 */
+    json_t *j = ROUTE_IS_RELEASE(route) ? json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg)
+                                        : json_pack("{s:[s], s:s}", "errors", msg, "code", code);
     rs->body = json_dumps(j, JSON_COMPACT);
     rs->body_len = rs->body ? strlen(rs->body) : 0;
     json_decref(j);
@@ -100,11 +102,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     int route = api_route(method, url);
     http_resp rs = {0};
+    char peer[INET6_ADDRSTRLEN] = "?";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, peer, sizeof peer);
     if (rc->too_big) {
-        simple_error(&rs, 413, "body_too_large", "request body exceeds max_body_bytes");
+        simple_error(&rs, route, 413, ROUTE_IS_RELEASE(route) ? "too_large" : "body_too_large",
+                     "request body exceeds max_body_bytes");
         metrics_rejected();
     } else if (atomic_load(&d->stopping) && route != ROUTE_HEALTH && route != ROUTE_METRICS) {
-        simple_error(&rs, 503, "shutting_down", "node is shutting down");
+        simple_error(&rs, route, 503, ROUTE_IS_RELEASE(route) ? "not_ready" : "shutting_down", "node is shutting down");
     } else {
         if (rc->body) rc->body[rc->len] = 0;
         http_req rq = {
@@ -116,16 +125,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             .h_sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tkms-Sig"),
             .h_auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
             .h_ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+            .source = peer,
             .body = rc->body ? rc->body : (const uint8_t *)"",
             .body_len = rc->len,
         };
         api_handle(d, route, &rq, &rs);
     }
     if (rs.status >= 400 && rs.status != 429 && rs.status != 503 && log_enabled(rs.status == 404 ? LOG_DEBUG : LOG_WARN)) {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        char peer[64] = "?";
-        if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, peer, sizeof peer);
         log_json(rs.status == 404 ? LOG_DEBUG : LOG_WARN, "request_rejected",
                  json_pack("{s:s, s:s, s:i, s:s, s:s%}", "method", method, "path", url, "status", rs.status, "peer",
                            peer, "reason", rs.body ? rs.body : "", (size_t)(rs.body_len > 300 ? 300 : rs.body_len)));

@@ -1,5 +1,6 @@
-/* tkmsd: the operator node daemon -- start-up (config, storage key, store, identity, epoch state),
- * the main loop (peer I/O and scheduling), SIGHUP reload and SIGTERM drain. */
+/* tkmsd: the operator node daemon -- start-up (config, storage key, store, identity, release
+ * context, epoch state), the main loop (peer I/O, scheduling, app registry anti-entropy), SIGHUP
+ * reload and SIGTERM drain. */
 #define _GNU_SOURCE
 #include "tkmsd.h"
 #include "gfile.h"
@@ -72,7 +73,11 @@ void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t inde
         node_wipe(d->share, sizeof *d->share);
         d->have_share = 0;
     }
+    int has = d->have_share;
+    uint32_t idx = d->my_index;
     pthread_rwlock_unlock(&d->lock);
+    /* the release context gets its own copy of the share (locked page), or drops it */
+    relay_set_epoch(d, g->epoch, idx, has ? share : NULL, g->dev_mode);
     if (old) {
         group_free(old);
         free(old);
@@ -154,6 +159,19 @@ static void reload(tkmsd *d) {
     d->cfg.sync_interval_ms = nc.sync_interval_ms;
     d->cfg.clock_skew_s = nc.clock_skew_s;
     d->cfg.drain_timeout_s = nc.drain_timeout_s;
+    d->cfg.app_sync_interval_ms = nc.app_sync_interval_ms;
+    d->cfg.gcp_jwks_refresh_s = nc.gcp_jwks_refresh_s;
+    /* read by the main thread only (relay_tick, relay_reload) */
+    char *swap = d->cfg.gcp_jwks_file;
+    d->cfg.gcp_jwks_file = nc.gcp_jwks_file;
+    nc.gcp_jwks_file = swap;
+    swap = d->cfg.gcp_jwks_url;
+    d->cfg.gcp_jwks_url = nc.gcp_jwks_url;
+    nc.gcp_jwks_url = swap;
+    if (nc.release_source_rate != d->cfg.release_source_rate || nc.release_source_burst != d->cfg.release_source_burst ||
+        nc.release_app_rate != d->cfg.release_app_rate || nc.release_app_burst != d->cfg.release_app_burst)
+        logf_(LOG_WARN, "reload", "release rate limit changes need a restart; keeping the old values");
+    relay_reload(d);
     log_set_level(nc.log_level);
     char *tmp = d->cfg.admin_token_file;
     d->cfg.admin_token_file = nc.admin_token_file;
@@ -213,6 +231,7 @@ int main(int argc, char **argv) {
     node_hex(d->node_id, d->sec->ed_pk, 32);
     log_set_node(d->node_id);
     if (!load_admin_token(d, &st)) goto fail;
+    if (!relay_start(d, &st)) goto fail;
     if (d->cfg.genesis) {
         char *gp = node_path_join(d->cfg.dir, d->cfg.genesis);
         if (access(gp, R_OK) == 0) {
@@ -245,6 +264,7 @@ int main(int argc, char **argv) {
             reload(d);
         }
         sched_tick(d->sched);
+        relay_tick(d);
         peer_poll(d->peers, 50);
     }
     /* Drain: stop accepting, let running requests and queued peer messages finish. */
@@ -265,6 +285,7 @@ fail:
 out:
     sched_free(d->sched);
     peer_free(d->peers);
+    relay_stop(d);
     node_store_close(d->store);
     if (d->group) {
         group_free(d->group);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "release.h"
+
 static const double BUCKETS_S[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NB (sizeof BUCKETS_S / sizeof BUCKETS_S[0])
 static const double RESHARE_BUCKETS_S[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
@@ -26,7 +28,7 @@ static _Atomic unsigned long long g_peer_msgs_out, g_peer_msgs_fail, g_peer_msgs
 
 static const char *route_name(int r) {
     static const char *n[ROUTE_COUNT] = {"health", "group", "metrics", "sign", "peer_bundle", "proposal",
-                                         "other"};
+                                         "keys_app", "sign_app", "apps_post", "apps_get", "peer_apps", "other"};
     return n[r];
 }
 
@@ -61,6 +63,13 @@ void metrics_peer(int out_ok, int out_fail, int in) {
 }
 
 void metrics_rejected(void) { atomic_fetch_add(&g_rejected, 1); }
+
+#define REL_CODES 32
+static _Atomic unsigned long long g_release[3][REL_CODES];
+
+void metrics_release(int endpoint, int code) {
+    if (endpoint >= 0 && endpoint < 3 && code >= 0 && code < REL_CODES) atomic_fetch_add(&g_release[endpoint][code], 1);
+}
 
 /* Appends to a growing buffer. */
 typedef struct {
@@ -130,6 +139,15 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "# HELP tkms_rejected_requests_total Requests refused as bad input or unauthenticated.\n"
                   "# TYPE tkms_rejected_requests_total counter\n");
     sb_printf(&b, "tkms_rejected_requests_total %llu\n", (unsigned long long)g_rejected);
+    static const char *const rel_ep[3] = {"keys/app", "sign/app", "apps"};
+    sb_printf(&b, "# HELP tkms_release_requests_total Release, app-signing and app-registry requests by endpoint and "
+                  "result (ok or the error code).\n# TYPE tkms_release_requests_total counter\n");
+    for (int e = 0; e < 3; e++)
+        for (int c = 0; c < REL_CODES; c++)
+            if (g_release[e][c] || (c == 0 && e == 0))
+                sb_printf(&b, "tkms_release_requests_total{endpoint=\"%s\",result=\"%s\"} %llu\n", rel_ep[e],
+                          c == 0 ? "ok" : tkms_release_code_name((tkms_release_code)c),
+                          (unsigned long long)g_release[e][c]);
     sb_printf(&b, "# HELP tkms_http_requests_total HTTP requests by route and status class.\n"
                   "# TYPE tkms_http_requests_total counter\n");
     for (int r = 0; r < ROUTE_COUNT; r++)

@@ -244,6 +244,7 @@ static int build_config(struct sched *s, tkms_dkg_config *cfg, fr_t *old_share, 
         }
     } else {
         cfg->t_old = 0;
+        cfg->dev_mode = d->genesis.dev_mode; /* a dev cluster is one from its genesis on */
     }
     return 1;
 }
@@ -508,7 +509,8 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
         valid = g->epoch == d->group->epoch + 1 && gfile_verify_next(g, d->group, &st);
     } else {
         /* the DKG certified without us: epoch 0, the genesis committee and threshold, certified */
-        valid = d->have_genesis && g->epoch == 0 && g->n == d->genesis.n && g->t == d->genesis.t;
+        valid = d->have_genesis && g->epoch == 0 && g->n == d->genesis.n && g->t == d->genesis.t &&
+                !g->dev_mode == !d->genesis.dev_mode;
         for (uint32_t i = 0; valid && i < g->n; i++)
             valid = !memcmp(g->members[i].ed, d->genesis.members[i].ed, 32) &&
                     !memcmp(g->members[i].x, d->genesis.members[i].x, 32);

@@ -25,7 +25,9 @@ void logf_(int level, const char *event, const char *fmt, ...) __attribute__((fo
 
 /* ---- metrics ---- */
 enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
-       ROUTE_OTHER, ROUTE_COUNT };
+       ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_OTHER, ROUTE_COUNT };
+/* Routes whose error bodies follow docs/release-protocol.md §3: {"error":{"code","message"}}. */
+#define ROUTE_IS_RELEASE(r) ((r) >= ROUTE_KEYS_APP && (r) <= ROUTE_APPS_GET)
 typedef struct {
     long long epoch;
     unsigned threshold, n, peers, peers_up;
@@ -36,6 +38,8 @@ void metrics_request(int route, int status, uint64_t us);
 void metrics_reshare(int is_dkg, int ok, uint64_t ms);
 void metrics_peer(int out_ok, int out_fail, int in);
 void metrics_rejected(void);
+/* Release requests by endpoint (0 keys/app, 1 sign/app, 2 apps) and result (tkms_release_code). */
+void metrics_release(int endpoint, int code);
 char *metrics_render(const metrics_gauges *g); /* malloc'd */
 
 /* ---- the daemon ---- */
@@ -69,6 +73,7 @@ typedef struct tkmsd {
 
     struct peer_client *peers;
     struct sched *sched;
+    struct relay *relay; /* key release and app registry (release.c) */
 } tkmsd;
 
 extern tkmsd *g_d;
@@ -82,6 +87,7 @@ void http_stop(tkmsd *d);
 typedef struct {
     const char *method, *path, *query_epoch;
     const char *h_key, *h_time, *h_sig, *h_auth, *h_ctype;
+    const char *source; /* client IP address (rate limiting, audit) */
     const uint8_t *body;
     size_t body_len;
 } http_req;
@@ -124,5 +130,22 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
 /* Committee proposal (verified JSON) submitted by an operator. */
 int sched_on_proposal(struct sched *s, const char *json, size_t len, const char **why);
 json_t *sched_status(struct sched *s); /* for /v1/health */
+
+/* ---- key release and app registry (release.c; the handlers are src/release) ---- */
+/* Opens the release context's own connection to the node DB (WAL), initialises the registry and
+ * loads the gcp-cs JWKS file. Before load_epoch. Returns 1 or 0 with st set. */
+int relay_start(tkmsd *d, node_status *st);
+void relay_stop(tkmsd *d);
+/* Installs (share != NULL) or clears the release context's epoch. Called by daemon_install_epoch. */
+void relay_set_epoch(tkmsd *d, uint64_t epoch, uint32_t index, const fr_t *share, int dev_mode);
+/* SIGHUP: re-reads the JWKS file and refreshes the URL at once. */
+void relay_reload(tkmsd *d);
+/* Main thread: anti-entropy with peers and JWKS URL refreshes when due. */
+void relay_tick(tkmsd *d);
+/* HTTP handlers for ROUTE_KEYS_APP .. ROUTE_APPS_GET (worker threads). */
+void relay_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
+/* POST /v1/peer/apps (authenticated peer): body = the peer's registry summary; answers the
+ * statements it lacks. */
+void relay_peer_sync(tkmsd *d, const http_req *rq, http_resp *rs);
 
 #endif

@@ -547,6 +547,12 @@ int tkms_dkg_get_share(const tkms_dkg *e, fr_t *share) {
 
 /* ------------------------------------------------------------------ dealing */
 
+/* Certificates needed for a group file to be final: t_new, but never fewer than a majority of the
+ * new committee. With a lowered threshold (t_new <= n_new/2) two disjoint sets of t_new honest
+ * nodes with different views could otherwise each certify a different file for one epoch; any
+ * two majorities intersect. For the default t = ceil(2n/3) this is exactly t_new. */
+size_t tkms_dkg_cert_quorum(size_t t_new, size_t n_new) { return t_new > n_new / 2 ? t_new : n_new / 2 + 1; }
+
 static size_t deal_body_len(const tkms_dkg *e) { return 4 + e->t_new * PT_LEN + 4 + e->n_new * CT_LEN; }
 
 static void share_aad(uint8_t aad[57], const uint8_t session[32], uint32_t dealer, uint32_t recv) {
@@ -1131,7 +1137,7 @@ static void check_quorum(tkms_dkg *e, uint64_t now, const uint8_t hash[32]) {
         c++;
         any = &r->cert;
     }
-    if (c < e->t_new) return;
+    if (c < tkms_dkg_cert_quorum(e->t_new, e->n_new)) return;
     if (e->finished && !e->aborted_calc && memcmp(hash, e->thash, 32) == 0) {
         go_final(e);
         return;

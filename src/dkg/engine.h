@@ -181,6 +181,8 @@ int tkms_dkg_holds_old_share(const tkms_dkg *e);
 /* Session ID = SHA-256("TKMS-V1-SESSION" || be64(epoch) || prev_group_id || member list ||
  * be32(t_new) || be32(t_old)), member list = be32(n) || per member be32(index) || ed25519 ||
  * x25519 || lp(address). prev_group_id is SHA-256("") for epoch 0. */
+/* Matching certificates a group file needs: max(t_new, floor(n_new/2) + 1). */
+size_t tkms_dkg_cert_quorum(size_t t_new, size_t n_new);
 void tkms_dkg_session_id(uint8_t out[32], uint64_t epoch, const uint8_t prev_group_id[32],
                          const tkms_dkg_member *members, size_t n, size_t t_new, size_t t_old);
 /* Transcript hash = SHA-256("TKMS-V1-TRANSCRIPT" || session || be32(|QUAL|) || be32 each QUAL

@@ -265,7 +265,9 @@ size_t tkms_group_verify(const tkms_group *g, const tkms_group *prev, char *err,
             return (size_t)fail(err, errlen, "signature of member %u does not verify", j);
         valid++;
     }
-    if (valid < g->t) return (size_t)fail(err, errlen, "%zu member signatures, threshold is %zu", valid, g->t);
+    if (valid < tkms_dkg_cert_quorum(g->t, g->n))
+        return (size_t)fail(err, errlen, "%zu member signatures, %zu needed (threshold %zu of %zu members)", valid,
+                            tkms_dkg_cert_quorum(g->t, g->n), g->t, g->n);
     if (prev) {
         uint8_t pid[32];
         if (!tkms_group_id(pid, prev)) return (size_t)fail(err, errlen, "out of memory");

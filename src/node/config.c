@@ -23,6 +23,12 @@ void node_config_defaults(node_config *c) {
     c->sync_interval_ms = 2000;
     c->clock_skew_s = 120;
     c->drain_timeout_s = 10;
+    c->app_sync_interval_ms = 5000;
+    c->gcp_jwks_refresh_s = 3600;
+    c->release_source_rate = 20;
+    c->release_source_burst = 40;
+    c->release_app_rate = 50;
+    c->release_app_burst = 100;
     c->kdf_t_cost = 3;
     c->kdf_m_cost_kib = 65536;
     c->kdf_parallelism = 1;
@@ -30,7 +36,8 @@ void node_config_defaults(node_config *c) {
 
 void node_config_free(node_config *c) {
     char **strs[] = {&c->path, &c->dir, &c->listen, &c->address, &c->db, &c->storage_key_file, &c->passphrase_file,
-                     &c->genesis, &c->join_group, &c->admin_token_file, &c->log_level};
+                     &c->genesis, &c->join_group, &c->admin_token_file, &c->log_level,
+                     &c->gcp_jwks_file, &c->gcp_jwks_url};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -92,6 +99,14 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
         else if (!strcmp(k, "sync_interval_ms")) ok = set_int(&c->sync_interval_ms, v, k, 100, 3600000, st);
         else if (!strcmp(k, "clock_skew_s")) ok = set_int(&c->clock_skew_s, v, k, 1, 86400, st);
         else if (!strcmp(k, "drain_timeout_s")) ok = set_int(&c->drain_timeout_s, v, k, 0, 3600, st);
+        else if (!strcmp(k, "app_sync_interval_ms")) ok = set_int(&c->app_sync_interval_ms, v, k, 100, 3600000, st);
+        else if (!strcmp(k, "gcp_jwks_file")) ok = set_str(&c->gcp_jwks_file, v, k, st);
+        else if (!strcmp(k, "gcp_jwks_url")) ok = set_str(&c->gcp_jwks_url, v, k, st);
+        else if (!strcmp(k, "gcp_jwks_refresh_s")) ok = set_int(&c->gcp_jwks_refresh_s, v, k, 10, 86400 * 7, st);
+        else if (!strcmp(k, "release_source_rate")) ok = set_int(&c->release_source_rate, v, k, 1, 1000000, st);
+        else if (!strcmp(k, "release_source_burst")) ok = set_int(&c->release_source_burst, v, k, 1, 1000000, st);
+        else if (!strcmp(k, "release_app_rate")) ok = set_int(&c->release_app_rate, v, k, 1, 1000000, st);
+        else if (!strcmp(k, "release_app_burst")) ok = set_int(&c->release_app_burst, v, k, 1, 1000000, st);
         else if (!strcmp(k, "storage_kdf")) {
             /* {"salt": hex16, "t_cost": 3, "m_cost_kib": 65536, "parallelism": 1}: passphrase mode */
             json_t *s = json_object_get(v, "salt");
@@ -118,6 +133,8 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
     if (ok && (!c->address || strncmp(c->address, "http", 4) != 0))
         ok = node_err(st, NS_USAGE, "config: \"address\" must be an http(s) URL");
     if (ok && !c->db) ok = node_err(st, NS_USAGE, "config: \"db\" is required");
+    if (ok && c->gcp_jwks_url && strncmp(c->gcp_jwks_url, "https://", 8) && strncmp(c->gcp_jwks_url, "http://", 7))
+        ok = node_err(st, NS_USAGE, "config: \"gcp_jwks_url\" must be an http(s) URL");
     if (ok && c->log_level && strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
         strcmp(c->log_level, "warn") && strcmp(c->log_level, "error"))
         ok = node_err(st, NS_USAGE, "config: \"log_level\" must be debug, info, warn or error");
@@ -145,6 +162,14 @@ json_t *node_config_to_json(const node_config *c) {
     I(sync_interval_ms);
     I(clock_skew_s);
     I(drain_timeout_s);
+    I(app_sync_interval_ms);
+    S(gcp_jwks_file);
+    S(gcp_jwks_url);
+    I(gcp_jwks_refresh_s);
+    I(release_source_rate);
+    I(release_source_burst);
+    I(release_app_rate);
+    I(release_app_burst);
 #undef S
 #undef I
     if (c->kdf_passphrase) {

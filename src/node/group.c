@@ -125,6 +125,9 @@ int genesis_load(genesis_t *g, const char *path, node_status *st) {
     json_t *gt = json_object_get(r, "genesis_time"), *iv = json_object_get(r, "reshare_interval_s");
     int ok = json_is_array(ms) && json_is_integer(t) && json_is_integer(gt) && json_is_integer(iv);
     if (!ok) node_err(st, NS_USAGE, "genesis %s: needs members, threshold, genesis_time, reshare_interval_s", path);
+    json_t *dm = json_object_get(r, "dev_mode");
+    if (ok && dm && !json_is_boolean(dm)) ok = node_err(st, NS_USAGE, "genesis %s: \"dev_mode\" must be a boolean", path);
+    g->dev_mode = json_is_true(dm);
     if (ok) {
         g->n = (uint32_t)json_array_size(ms);
         if (g->n < 1 || g->n > MAX_MEMBERS || json_integer_value(t) < 1 || json_integer_value(t) > (json_int_t)g->n ||

@@ -64,6 +64,13 @@ typedef struct {
     long clock_skew_s;     /* accepted envelope timestamp skew; default 120 */
     long drain_timeout_s;  /* SIGTERM drain; default 10 */
     char *log_level;       /* debug | info | warn | error; default info */
+    /* key release (docs/operator.md, "Key release") */
+    long app_sync_interval_ms; /* app registry anti-entropy with peers; default 5000 */
+    char *gcp_jwks_file;   /* gcp-cs JWKS file (relative to dir), read at start and on SIGHUP; or NULL */
+    char *gcp_jwks_url;    /* gcp-cs JWKS URL refreshed with libcurl; or NULL */
+    long gcp_jwks_refresh_s; /* refresh period of gcp_jwks_url; default 3600 */
+    long release_source_rate, release_source_burst; /* per-source bucket (req/s, burst); default 20, 40 */
+    long release_app_rate, release_app_burst;       /* per-app bucket; default 50, 100 */
     /* passphrase mode parameters (Argon2id) */
     uint8_t kdf_salt[16];
     int kdf_passphrase;
@@ -215,6 +222,7 @@ typedef struct {
     member_t members[MAX_MEMBERS];
     uint64_t genesis_time_s;
     uint64_t interval_s;
+    int dev_mode; /* "dev_mode": true: an insecure development cluster (copied into its group files) */
     uint8_t hash[32];
 } genesis_t;
 int genesis_load(genesis_t *g, const char *path, node_status *st);

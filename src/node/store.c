@@ -33,8 +33,6 @@ static const char *SCHEMA =
     "  sealed BLOB NOT NULL, updated_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS proposals(id BLOB PRIMARY KEY, epoch INTEGER NOT NULL, json TEXT NOT NULL,"
     "  stored_ms INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS apps(app_id BLOB PRIMARY KEY, owner BLOB NOT NULL, seq INTEGER NOT NULL,"
-    "  statement TEXT NOT NULL, updated_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL,"
     "  kind TEXT NOT NULL, subject TEXT, decision TEXT, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS replay(digest BLOB PRIMARY KEY, ts_ms INTEGER NOT NULL);"

@@ -16,6 +16,9 @@ target_compile_options(tkms_release PRIVATE ${TKMS_WARN} -fPIC)
 target_link_libraries(tkms_release PUBLIC tkms_core tkms_dkg tkms_attest tkms_wallet OpenSSL::Crypto
                       PkgConfig::JANSSON PkgConfig::SQLITE3 PkgConfig::SECP256K1 Threads::Threads)
 
+# tkmsd serves the release routes (src/daemon/release.c).
+target_link_libraries(tkmsd PRIVATE tkms_release)
+
 # The CLI's `tkms app` (src/cli/cmd_app.c) posts statements with libcurl.
 target_link_libraries(tkms PRIVATE tkms_release PkgConfig::CURL)
 
