@@ -139,8 +139,13 @@ static int fetch(tkms_client_key *k, tkms_client_report *rep, const tkms_client_
             fprintf(stderr, "tkms: warning: node %u (%s) misbehaved: %s: %s\n", r->index, r->address,
                     tkms_client_node_state_name(r->state), r->detail);
         else if (st != TKMS_CLIENT_OK && r->state != TKMS_CLIENT_NODE_VALID && r->state != TKMS_CLIENT_NODE_USED)
-            fprintf(stderr, "tkms: node %u (%s): %s%s%s: %s\n", r->index, r->address, tkms_client_node_state_name(r->state),
-                    r->code[0] ? " " : "", r->code, r->detail);
+        {
+            /* print the server's error code only when it adds to the state name */
+            const char *state = tkms_client_node_state_name(r->state);
+            int extra = r->code[0] && strcmp(r->code, state) != 0;
+            fprintf(stderr, "tkms: node %u (%s): %s%s%s: %s\n", r->index, r->address, state, extra ? " " : "",
+                    extra ? r->code : "", r->detail);
+        }
     }
     if (st != TKMS_CLIENT_OK) return cli_fail(tkms_client_exit_code(st), "%s", err);
     size_t used = 0;
