@@ -44,6 +44,10 @@ struct sched {
     tkms_dkg_member old_members[TKMS_DKG_MAX_N];
     uint32_t n_old;
     int finished; /* eng is kept only to answer catch-up requests */
+    /* eng signed its CERT and is still RUNNING past its window: it keeps collecting certificates
+     * until the next slot (or catch-up) ends the attempt with tkms_dkg_abandon */
+    int lingering;
+    int retried; /* eng was started by tkms_dkg_retry */
     uint64_t window_end_ms;
     uint64_t started_mono;
     tkms_identity *self; /* locked memory */
@@ -65,6 +69,7 @@ static void rng_cb(void *ctx, uint8_t *out, size_t len) {
 
 static uint64_t phase_ms(tkmsd *d) { return (uint64_t)d->cfg.phase_timeout_ms; }
 static uint64_t window_ms(tkmsd *d) { return 5 * phase_ms(d) + 2000; }
+static uint64_t interval_ms(tkmsd *d) { return d->have_genesis ? (uint64_t)d->genesis.interval_s * 1000u : window_ms(d); }
 
 static void member_from(tkms_dkg_member *m, const member_t *x) {
     memset(m, 0, sizeof *m);
@@ -126,6 +131,7 @@ static void drop_engine(struct sched *s) {
     s->eng_mem = NULL;
     s->eng_mem_len = 0;
     s->finished = 0;
+    s->lingering = 0;
     atomic_store(&s->d->session_active, 0);
 }
 
@@ -249,12 +255,42 @@ static int build_config(struct sched *s, tkms_dkg_config *cfg, fr_t *old_share, 
     return 1;
 }
 
-/* Creates (or restores from ckpt) the engine for s->plan. Called with s->mu held. */
+/* The checkpoint kept from an earlier attempt of the session cfg describes (same session ID),
+ * without its plan prefix: *blob malloc'd (wipe it), NULL if none. */
+static void earlier_attempt(struct sched *s, const tkms_dkg_config *cfg, uint8_t **blob, size_t *len) {
+    uint8_t sid[32], prev[32];
+    *blob = NULL;
+    *len = 0;
+    if (cfg->n_old) memcpy(prev, cfg->prev_group_id, 32);
+    else SHA256((const uint8_t *)"", 0, prev);
+    tkms_dkg_session_id(sid, cfg->epoch, prev, cfg->new_members, cfg->n_new, cfg->t_new, cfg->n_old ? cfg->t_old : 0);
+    node_status st = {0};
+    uint8_t *b = NULL;
+    size_t l = 0;
+    if (!node_store_get_session_by_sid(s->d->store, s->d->sec->storage_key, sid, &b, &l, &st)) {
+        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        return;
+    }
+    if (b && l > sizeof(session_plan)) {
+        *blob = b;
+        *len = l;
+        return;
+    }
+    if (b) node_wipe(b, l);
+    free(b);
+}
+
+/* Creates the engine for s->plan: restored from ckpt (a restart within the attempt), or, without
+ * ckpt, a retry from the checkpoint of an earlier attempt of the same session if one is stored
+ * (docs/dkg.md, "Retries": a fresh engine would deal a second polynomial and be taken for an
+ * equivocator), else a fresh one. Called with s->mu held. */
 static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
     tkmsd *d = s->d;
     tkms_dkg_config cfg;
     fr_t old;
-    int have_old = 0;
+    int have_old = 0, retried = 0;
+    uint8_t *prior = NULL;
+    size_t prior_len = 0;
     drop_engine(s);
     pthread_rwlock_rdlock(&d->lock);
     int ok = build_config(s, &cfg, &old, &have_old);
@@ -265,11 +301,28 @@ static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
     }
     if (s->eng_mem) {
         uint64_t now = node_now_ms();
-        s->eng = ckpt ? tkms_dkg_restore(s->eng_mem, need, &cfg, ckpt, ckpt_len, now)
-                      : tkms_dkg_init(s->eng_mem, need, &cfg);
+        if (ckpt) {
+            s->eng = tkms_dkg_restore(s->eng_mem, need, &cfg, ckpt, ckpt_len, now);
+        } else {
+            earlier_attempt(s, &cfg, &prior, &prior_len);
+            if (prior) {
+                s->eng = tkms_dkg_retry(s->eng_mem, need, &cfg, prior + sizeof(session_plan),
+                                        prior_len - sizeof(session_plan), now);
+                retried = s->eng != NULL;
+                if (!s->eng)
+                    /* Unreadable checkpoint: nothing to retry from. A fresh engine is the only way
+                     * forward; peers holding the earlier deal may disqualify this dealer. */
+                    log_json(LOG_ERROR, "session_retry_failed",
+                             json_pack("{s:s, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
+                                       (json_int_t)s->plan.epoch));
+            }
+            if (!s->eng) s->eng = tkms_dkg_init(s->eng_mem, need, &cfg);
+        }
     }
     pthread_rwlock_unlock(&d->lock);
     node_wipe(&old, sizeof old);
+    if (prior) node_wipe(prior, prior_len);
+    free(prior);
     if (!s->eng) {
         node_secure_free(s->eng_mem, s->eng_mem_len);
         s->eng_mem = NULL;
@@ -280,12 +333,14 @@ static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
         return 0;
     }
     s->finished = 0;
+    s->lingering = 0;
+    s->retried = retried;
     s->window_end_ms = s->plan.start_ms + window_ms(d);
     s->started_mono = node_mono_ms();
     atomic_store(&d->session_active, 1);
     char sh[65];
     node_hex(sh, tkms_dkg_session(s->eng), 32);
-    log_json(LOG_INFO, ckpt ? "session_resumed" : "session_started",
+    log_json(LOG_INFO, ckpt ? "session_resumed" : retried ? "session_retried" : "session_started",
              json_pack("{s:s, s:I, s:s, s:i, s:i, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
                        (json_int_t)s->plan.epoch, "session", sh, "n", (int)s->plan.n_new, "t", (int)s->plan.t_new,
                        "slot", (json_int_t)s->plan.slot));
@@ -335,10 +390,30 @@ static void commit_result(struct sched *s) {
     int has = r.has_share && tkms_dkg_get_share(s->eng, &share);
     uint8_t sb[32];
     if (has) fr_to_bytes(sb, &share);
+    if (!has && r.my_index) {
+        /* adopted without a share: an earlier attempt of this session may have computed it */
+        uint32_t pidx = 0;
+        int found = 0;
+        node_status pst = {0};
+        if (node_store_get_pending_share(d->store, d->sec->storage_key, r.epoch, r.transcript_hash, &pidx, sb, &found,
+                                         &pst) &&
+            found && pidx == r.my_index && fr_from_bytes(&share, sb) &&
+            tbls_verify_share(&share, pidx, g->commitments, g->t))
+            has = 1;
+        if (has) tkms_dkg_erase_old_share(s->eng); /* it holds a share of the certified group now */
+        else node_wipe(&share, sizeof share);
+    }
+    /* A member of the new group without a share of it keeps its old share (docs/dkg.md rule 8):
+     * it is erased once this node holds a share of a certified group, or leaves the committee. */
+    int keep_old = !has && r.my_index != 0;
+    /* A retry that is FINAL within the deal phase finished an attempt of an earlier slot (the
+     * certificates were out already): the committee may run the next epoch in this slot, join it. */
+    uint64_t next = s->plan.slot + 1;
+    if (s->retried && node_now_ms() < s->plan.start_ms + phase_ms(d)) next = s->plan.slot;
     char slotv[32];
-    snprintf(slotv, sizeof slotv, "%llu", (unsigned long long)(s->plan.slot + 1));
-    int ok = node_store_commit_epoch_meta(d->store, d->sec->storage_key, g->epoch, json, r.my_index, has ? sb : NULL,
-                                          has ? 32 : 0, "next_slot", slotv, &st);
+    snprintf(slotv, sizeof slotv, "%llu", (unsigned long long)next);
+    int ok = node_store_commit_epoch_keep(d->store, d->sec->storage_key, g->epoch, json, r.my_index, has ? sb : NULL,
+                                          has ? 32 : 0, keep_old, "next_slot", slotv, &st);
     node_wipe(sb, sizeof sb);
     free(json);
     if (!ok) {
@@ -355,7 +430,7 @@ static void commit_result(struct sched *s) {
     uint64_t ms = node_mono_ms() - s->started_mono;
     daemon_install_epoch(d, g, has ? &share : NULL, r.my_index);
     node_wipe(&share, sizeof share);
-    s->next_slot = s->plan.slot + 1;
+    s->next_slot = next;
     metrics_reshare(s->plan.is_dkg, 1, ms);
     node_store_audit(d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "certified", NULL);
     char mh[193];
@@ -395,7 +470,12 @@ static void keep_pending_share(struct sched *s) {
     node_wipe(b, sizeof b);
 }
 
+/* Ends the attempt (abandoning a RUNNING engine). The session checkpoint is kept, persisted in its
+ * final state: a retry of the same session (same session ID, the next slot) restarts from it with
+ * tkms_dkg_retry and re-sends the same signed bundles (docs/dkg.md, "Retries"). It goes with the
+ * commit of that epoch (or of a later one). */
 static void fail_session(struct sched *s, const char *why) {
+    if (tkms_dkg_get_state(s->eng) == TKMS_DKG_RUNNING) tkms_dkg_abandon(s->eng);
     keep_pending_share(s);
     log_json(LOG_WARN, "session_failed",
              json_pack("{s:s, s:I, s:s, s:o}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
@@ -403,9 +483,11 @@ static void fail_session(struct sched *s, const char *why) {
     node_store_audit(s->d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "failed", why);
     metrics_reshare(s->plan.is_dkg, 0, 0);
     set_last_slot(s, s->plan.slot);
-    node_status st;
-    if (!node_store_drop_session(s->d->store, tkms_dkg_session(s->eng), &st))
-        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+    if (tkms_dkg_needs_persist(s->eng)) {
+        /* on a write error the stored checkpoint of the last sent message still serves the retry */
+        node_status st = {0};
+        if (!persist(s, &st)) log_json(LOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
+    }
     drop_engine(s);
     daemon_refresh_state(s->d);
 }
@@ -478,10 +560,19 @@ static void resume(struct sched *s) {
     if (len > sizeof s->plan) {
         memcpy(&s->plan, blob, sizeof s->plan);
         uint64_t cur = d->group ? d->group->epoch + 1 : 0;
-        if (s->plan.epoch == cur && node_now_ms() < s->plan.start_ms + window_ms(d))
+        if (s->plan.epoch == cur && node_now_ms() < s->plan.start_ms + window_ms(d)) {
             start_engine(s, blob + sizeof s->plan, len - sizeof s->plan);
-        else if (!node_store_drop_session(d->store, sid, &st))
-            log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+            /* an attempt that had already failed stays failed; its checkpoint serves the retry */
+            if (s->eng && tkms_dkg_get_state(s->eng) == TKMS_DKG_ABORTED) {
+                set_last_slot(s, s->plan.slot);
+                drop_engine(s);
+                daemon_refresh_state(d);
+            }
+        } else if (s->plan.epoch < cur) {
+            if (!node_store_drop_session(d->store, sid, &st))
+                log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        }
+        /* else: the attempt's window is over; the checkpoint stays for the retry at the next slot */
     }
     node_wipe(blob, len);
     free(blob);
@@ -519,7 +610,10 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     }
     pthread_rwlock_unlock(&d->lock);
     pthread_mutex_lock(&s->mu);
-    int busy = s->eng && !s->finished;
+    int busy = s->eng && !s->finished && !s->lingering;
+    /* a session lingering past its window (signed, waiting for certificates) ends here: the
+     * committee certified without it; its computed share goes to pending_shares first */
+    if (valid && !busy && s->eng && !s->finished) fail_session(s, "superseded by a certified group (catch-up)");
     pthread_mutex_unlock(&s->mu);
     if (!valid || busy) {
         if (!valid) log_json(LOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
@@ -527,8 +621,9 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
         free(g);
         return;
     }
-    /* We missed this epoch's session: adopt the certified group; our old share is erased with it
-     * (the rest of the committee already erased theirs) and we get a new one at the next reshare. */
+    /* We missed this epoch's session: adopt the certified group. Without a share of it, a member
+     * of the new group keeps its old share (docs/dkg.md rule 8: erased only once it holds a share
+     * of a certified group, or leaves the committee) and gets a new share at the next reshare. */
     /* the committee has moved on in this slot: do not start a session of our own in it */
     uint64_t cur = 0;
     if (d->have_genesis && node_now_ms() / 1000u >= d->genesis.genesis_time_s)
@@ -552,8 +647,10 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
         have_pending = 0;
     }
     json_decref(gj);
-    if (!node_store_commit_epoch_meta(d->store, d->sec->storage_key, g->epoch, g->json, have_pending ? pidx : 0,
-                                      have_pending ? pb : NULL, have_pending ? 32 : 0, "next_slot", slotv, &st)) {
+    int keep_old = !have_pending && me != NULL;
+    if (!node_store_commit_epoch_keep(d->store, d->sec->storage_key, g->epoch, g->json, have_pending ? pidx : 0,
+                                      have_pending ? pb : NULL, have_pending ? 32 : 0, keep_old, "next_slot", slotv,
+                                      &st)) {
         node_wipe(pb, sizeof pb);
         node_wipe(&pshare, sizeof pshare);
         log_json(LOG_ERROR, "catchup_store_failed", json_pack("{s:s}", "error", st.msg));
@@ -563,7 +660,8 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     }
     node_wipe(pb, sizeof pb);
     s->next_slot = cur + 1;
-    log_json(LOG_INFO, "caught_up", json_pack("{s:I, s:b}", "epoch", (json_int_t)g->epoch, "share", have_pending));
+    log_json(LOG_INFO, "caught_up", json_pack("{s:I, s:b, s:b}", "epoch", (json_int_t)g->epoch, "share", have_pending,
+                                              "old_share_kept", keep_old));
     daemon_install_epoch(d, g, have_pending ? &pshare : NULL, pidx);
     node_wipe(&pshare, sizeof pshare);
 }
@@ -663,12 +761,22 @@ void sched_tick(struct sched *s) {
                 fail_session(s, tkms_dkg_get_result(s->eng, &r) ? "aborted: no certification before the deadline"
                                                                 : "aborted: no agreed transcript (too few qualified dealers)");
             }
-            else if (now > s->window_end_ms) fail_session(s, "deadline passed without certification");
+            else if (now > s->window_end_ms + interval_ms(d))
+                fail_session(s, "deadline passed without certification");
+            else if (now > s->window_end_ms && !s->lingering) {
+                /* signed, not certified yet: peers may certify this transcript; keep collecting
+                 * until the next slot (docs/dkg.md rule 7) */
+                s->lingering = 1;
+                log_json(LOG_INFO, "session_lingering",
+                         json_pack("{s:s, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
+                                   (json_int_t)s->plan.epoch));
+            }
         }
     }
-    if (!s->eng || s->finished) {
+    if (!s->eng || s->finished || s->lingering) {
         session_plan p;
         if (due_session(s, &p)) {
+            if (s->eng && !s->finished) fail_session(s, "deadline passed without certification");
             s->plan = p;
             if (!start_engine(s, NULL, 0)) set_last_slot(s, p.slot);
         }

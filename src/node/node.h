@@ -133,6 +133,11 @@ NODE_WUR int node_store_commit_epoch(node_store *s, const uint8_t key[32], uint6
 NODE_WUR int node_store_commit_epoch_meta(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
                                           uint32_t index, const uint8_t *share, size_t share_len, const char *mk,
                                           const char *mv, node_status *st);
+/* Same; with keep_old_share and share == NULL the older shares stay (a member of the new group
+ * that holds no share of it keeps its old share: docs/dkg.md rule 8). */
+NODE_WUR int node_store_commit_epoch_keep(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
+                                          uint32_t index, const uint8_t *share, size_t share_len, int keep_old_share,
+                                          const char *mk, const char *mv, node_status *st);
 /* The current share: *found = 0 if none. share must hold 64 bytes. */
 NODE_WUR int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, uint32_t *index,
                                   uint8_t *share, size_t *share_len, int *found, node_status *st);
@@ -153,6 +158,10 @@ NODE_WUR int node_store_put_session(node_store *s, const uint8_t key[32], const 
 /* Most recent unfinished session: *state malloc'd (NULL if none). */
 NODE_WUR int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32], uint64_t *epoch,
                                     char kind[16], uint8_t **state, size_t *len, node_status *st);
+/* The checkpoint of session sid (kept after a failed attempt for its retry): *state malloc'd,
+ * NULL if none. */
+NODE_WUR int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const uint8_t sid[32],
+                                           uint8_t **state, size_t *len, node_status *st);
 NODE_WUR int node_store_drop_session(node_store *s, const uint8_t sid[32], node_status *st);
 
 /* Key/value metadata (public values). */

@@ -265,6 +265,12 @@ int node_store_commit_epoch(node_store *s, const uint8_t key[32], uint64_t epoch
 int node_store_commit_epoch_meta(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
                                  uint32_t index, const uint8_t *share, size_t share_len, const char *mk,
                                  const char *mv, node_status *st) {
+    return node_store_commit_epoch_keep(s, key, epoch, group_json, index, share, share_len, 0, mk, mv, st);
+}
+
+int node_store_commit_epoch_keep(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
+                                 uint32_t index, const uint8_t *share, size_t share_len, int keep_old_share,
+                                 const char *mk, const char *mv, node_status *st) {
     uint8_t ct[64 + NODE_SEAL_OVERHEAD];
     char aad[96];
     if (share && share_len > 64) return node_err(st, NS_INTERNAL, "share too long");
@@ -287,11 +293,14 @@ int node_store_commit_epoch_meta(node_store *s, const uint8_t key[32], uint64_t 
         }
         /* The new epoch is certified: every older share goes (and, when this node is not in the new
          * committee, its last share too), as do finished sessions. */
-        sqlite3_stmt *d = ok ? prep(s, share ? "DELETE FROM shares WHERE epoch < ?" : "DELETE FROM shares WHERE epoch <= ?", st) : NULL;
-        ok = d != NULL;
-        if (ok) {
-            sqlite3_bind_int64(d, 1, (sqlite3_int64)epoch);
-            ok = step_done(s, d, st);
+        sqlite3_stmt *d = NULL;
+        if (ok && !(keep_old_share && !share)) {
+            d = prep(s, share ? "DELETE FROM shares WHERE epoch < ?" : "DELETE FROM shares WHERE epoch <= ?", st);
+            ok = d != NULL;
+            if (ok) {
+                sqlite3_bind_int64(d, 1, (sqlite3_int64)epoch);
+                ok = step_done(s, d, st);
+            }
         }
         d = ok ? prep(s, "DELETE FROM pending_shares WHERE epoch <= ?", st) : NULL;
         ok = d != NULL;
@@ -474,6 +483,37 @@ int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32]
                 *len = (size_t)n - NODE_SEAL_OVERHEAD;
             }
         } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+            ok = db_err(s, st, "read session");
+        }
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint8_t **state,
+                                  size_t *len, node_status *st) {
+    *state = NULL;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT sealed FROM sessions WHERE sid = ?", st);
+    int ok = q != NULL;
+    if (ok) {
+        sqlite3_bind_blob(q, 1, sid, 32, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            int n = sqlite3_column_bytes(q, 0);
+            char aad[128], sh[65];
+            node_hex(sh, sid, 32);
+            snprintf(aad, sizeof aad, "tkms/v1/session/%s", sh);
+            uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
+            if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 0), (size_t)n, aad)) {
+                free(pt);
+                ok = node_err(st, NS_STORAGE, "a session checkpoint does not decrypt");
+            } else {
+                *state = pt;
+                *len = (size_t)n - NODE_SEAL_OVERHEAD;
+            }
+        } else if (rc != SQLITE_DONE) {
             ok = db_err(s, st, "read session");
         }
         sqlite3_finalize(q);

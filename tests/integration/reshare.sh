@@ -52,6 +52,56 @@ for n in 1 2 3 4; do
   log "node$n events: $(grep -o '"event":"\(session_resumed\|caught_up\|session_failed\|epoch_certified\)"' "$C/node$n/tkmsd.log" | sort | uniq -c | tr -s ' \n' ' ')"
 done
 
+log "a reshare that cannot complete is retried at the next slot from the checkpoints"
+# node4 is down at the start (no fast path) and node3 dies after dealing: nodes 1 and 2 compute and
+# sign the transcript but cannot certify it (2 < q = 3), linger past the window and abandon the
+# attempt at the next slot (keeping their computed share aside); everybody then retries the same
+# session (same session ID) from its checkpoint, re-sending byte-identical deals, so the honest
+# dealers 1-3 stay qualified (a fresh deal would be a second, different signed deal: equivocation).
+check_converged $(( $(hfield $((P+1)) epoch) + 1 )) "before the failed attempt"   # every node holds a share
+e0=$(hfield $((P+1)) epoch)
+for i in 1 2 3 4; do [ "$(hfield $((P+i)) epoch)" = "$e0" ] || fail "nodes disagree on the epoch before the failed attempt"; done
+ef=$((e0 + 1))
+sleep_until_slot -0.7
+kill -9 "$(pid_of 4)"
+sleep_until_slot 1.0
+kill -9 "$(pid_of 3)"                       # after its deal and response are on disk
+sleep_until_slot 0.3                        # the attempt failed; restart both in the retry slot
+"$TKMS" cluster start 3 --dir "$C" 2>/dev/null
+"$TKMS" cluster start 4 --dir "$C" 2>/dev/null
+check_converged "$ef" "retried reshare"
+python3 - "$C" "$ef" "$MPK" $((P+1)) <<'PY' || fail "the retried reshare is not the one expected"
+import json, sys, urllib.request
+c, ef, mpk, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+g = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/group?epoch={ef}"))
+assert g["epoch"] == ef and g["mpk"] == mpk, "wrong group or MPK changed"
+# QUAL = the t_old smallest qualified dealers: dealers 1-3 all dealt and none was disqualified
+assert g["qual"] == [1, 2, 3], f"honest dealers disqualified: qual={g['qual']}"
+def events(n):
+    out = []
+    for line in open(f"{c}/node{n}/tkmsd.log"):
+        try: out.append(json.loads(line))
+        except ValueError: pass
+    return [e for e in out if e.get("epoch") == ef]
+for n in (1, 2, 3):
+    ev = events(n)
+    names = [e.get("event") for e in ev]
+    first = [e for e in ev if e.get("event") in ("session_started", "session_resumed")]
+    retried = [e for e in ev if e.get("event") == "session_retried"]
+    assert first and retried, f"node{n}: no failed attempt followed by a retry: {names}"
+    assert all(e["session"] == g["session"] for e in first + retried), f"node{n}: not the same session"
+    # a retry never starts a fresh engine (new deal seed) for the session it had started
+    assert names.count("session_started") <= 1, f"node{n}: fresh engine for a retry: {names}"
+    assert "epoch_certified" in names, f"node{n}: not certified by its own engine: {names}"
+for n in (1, 2):
+    names = [e.get("event") for e in events(n)]
+    assert "session_lingering" in names and "pending_share_kept" in names, f"node{n}: {names}"
+    assert names.index("session_failed") < names.index("session_retried"), f"node{n}: {names}"
+PY
+sign_ok "$G" 0506 >/dev/null
+curl -s "http://127.0.0.1:$((P+1))/metrics" > "$WORK/metrics2.txt"
+grep -q 'tkms_sessions_total{kind="reshare",result="failed"} [1-9]' "$WORK/metrics2.txt" || fail "the failed attempt was not counted"
+
 log "restart from the store serves the same epoch"
 "$TKMS" cluster down --dir "$C" >/dev/null 2>&1
 # keep the schedule from moving on while we look: compare right after the restart

@@ -127,6 +127,24 @@ static void test_store_epochs(void **state) {
     uint8_t *blob = NULL;
     assert_int_equal(node_store_get_session(s, sec.storage_key, sid2, &e, kind, &blob, &len, &st), 1);
     assert_null(blob);
+    /* a failed attempt's checkpoint is found by its session ID (for the retry) */
+    uint8_t sid3[32] = {9}, sid4[32] = {10};
+    assert_int_equal(node_store_put_session(s, sec.storage_key, sid3, 2, "reshare", sh1, 32, &st), 1);
+    assert_int_equal(node_store_get_session_by_sid(s, sec.storage_key, sid4, &blob, &len, &st), 1);
+    assert_null(blob);
+    assert_int_equal(node_store_get_session_by_sid(s, sec.storage_key, sid3, &blob, &len, &st), 1);
+    assert_non_null(blob);
+    assert_int_equal(len, 32);
+    assert_memory_equal(blob, sh1, 32);
+    free(blob);
+    blob = NULL;
+    /* a member of the new group adopting it without a share keeps its old share (rule 8) */
+    assert_int_equal(node_store_commit_epoch_keep(s, sec.storage_key, 2, "{\"e\":2}", 3, NULL, 0, 1, NULL, NULL, &st), 1);
+    assert_int_equal(node_store_get_share(s, sec.storage_key, &e, &idx, got, &len, &found, &st), 1);
+    assert_true(found);
+    assert_int_equal(e, 1);
+    assert_int_equal(node_store_get_session_by_sid(s, sec.storage_key, sid3, &blob, &len, &st), 1);
+    assert_null(blob); /* the checkpoint of epoch 2 went with the commit */
     /* adopting a later group without a share erases the last share */
     assert_int_equal(node_store_commit_epoch(s, sec.storage_key, 2, "{\"e\":2}", 0, NULL, 0, &st), 1);
     assert_int_equal(node_store_get_share(s, sec.storage_key, &e, &idx, got, &len, &found, &st), 1);
