@@ -11,22 +11,8 @@ target_include_directories(tkms_node PUBLIC ${CMAKE_SOURCE_DIR}/src/node ${CMAKE
 target_compile_options(tkms_node PRIVATE ${TKMS_WARN})
 target_link_libraries(tkms_node PUBLIC tkms_core OpenSSL::Crypto PkgConfig::JANSSON PkgConfig::SQLITE3
                       PkgConfig::ARGON2 PkgConfig::CURL Threads::Threads)
-# The DKG/reshare engine, when its module is present (deferred: its block may come after this one).
-# If the top-level file has no tkms_dkg target (yet), build the engine sources privately.
-function(tkms_node_link_dkg)
-  if(TARGET tkms_dkg)
-    target_link_libraries(tkms_node PUBLIC tkms_dkg)
-  elseif(EXISTS ${CMAKE_SOURCE_DIR}/src/dkg/engine.c)
-    file(GLOB _dkg_src ${CMAKE_SOURCE_DIR}/src/dkg/*.c)
-    list(FILTER _dkg_src EXCLUDE REGEX ".*/sim[^/]*\\.c$")
-    add_library(tkms_node_dkg STATIC ${_dkg_src})
-    target_include_directories(tkms_node_dkg PUBLIC ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/core)
-    target_compile_options(tkms_node_dkg PRIVATE ${TKMS_WARN})
-    target_link_libraries(tkms_node_dkg PUBLIC tkms_core OpenSSL::Crypto PkgConfig::JANSSON)
-    target_link_libraries(tkms_node PUBLIC tkms_node_dkg)
-  endif()
-endfunction()
-cmake_language(DEFER CALL tkms_node_link_dkg)
+# The DKG/reshare engine (tkms_dkg, defined in the top-level CMakeLists.txt).
+target_link_libraries(tkms_node PUBLIC tkms_dkg)
 
 file(GLOB TKMS_DAEMON_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/daemon/*.c)
 add_executable(tkmsd ${TKMS_DAEMON_SRC})
