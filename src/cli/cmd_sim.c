@@ -24,9 +24,10 @@ static int parse_size(const char *s, size_t max, size_t *out) {
 static void sim_usage(FILE *f) {
     fprintf(f, "usage: tkms sim dkg --nodes N [--threshold T] [--seed S] [--crash K] [--byzantine KIND:K ...]\n"
                "                    [--loss P] [--delay-ms A-B]\n"
-               "       tkms sim reshare --nodes N [...] --to-nodes N2 [--to-threshold T2] [--keep K]\n"
+               "       tkms sim reshare --nodes N [...] --to-nodes N2 [--to-threshold T2] [--keep K] [--lose L]\n"
                "options also: --dup P, --partition-ms A-B, --late-certs K, --group-out FILE, --prev-group-out FILE\n"
                "KIND: bad-share, equivocate, bad-justification, wrong-constant, replay, silent.\n"
+               "--lose L: L honest kept members start the reshare without their old share (repair).\n"
                "Prints one JSON object; exit 0 when the run ended as the protocol promises.\n");
 }
 
@@ -43,7 +44,7 @@ static void hex96(char out[193], const uint8_t *b) { cli_hex_encode(out, b, 96);
 int cmd_sim(int argc, char **argv) {
     static const char *const allowed[] = {"--nodes", "--threshold", "--seed", "--crash", "--byzantine", "--loss",
                                           "--delay-ms", "--to-nodes", "--to-threshold", "--keep", "--help!",
-                                          "--dup", "--partition-ms", "--late-certs", "--group-out", "--prev-group-out", NULL};
+                                          "--dup", "--partition-ms", "--late-certs", "--group-out", "--prev-group-out", "--lose", NULL};
     if (argc < 2 || cli_flag(argc, argv, "--help")) {
         sim_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
@@ -127,8 +128,11 @@ int cmd_sim(int argc, char **argv) {
         p.keep = p.n < p.n2 ? p.n : p.n2;
         if ((v = cli_opt(argc, argv, "--keep")) && (!parse_size(v, p.n, &p.keep) || p.keep > p.n2))
             return cli_fail(CLI_USAGE, "sim reshare: --keep must be <= both committee sizes");
-    } else if (cli_opt(argc, argv, "--to-nodes") || cli_opt(argc, argv, "--to-threshold") || cli_opt(argc, argv, "--keep")) {
-        return cli_fail(CLI_USAGE, "sim dkg: --to-nodes/--to-threshold/--keep are for reshare");
+        if ((v = cli_opt(argc, argv, "--lose")) && (!parse_size(v, p.keep, &p.lose)))
+            return cli_fail(CLI_USAGE, "sim reshare: --lose must be <= --keep");
+    } else if (cli_opt(argc, argv, "--to-nodes") || cli_opt(argc, argv, "--to-threshold") || cli_opt(argc, argv, "--keep") ||
+               cli_opt(argc, argv, "--lose")) {
+        return cli_fail(CLI_USAGE, "sim dkg: --to-nodes/--to-threshold/--keep/--lose are for reshare");
     }
     size_t nbyz = 0;
     for (int k = 1; k < TKMS_SIM_KINDS; k++) nbyz += p.byz[k];

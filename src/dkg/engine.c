@@ -381,7 +381,11 @@ static int setup(tkms_dkg *e, void *mem, size_t mem_len, const tkms_dkg_config *
     for (size_t i = 0; i < nd; i++)
         if (memcmp(e->oldm[i].sign_pk, e->self.sign_pk, 32) == 0) e->my_old = (uint32_t)(i + 1);
     if (!e->my_new && !e->my_old) return 0;
-    if (e->reshare && e->my_old && !c->old_share) return 0;
+    /* An old member without its old share (it missed a reshare, lost its store, or was restored
+     * from an old backup) takes part as a receiver only: it deals nothing, the other dealers'
+     * deals give it a share of the new epoch. This is the repair reshare (docs/dkg.md). An old
+     * member that is not a new member has nothing to do without a share. */
+    if (e->reshare && e->my_old && !c->old_share && !e->my_new) return 0;
     /* participants */
     size_t np = peers_upper(c);
     e->peer_key = take(e, np * sizeof(uint8_t *));
@@ -465,11 +469,11 @@ tkms_dkg *tkms_dkg_init(void *mem, size_t mem_len, const tkms_dkg_config *cfg) {
         if (mem && mem_len >= sizeof(struct tkms_dkg)) tkms_wipe(mem, sizeof(struct tkms_dkg));
         return NULL;
     }
-    if (e->reshare && e->my_old) {
+    if (e->reshare && e->my_old && cfg->old_share) {
         e->old_share = *cfg->old_share;
         e->has_old_share = 1;
     }
-    if (cfg->deal_seed && e->my_old) seed_from_cfg(e, cfg->deal_seed);
+    if (cfg->deal_seed && e->my_old && (!e->reshare || e->has_old_share)) seed_from_cfg(e, cfg->deal_seed);
     return e;
 }
 

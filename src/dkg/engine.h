@@ -92,8 +92,10 @@ typedef struct tkms_dkg tkms_dkg;
  * 0 if cfg is out of range. */
 size_t tkms_dkg_mem_size(const tkms_dkg_config *cfg);
 /* Creates an engine in mem (8-byte aligned, mem_len >= tkms_dkg_mem_size). cfg's arrays are
- * copied; old_share is copied (the caller may wipe its copy). Returns NULL on bad arguments:
- * t out of range, self in neither committee, or a reshare without old_poly. */
+ * copied; old_share is copied (the caller may wipe its copy). In a reshare, an old member that is
+ * also a new member may pass old_share = NULL: it deals nothing and receives a share of the new
+ * epoch from the others (repair, docs/dkg.md). Returns NULL on bad arguments: t out of range,
+ * self in neither committee, a reshare without old_poly, or an old-only member without a share. */
 tkms_dkg *tkms_dkg_init(void *mem, size_t mem_len, const tkms_dkg_config *cfg);
 /* Recreates an engine from a checkpoint taken with tkms_dkg_checkpoint under the same cfg
  * (cfg->old_share is ignored: the share comes from the checkpoint, or is gone if erased).

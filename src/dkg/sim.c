@@ -170,6 +170,7 @@ typedef struct {
     int *slot_node; /* engine slot -> node id */
     fr_t old_share;
     int has_old_share;
+    int lost; /* reshare: started without its old share (repair receiver) */
     double cpu;
     uint32_t old_index, new_index;
 } node_t;
@@ -536,7 +537,7 @@ static int evaluate(sim_t *s, int final_phase, const uint8_t *mpk_before, tkms_g
     tkms_sim_result *r = s->r;
     const tkms_dkg_result *ref = NULL;
     tkms_dkg_result res;
-    int agreed = 1, any_final = 0, all_aborted = 1, all_final = 1, erased = 1;
+    int agreed = 1, any_final = 0, all_aborted = 1, all_final = 1, erased = 1, unrepaired = 0;
     size_t k = 0, nf = 0, na = 0, nh = 0, final_new = 0;
     tkms_dkg_result refbuf;
     for (size_t i = 0; i < s->n_nodes; i++) {
@@ -557,6 +558,7 @@ static int evaluate(sim_t *s, int final_phase, const uint8_t *mpk_before, tkms_g
             }
             if (nd->new_index) {
                 final_new++;
+                if (nd->lost && !res.has_share && s->promised && !nd->crashes) unrepaired = 1;
                 if (res.has_share && k < TKMS_DKG_MAX_N) {
                     share_idx[k] = nd->new_index;
                     tkms_dkg_get_share(nd->e, &shares[k]);
@@ -616,6 +618,10 @@ static int evaluate(sim_t *s, int final_phase, const uint8_t *mpk_before, tkms_g
             return -1;
         }
     }
+    if (unrepaired) {
+        why(r, "a member without its old share ended without a new one (repair failed)", s->p->seed);
+        return -1;
+    }
     if (!erased) why(r, "old share not erased after certification", s->p->seed);
     /* the group file verifies on its own */
     const node_t *any = NULL;
@@ -640,7 +646,8 @@ static int within_bounds(const sim_t *S, const tkms_sim_params *P) {
         const node_t *nd = &S->nodes[i];
         if (!nd->in_phase) continue;
         int faulty = nd->kind != TKMS_SIM_HONEST || nd->crashes > 0;
-        if (faulty && nd->old_index) bad_old++;
+        /* a member without its old share cannot deal: a fault of the old committee only */
+        if ((faulty || nd->lost) && nd->old_index) bad_old++;
         if (faulty && nd->new_index) bad_new++;
     }
     size_t n_old = P->n, t_old = P->t, n_new = P->reshare ? P->n2 : P->n, t_new = P->reshare ? P->t2 : P->t;
@@ -751,6 +758,7 @@ int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
     /* faults of the run under test */
     size_t ncrash = 0;
     int *cand = malloc(S.n_nodes * sizeof(int)), *victims = malloc(S.n_nodes * sizeof(int));
+    int *lose_cand = malloc(S.n_nodes * sizeof(int)), *lose_pick = malloc(S.n_nodes * sizeof(int));
     if (!P.reshare) {
         size_t nc = 0;
         for (size_t i = 0; i < P.n; i++)
@@ -874,6 +882,23 @@ int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
             if (S.nodes[i].in_phase && S.nodes[i].kind == TKMS_SIM_HONEST) cand[nc++] = (int)i;
         ncrash = P.crash < nc ? P.crash : nc;
         pick(&S.net, victims, cand, nc, ncrash);
+        /* repair: honest members of both committees that are not crash victims lose their share */
+        size_t nl = 0;
+        for (size_t i = 0; i < S.n_nodes; i++) {
+            int victim = 0;
+            for (size_t c = 0; c < ncrash; c++) victim |= victims[c] == (int)i;
+            if (S.nodes[i].in_phase && S.nodes[i].kind == TKMS_SIM_HONEST && S.nodes[i].old_index &&
+                S.nodes[i].new_index && !victim)
+                lose_cand[nl++] = (int)i;
+        }
+        size_t nlose = P.lose < nl ? P.lose : nl;
+        pick(&S.net, lose_pick, lose_cand, nl, nlose);
+        for (size_t c = 0; c < nlose; c++) {
+            node_t *nd = &S.nodes[lose_pick[c]];
+            nd->lost = 1;
+            nd->has_old_share = 0;
+            tkms_wipe(&nd->old_share, sizeof(fr_t));
+        }
         for (size_t i = 0; i < S.n_nodes; i++)
             if (S.nodes[i].in_phase && !start_engine(&S, (int)i, 0)) {
                 snprintf(r->why, sizeof r->why, "engine init failed (reshare)");
@@ -990,6 +1015,8 @@ done:
     free(byz);
     free(cand);
     free(victims);
+    free(lose_cand);
+    free(lose_pick);
     return 1;
 }
 

@@ -36,6 +36,8 @@ typedef struct {
     uint64_t partition_start, partition_end; /* ms; halves cut apart in [start, end) */
     int measure_node_cpu;   /* time every engine call per node (bench) */
     size_t cert_late;       /* honest new members that get every CERT only after d_cert */
+    size_t lose;            /* reshare: honest kept members that start without their old share
+                             * (repair: they deal nothing and must end with a new share) */
 } tkms_sim_params;
 
 typedef struct {

@@ -34,6 +34,7 @@ static void expect(const tkms_sim_params *p, int must_succeed, const char *what)
                 (unsigned long long)p->partition_end);
         if (p->reshare) fprintf(stderr, " --to-nodes %zu --to-threshold %zu --keep %zu", p->n2, p->t2 ? p->t2 : tdef(p->n2), p->keep);
         if (p->cert_late) fprintf(stderr, " --late-certs %zu", p->cert_late);
+        if (p->lose) fprintf(stderr, " --lose %zu", p->lose);
         for (int k = 1; k < TKMS_SIM_KINDS; k++)
             if (p->byz[k]) fprintf(stderr, " --byzantine %s:%zu", tkms_sim_kind_name((tkms_sim_kind)k), p->byz[k]);
         fprintf(stderr, "\n");
@@ -107,6 +108,34 @@ static void late_certs(uint64_t seed) {
     }
 }
 
+/* Repair reshares: members of the committee that lost their share (missed a reshare, store
+ * restored from an old backup) take part as receivers only; with at least t share holders they
+ * end with a share of the new epoch, the MPK unchanged. Up to n - t members without a share,
+ * also together with a Byzantine dealer or a crash within the bound. */
+static void repairs(uint64_t seed) {
+    static const struct {
+        size_t n, lose, crash;
+        int byz;
+    } c[] = {{4, 1, 0, 0}, {7, 1, 0, 0}, {7, 2, 0, 0}, {10, 3, 0, 0}, {7, 1, 1, 0}, {7, 1, 0, 1}, {10, 2, 0, 1}, {16, 5, 0, 0}};
+    for (size_t a = 0; a < sizeof c / sizeof c[0]; a++) {
+        tkms_sim_params p;
+        base(&p, seed + a);
+        p.reshare = 1;
+        p.n = p.n2 = p.keep = c[a].n;
+        p.lose = c[a].lose;
+        p.crash = c[a].crash;
+        if (c[a].byz) p.byz[TKMS_SIM_BAD_SHARE] = 1;
+        expect(&p, 1, "repair");
+    }
+    /* more members without a share than n - t: no certified group without t dealers (clean abort) */
+    tkms_sim_params p;
+    base(&p, seed + 99);
+    p.reshare = 1;
+    p.n = p.n2 = p.keep = 4;
+    p.lose = 2;
+    expect(&p, 0, "repair beyond the bound");
+}
+
 static void shapes(uint64_t seed) {
     static const struct {
         size_t n, n2, t2, keep;
@@ -149,6 +178,11 @@ static void property_loop(uint64_t seed0, int count) {
         size_t f = budget ? RND(budget + 1) : 0, crash = f ? RND(f + 1) : 0;
         p.crash = crash;
         for (size_t c = crash; c < f; c++) p.byz[1 + RND(TKMS_SIM_KINDS - 1)]++;
+        /* repair: some kept members start without their old share; they cannot deal (a fault of
+         * the old committee, so sometimes beyond its bound) and must end with a new share
+         * whenever success is promised */
+        if (p.reshare && p.keep && RND(3) == 0) p.lose = 1 + RND(p.keep);
+        int beyond = f + p.lose > p.n - p.t; /* success not promised (lost shares count as faults) */
         int lossy = RND(4) == 0;
         if (lossy) p.loss = (double)RND(15) / 100.0;
         if (RND(4) == 0) p.dup = (double)RND(30) / 100.0;
@@ -161,7 +195,7 @@ static void property_loop(uint64_t seed0, int count) {
         }
         /* certificates delivered only after d_cert to some honest new members (not a fault) */
         if (RND(6) == 0) p.cert_late = 1 + RND(p.reshare ? p.n2 : p.n);
-        expect(&p, !lossy, "property");
+        expect(&p, !lossy && !beyond, "property");
 #undef RND
     }
 }
@@ -173,6 +207,7 @@ int main(int argc, char **argv) {
     fault_matrix(seed);
     shapes(seed ^ 0x77);
     late_certs(seed ^ 0x99);
+    repairs(seed ^ 0xabc);
     property_loop(seed ^ 0x1234, count);
     if (failures) {
         fprintf(stderr, "%d failures (TKMS_TEST_SEED=%llu)\n", failures, (unsigned long long)seed);
