@@ -182,7 +182,11 @@ static char *node_url(const cluster_info *ci, int i) {
 }
 
 /* Polls /v1/health of every node. states[i]: 0 down, 1 not ready, 2 syncing, 3 serving. */
-static void poll_health(const cluster_info *ci, int *states, long long *epochs) {
+static void poll_health_json(const cluster_info *ci, int *states, long long *epochs, json_t **health);
+static void poll_health(const cluster_info *ci, int *states, long long *epochs) { poll_health_json(ci, states, epochs, NULL); }
+
+/* Same, keeping each node's health object in health[i] (NULL if down; caller decrefs). */
+static void poll_health_json(const cluster_info *ci, int *states, long long *epochs, json_t **health) {
     ncli_req *rq = calloc((size_t)ci->n, sizeof *rq);
     for (int i = 0; i < ci->n; i++) {
         rq[i].url = node_url(ci, i + 1);
@@ -198,7 +202,8 @@ static void poll_health(const cluster_info *ci, int *states, long long *epochs) 
             json_t *j = rq[i].resp ? json_loads(rq[i].resp, 0, NULL) : NULL;
             json_t *e = j ? json_object_get(j, "epoch") : NULL;
             if (json_is_integer(e)) epochs[i] = json_integer_value(e);
-            json_decref(j);
+            if (health) health[i] = j;
+            else json_decref(j);
         }
         ncli_req_free(&rq[i]);
     }
@@ -363,21 +368,35 @@ static int cluster_up(int argc, char **argv, const char *dir) {
 static int cluster_status(int argc, char **argv, const char *dir, const cluster_info *ci) {
     int *states = calloc((size_t)ci->n, sizeof *states);
     long long *epochs = calloc((size_t)ci->n, sizeof *epochs);
-    poll_health(ci, states, epochs);
+    json_t **health = calloc((size_t)ci->n, sizeof *health);
+    poll_health_json(ci, states, epochs, health);
     static const char *names[] = {"down", "not_ready", "syncing", "serving"};
     int json = cli_flag(argc, argv, "--json");
     json_t *arr = json_array();
-    if (!json) printf("%-6s %-8s %-10s %-6s %s\n", "node", "pid", "state", "epoch", "address");
+    if (!json)
+        printf("%-6s %-8s %-10s %-6s %-6s %-8s %-9s %s\n", "node", "pid", "state", "epoch", "share", "holders", "shares",
+               "address");
     for (int i = 0; i < ci->n; i++) {
         pid_t pid = read_pid(dir, i + 1);
         char *url = node_url(ci, i + 1);
+        json_t *h = health[i];
+        json_t *hs = h ? json_object_get(h, "has_share") : NULL, *ho = h ? json_object_get(h, "share_holders") : NULL;
+        json_t *sh = h ? json_object_get(h, "share_health") : NULL;
         if (json)
-            json_array_append_new(arr, json_pack("{s:i, s:i, s:s, s:I, s:s}", "node", i + 1, "pid", (int)pid, "state",
-                                                 names[states[i]], "epoch", (json_int_t)epochs[i], "address", url));
-        else
-            printf("%-6d %-8d %-10s %-6lld %s\n", i + 1, (int)pid, names[states[i]], epochs[i], url);
+            json_array_append_new(arr, json_pack("{s:i, s:i, s:s, s:I, s:O?, s:O?, s:O?, s:s}", "node", i + 1, "pid",
+                                                 (int)pid, "state", names[states[i]], "epoch", (json_int_t)epochs[i],
+                                                 "has_share", hs, "share_holders", ho, "share_health", sh, "address", url));
+        else {
+            char hb[24] = "-";
+            if (json_is_integer(ho)) snprintf(hb, sizeof hb, "%lld", (long long)json_integer_value(ho));
+            printf("%-6d %-8d %-10s %-6lld %-6s %-8s %-9s %s\n", i + 1, (int)pid, names[states[i]], epochs[i],
+                   !hs ? "-" : json_is_true(hs) ? "yes" : "NO", hb, json_is_string(sh) ? json_string_value(sh) : "-",
+                   url);
+        }
+        json_decref(h);
         free(url);
     }
+    free(health);
     if (json) {
         char *t = json_dumps(arr, JSON_COMPACT);
         puts(t);

@@ -28,6 +28,7 @@ int api_route(const char *method, const char *path) {
     if (post && !strcmp(path, "/v1/apps")) return ROUTE_APPS_POST;
     if (get && !strncmp(path, "/v1/apps/", 9)) return ROUTE_APPS_GET;
     if (post && !strcmp(path, "/v1/peer/apps")) return ROUTE_PEER_APPS;
+    if (post && !strcmp(path, "/v1/peer/noshare")) return ROUTE_PEER_NOSHARE;
     return ROUTE_OTHER;
 }
 
@@ -107,6 +108,7 @@ static void h_health(tkmsd *d, http_resp *rs) {
     json_object_set_new(j, "peers_up", json_integer(atomic_load(&d->peers_up)));
     json_object_set_new(j, "next_reshare", json_integer((json_int_t)atomic_load(&d->next_reshare_s)));
     json_object_set_new(j, "session", d->sched ? sched_status(d->sched) : json_null());
+    if (d->sched) sched_health(d->sched, j);
     set_json(rs, state == NODE_SERVING ? 200 : state == NODE_SYNCING ? 429 : 503, j);
 }
 
@@ -145,6 +147,10 @@ static void h_metrics(tkmsd *d, http_resp *rs) {
     }
     pthread_rwlock_unlock(&d->lock);
     g.serving = atomic_load(&d->state) == NODE_SERVING;
+    pthread_rwlock_rdlock(&d->lock);
+    g.has_share = d->have_share && d->group;
+    pthread_rwlock_unlock(&d->lock);
+    g.share_holders = atomic_load(&d->share_holders);
     g.session_active = atomic_load(&d->session_active);
     g.peers_up = atomic_load(&d->peers_up);
     g.next_reshare_s = atomic_load(&d->next_reshare_s);
@@ -194,7 +200,7 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     uint64_t epoch = 0;
     uint32_t index = 0;
     pthread_rwlock_rdlock(&d->lock);
-    int serving = d->have_share && d->group;
+    int serving = d->have_share && d->group && atomic_load(&d->epoch_confirmed);
     if (serving) {
         tbls_partial_sign(&sig, d->share, msg, mlen, (const uint8_t *)SIGN_DST, sizeof SIGN_DST - 1);
         epoch = d->group->epoch;
@@ -241,6 +247,16 @@ static void h_peer_apps(tkmsd *d, const http_req *rq, http_resp *rs) {
     relay_peer_sync(d, rq, rs);
 }
 
+/* A member announces that it holds no share of the current epoch (repair, docs/dkg.md). */
+static void h_peer_noshare(tkmsd *d, const http_req *rq, http_resp *rs) {
+    uint8_t key[32];
+    if (!check_envelope(d, rq, rs, key)) return;
+    const char *why = "rejected";
+    int status = sched_on_noshare(d->sched, key, rq->body, rq->body_len, &why);
+    if (status == 200) set_json(rs, 200, json_pack("{s:b}", "accepted", 1));
+    else set_err(rs, status, status == 403 ? "not_a_member" : status == 409 ? "stale_epoch" : "bad_request", why);
+}
+
 static void h_proposal(tkmsd *d, const http_req *rq, http_resp *rs) {
     const char *why = "rejected";
     int status = sched_on_proposal(d->sched, (const char *)rq->body, rq->body_len, &why);
@@ -261,6 +277,7 @@ void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs) {
     case ROUTE_APPS_POST:
     case ROUTE_APPS_GET: return relay_handle(d, route, rq, rs);
     case ROUTE_PEER_APPS: return h_peer_apps(d, rq, rs);
+    case ROUTE_PEER_NOSHARE: return h_peer_noshare(d, rq, rs);
     default: return set_err(rs, 404, "not_found", "no such endpoint");
     }
 }

@@ -52,7 +52,7 @@ static int load_admin_token(tkmsd *d, node_status *st) {
 void daemon_refresh_state(tkmsd *d) {
     int s = NODE_NOT_READY;
     pthread_rwlock_rdlock(&d->lock);
-    if (d->group && d->have_share) s = NODE_SERVING;
+    if (d->group && d->have_share && atomic_load(&d->epoch_confirmed)) s = NODE_SERVING;
     else if (atomic_load(&d->session_active) || (d->group && d->my_index) || atomic_load(&d->pending_join))
         s = NODE_SYNCING;
     pthread_rwlock_unlock(&d->lock);
@@ -64,6 +64,7 @@ void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t inde
     group_t *old = d->group;
     if (!old || old->epoch != g->epoch) atomic_store(&d->pending_join, 0);
     d->group = g;
+    atomic_store(&d->epoch_confirmed, 0);
     const member_t *me = group_member_by_ed(g, d->sec->ed_pk);
     d->my_index = me ? me->index : 0;
     if (share && me && index == me->index) {
@@ -76,12 +77,27 @@ void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t inde
     int has = d->have_share;
     uint32_t idx = d->my_index;
     pthread_rwlock_unlock(&d->lock);
-    /* the release context gets its own copy of the share (locked page), or drops it */
-    relay_set_epoch(d, g->epoch, idx, has ? share : NULL, g->dev_mode);
+    (void)has;
+    (void)idx;
+    /* nothing is served until the epoch is confirmed current (daemon_confirm_epoch) */
+    relay_set_epoch(d, g->epoch, 0, NULL, g->dev_mode);
     if (old) {
         group_free(old);
         free(old);
     }
+    daemon_refresh_state(d);
+}
+
+void daemon_confirm_epoch(tkmsd *d) {
+    if (atomic_exchange(&d->epoch_confirmed, 1)) return;
+    pthread_rwlock_rdlock(&d->lock);
+    /* the release context gets its own copy of the share (locked page) */
+    if (d->group && d->have_share) {
+        relay_set_epoch(d, d->group->epoch, d->my_index, d->share, d->group->dev_mode);
+        log_json(LOG_INFO, "epoch_confirmed", json_pack("{s:I, s:i}", "epoch", (json_int_t)d->group->epoch, "index",
+                                                        (int)d->my_index));
+    }
+    pthread_rwlock_unlock(&d->lock);
     daemon_refresh_state(d);
 }
 
@@ -158,6 +174,7 @@ static void reload(tkmsd *d) {
     d->cfg.phase_timeout_ms = nc.phase_timeout_ms;
     d->cfg.sync_interval_ms = nc.sync_interval_ms;
     d->cfg.clock_skew_s = nc.clock_skew_s;
+    d->cfg.repair_delay_s = nc.repair_delay_s;
     d->cfg.drain_timeout_s = nc.drain_timeout_s;
     d->cfg.app_sync_interval_ms = nc.app_sync_interval_ms;
     d->cfg.gcp_jwks_refresh_s = nc.gcp_jwks_refresh_s;

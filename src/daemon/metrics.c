@@ -28,7 +28,7 @@ static _Atomic unsigned long long g_peer_msgs_out, g_peer_msgs_fail, g_peer_msgs
 
 static const char *route_name(int r) {
     static const char *n[ROUTE_COUNT] = {"health", "group", "metrics", "sign", "peer_bundle", "proposal",
-                                         "keys_app", "sign_app", "apps_post", "apps_get", "peer_apps", "other"};
+                                         "keys_app", "sign_app", "apps_post", "apps_get", "peer_apps", "peer_noshare", "other"};
     return n[r];
 }
 
@@ -63,6 +63,10 @@ void metrics_peer(int out_ok, int out_fail, int in) {
 }
 
 void metrics_rejected(void) { atomic_fetch_add(&g_rejected, 1); }
+
+static _Atomic unsigned long long g_repair_ok, g_repair_fail, g_noshare_sent, g_noshare_recv;
+void metrics_repair(int ok) { atomic_fetch_add(ok ? &g_repair_ok : &g_repair_fail, 1); }
+void metrics_noshare(int sent) { atomic_fetch_add(sent ? &g_noshare_sent : &g_noshare_recv, 1); }
 
 #define REL_CODES 32
 static _Atomic unsigned long long g_release[3][REL_CODES];
@@ -107,6 +111,19 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "tkms_committee_size %u\n", g->n);
     sb_printf(&b, "# HELP tkms_serving 1 if this node holds a share of the current epoch.\n# TYPE tkms_serving gauge\n");
     sb_printf(&b, "tkms_serving %d\n", g->serving);
+    sb_printf(&b, "# HELP tkms_has_share 1 if this node holds a share of the current epoch (served or not).\n"
+                  "# TYPE tkms_has_share gauge\n");
+    sb_printf(&b, "tkms_has_share %d\n", g->has_share);
+    sb_printf(&b, "# HELP tkms_share_holders Members known (last probe round) to hold a share of the current epoch, "
+                  "this node included; below tkms_threshold the master secret is lost.\n# TYPE tkms_share_holders gauge\n");
+    sb_printf(&b, "tkms_share_holders %u\n", g->share_holders);
+    sb_printf(&b, "# HELP tkms_repairs_total Repair reshares run by this node, by result.\n# TYPE tkms_repairs_total counter\n");
+    sb_printf(&b, "tkms_repairs_total{result=\"ok\"} %llu\n", (unsigned long long)g_repair_ok);
+    sb_printf(&b, "tkms_repairs_total{result=\"failed\"} %llu\n", (unsigned long long)g_repair_fail);
+    sb_printf(&b, "# HELP tkms_noshare_announcements_total No-share announcements sent and received.\n"
+                  "# TYPE tkms_noshare_announcements_total counter\n");
+    sb_printf(&b, "tkms_noshare_announcements_total{dir=\"out\"} %llu\n", (unsigned long long)g_noshare_sent);
+    sb_printf(&b, "tkms_noshare_announcements_total{dir=\"in\"} %llu\n", (unsigned long long)g_noshare_recv);
     sb_printf(&b, "# HELP tkms_peers_up Peers that answered the last probe.\n# TYPE tkms_peers_up gauge\n");
     sb_printf(&b, "tkms_peers_up %u\n", g->peers_up);
     sb_printf(&b, "# HELP tkms_peers Peers in the current committee (excluding this node).\n# TYPE tkms_peers gauge\n");

@@ -25,15 +25,20 @@ void logf_(int level, const char *event, const char *fmt, ...) __attribute__((fo
 
 /* ---- metrics ---- */
 enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
-       ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_OTHER, ROUTE_COUNT };
+       ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_PEER_NOSHARE, ROUTE_OTHER,
+       ROUTE_COUNT };
 /* Routes whose error bodies follow docs/release-protocol.md §3: {"error":{"code","message"}}. */
 #define ROUTE_IS_RELEASE(r) ((r) >= ROUTE_KEYS_APP && (r) <= ROUTE_APPS_GET)
 typedef struct {
     long long epoch;
-    unsigned threshold, n, peers, peers_up;
-    int serving, session_active;
+    unsigned threshold, n, peers, peers_up, share_holders;
+    int serving, session_active, has_share;
     uint64_t next_reshare_s;
+    long long clock_offset_ms;
 } metrics_gauges;
+/* Repair reshares (ok/failed) and no-share announcements (sent/received). */
+void metrics_repair(int ok);
+void metrics_noshare(int sent);
 void metrics_request(int route, int status, uint64_t us);
 void metrics_reshare(int is_dkg, int ok, uint64_t ms);
 void metrics_peer(int out_ok, int out_fail, int in);
@@ -70,6 +75,11 @@ typedef struct tkmsd {
     _Atomic int stopping;
     _Atomic int active_requests;
     _Atomic uint64_t next_reshare_s;
+    /* The installed epoch is known to be current: this node certified it, or a probe round found
+     * at least t - 1 peers at it. Until then a share loaded from the store (e.g. a restored old
+     * backup) is not served (docs/operator.md, "Backups"). */
+    _Atomic int epoch_confirmed;
+    _Atomic unsigned share_holders; /* members known to hold a share of the current epoch */
 
     struct peer_client *peers;
     struct sched *sched;
@@ -105,6 +115,8 @@ void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
 /* Installs the epoch's group and share (the scheduler calls it after a certification and at
  * start-up). Takes ownership of g. share may be NULL. */
 void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t index);
+/* Marks the installed epoch current (see epoch_confirmed): the share, if any, is served from now. */
+void daemon_confirm_epoch(tkmsd *d);
 void daemon_refresh_state(tkmsd *d);
 
 /* ---- peer client (libcurl multi; main thread only) ---- */
@@ -130,6 +142,11 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
 /* Committee proposal (verified JSON) submitted by an operator. */
 int sched_on_proposal(struct sched *s, const char *json, size_t len, const char **why);
 json_t *sched_status(struct sched *s); /* for /v1/health */
+/* Adds the share-holder, repair and clock fields of /v1/health to j. */
+void sched_health(struct sched *s, json_t *j);
+/* Signed no-share announcement of a member (POST /v1/peer/noshare, envelope already checked,
+ * ts_ms from it). Returns an HTTP status; why is set when it is not 200. */
+int sched_on_noshare(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why);
 
 /* ---- key release and app registry (release.c; the handlers are src/release) ---- */
 /* Opens the release context's own connection to the node DB (WAL), initialises the registry and

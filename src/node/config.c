@@ -22,6 +22,7 @@ void node_config_defaults(node_config *c) {
     c->phase_timeout_ms = 5000;
     c->sync_interval_ms = 2000;
     c->clock_skew_s = 120;
+    c->repair_delay_s = 60;
     c->drain_timeout_s = 10;
     c->app_sync_interval_ms = 5000;
     c->gcp_jwks_refresh_s = 3600;
@@ -98,6 +99,7 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
         else if (!strcmp(k, "phase_timeout_ms")) ok = set_int(&c->phase_timeout_ms, v, k, 100, 3600000, st);
         else if (!strcmp(k, "sync_interval_ms")) ok = set_int(&c->sync_interval_ms, v, k, 100, 3600000, st);
         else if (!strcmp(k, "clock_skew_s")) ok = set_int(&c->clock_skew_s, v, k, 1, 86400, st);
+        else if (!strcmp(k, "repair_delay_s")) ok = set_int(&c->repair_delay_s, v, k, 1, 86400, st);
         else if (!strcmp(k, "drain_timeout_s")) ok = set_int(&c->drain_timeout_s, v, k, 0, 3600, st);
         else if (!strcmp(k, "app_sync_interval_ms")) ok = set_int(&c->app_sync_interval_ms, v, k, 100, 3600000, st);
         else if (!strcmp(k, "gcp_jwks_file")) ok = set_str(&c->gcp_jwks_file, v, k, st);
@@ -161,6 +163,7 @@ json_t *node_config_to_json(const node_config *c) {
     I(phase_timeout_ms);
     I(sync_interval_ms);
     I(clock_skew_s);
+    I(repair_delay_s);
     I(drain_timeout_s);
     I(app_sync_interval_ms);
     S(gcp_jwks_file);

@@ -62,6 +62,7 @@ typedef struct {
     long phase_timeout_ms; /* protocol phase deadline; default 5000 */
     long sync_interval_ms; /* anti-entropy with peers; default 2000 */
     long clock_skew_s;     /* accepted envelope timestamp skew; default 120 */
+    long repair_delay_s;   /* repair slot grid for members without a share; default 60 */
     long drain_timeout_s;  /* SIGTERM drain; default 10 */
     char *log_level;       /* debug | info | warn | error; default info */
     /* key release (docs/operator.md, "Key release") */
@@ -114,6 +115,9 @@ typedef struct node_store node_store;
  * migration. Read-only or full disks are reported as NS_STORAGE with a clear message. */
 NODE_WUR int node_store_open(node_store **out, const char *path, node_status *st);
 void node_store_close(node_store *s);
+/* Online backup (SQLite backup API, consistent while the daemon writes) of the store to path,
+ * created 0600 (an existing file is refused). Secrets stay sealed under the storage key. */
+NODE_WUR int node_store_backup(node_store *s, const char *path, node_status *st);
 
 /* Key material (all in FULL-synchronous transactions). */
 NODE_WUR int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, node_status *st);
@@ -152,9 +156,21 @@ NODE_WUR int node_store_put_pending_share(node_store *s, const uint8_t key[32], 
 NODE_WUR int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
                                           uint32_t *index, uint8_t share[32], int *found, node_status *st);
 
-/* Session checkpoints (sealed; the engine's serialised state). */
+/* The new share a session computed, written with its checkpoint (below). */
+typedef struct {
+    uint64_t epoch;
+    uint8_t thash[32];
+    uint32_t index;
+    uint8_t share[32]; /* secret */
+} node_pending_share;
+
+/* Session checkpoints (sealed; the engine's serialised state). With pending != NULL the session's
+ * new share is stored as a pending share in the same FULL-synchronous transaction: a node signs
+ * its certification only after this returned 1, so a share counted in a certificate is on disk
+ * (DESIGN.md §3) and catch-up to that certified group finds it. */
 NODE_WUR int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint64_t epoch,
-                                    const char *kind, const uint8_t *state, size_t len, node_status *st);
+                                    const char *kind, const uint8_t *state, size_t len,
+                                    const node_pending_share *pending, node_status *st);
 /* Most recent unfinished session: *state malloc'd (NULL if none). */
 NODE_WUR int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32], uint64_t *epoch,
                                     char kind[16], uint8_t **state, size_t *len, node_status *st);

@@ -9,6 +9,9 @@
 #include <libgen.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 #include <sqlite3.h>
@@ -90,6 +93,28 @@ static int step_done(node_store *s, sqlite3_stmt *q, node_status *st) {
     return 1;
 }
 
+/* PRAGMA quick_check: "ok", or the first problem found. An empty new file passes. */
+static int quick_check(node_store *s, node_status *st) {
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return db_err(s, st, "integrity check");
+    }
+    int rc = sqlite3_step(q), ok = 1;
+    if (rc != SQLITE_ROW) {
+        ok = db_err(s, st, "integrity check");
+    } else {
+        const char *r = (const char *)sqlite3_column_text(q, 0);
+        if (!r || strcmp(r, "ok") != 0)
+            ok = node_err(st, NS_STORAGE,
+                          "store %s fails its integrity check (%s): refusing to start; restore it from a backup "
+                          "(docs/operator.md, \"Backups\")",
+                          s->path, r ? r : "?");
+    }
+    sqlite3_finalize(q);
+    return ok;
+}
+
 int node_store_open(node_store **out, const char *path, node_status *st) {
     *out = NULL;
     node_store *s = calloc(1, sizeof *s);
@@ -102,6 +127,8 @@ int node_store_open(node_store **out, const char *path, node_status *st) {
         ok = s->db ? db_err(s, st, "open") : node_err(st, NS_STORAGE, "cannot open store %s", path);
     }
     if (ok) sqlite3_busy_timeout(s->db, 5000);
+    /* a damaged store must not start a node: it could serve or sign from half-written state */
+    if (ok) ok = quick_check(s, st);
     if (ok) (void)chmod(path, 0600); /* the WAL and shm files inherit this mode */
     /* journal_mode=WAL needs a writable directory; a read-only disk fails right here. */
     ok = ok && exec(s, "PRAGMA journal_mode=WAL", st) && exec(s, "PRAGMA secure_delete=ON", st) &&
@@ -427,7 +454,7 @@ int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t 
 }
 
 int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint64_t epoch, const char *kind,
-                           const uint8_t *state, size_t len, node_status *st) {
+                           const uint8_t *state, size_t len, const node_pending_share *pending, node_status *st) {
     uint8_t *ct = malloc(len + NODE_SEAL_OVERHEAD);
     if (!ct) return node_err(st, NS_INTERNAL, "out of memory");
     char aad[128], sh[65];
@@ -437,8 +464,30 @@ int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t s
         free(ct);
         return node_err(st, NS_INTERNAL, "seal failed");
     }
+    uint8_t pct[32 + NODE_SEAL_OVERHEAD];
+    if (pending) {
+        char paad[160];
+        pending_aad(paad, sizeof paad, pending->epoch, pending->thash, pending->index);
+        if (!node_seal(pct, key, pending->share, 32, paad)) {
+            free(ct);
+            return node_err(st, NS_INTERNAL, "seal failed");
+        }
+    }
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
+    if (ok && pending) {
+        sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO pending_shares(epoch, thash, idx, sealed, stored_ms) VALUES (?, ?, ?, ?, ?)", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)pending->epoch);
+            sqlite3_bind_blob(q, 2, pending->thash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 3, pending->index);
+            sqlite3_bind_blob(q, 4, pct, sizeof pct, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 5, (sqlite3_int64)node_now_ms());
+            ok = step_done(s, q, st);
+        }
+        if (!ok) rollback(s);
+    }
     if (ok) {
         sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO sessions(sid, epoch, kind, sealed, updated_ms) VALUES (?, ?, ?, ?, ?)", st);
         ok = q != NULL;
@@ -454,6 +503,7 @@ int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t s
     }
     pthread_mutex_unlock(&s->mu);
     node_wipe(ct, len + NODE_SEAL_OVERHEAD);
+    node_wipe(pct, sizeof pct);
     free(ct);
     return ok;
 }
@@ -653,4 +703,34 @@ int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts
     }
     pthread_mutex_unlock(&s->mu);
     return res;
+}
+
+int node_store_backup(node_store *s, const char *path, node_status *st) {
+    /* 0600 from the start: the copy holds sealed shares and the sealed identity */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return node_err(st, errno == EEXIST ? NS_USAGE : NS_STORAGE, "cannot create %s: %s", path, strerror(errno));
+    close(fd);
+    sqlite3 *out = NULL;
+    int ok = sqlite3_open_v2(path, &out, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK;
+    if (!ok) {
+        node_err(st, NS_STORAGE, "cannot open %s: %s", path, out ? sqlite3_errmsg(out) : "out of memory");
+    } else {
+        pthread_mutex_lock(&s->mu);
+        sqlite3_backup *b = sqlite3_backup_init(out, "main", s->db, "main");
+        int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+        if (b) sqlite3_backup_finish(b);
+        pthread_mutex_unlock(&s->mu);
+        if (rc != SQLITE_DONE) {
+            int pc = sqlite3_errcode(out) & 0xff;
+            ok = node_err(st, NS_STORAGE, "backup to %s failed: %s%s", path, sqlite3_errmsg(out),
+                          pc == SQLITE_FULL ? " (the disk is full)" : "");
+        }
+    }
+    /* a self-contained file: no WAL left beside it */
+    if (ok && sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
+        ok = node_err(st, NS_STORAGE, "backup %s: %s", path, sqlite3_errmsg(out));
+    if (out) sqlite3_close_v2(out);
+    if (!ok) unlink(path);
+    return ok;
 }

@@ -105,7 +105,7 @@ static void test_store_epochs(void **state) {
     memset(sh0, 0x11, 32);
     memset(sh1, 0x22, 32);
     uint8_t sid[32] = {7};
-    assert_int_equal(node_store_put_session(s, sec.storage_key, sid, 1, "reshare", sh0, 32, &st), 1);
+    assert_int_equal(node_store_put_session(s, sec.storage_key, sid, 1, "reshare", sh0, 32, NULL, &st), 1);
     assert_int_equal(node_store_commit_epoch(s, sec.storage_key, 0, "{\"e\":0}", 1, sh0, 32, &st), 1);
     assert_int_equal(node_store_commit_epoch_meta(s, sec.storage_key, 1, "{\"e\":1}", 2, sh1, 32, "next_slot", "5", &st), 1);
     uint64_t e = 0;
@@ -129,7 +129,7 @@ static void test_store_epochs(void **state) {
     assert_null(blob);
     /* a failed attempt's checkpoint is found by its session ID (for the retry) */
     uint8_t sid3[32] = {9}, sid4[32] = {10};
-    assert_int_equal(node_store_put_session(s, sec.storage_key, sid3, 2, "reshare", sh1, 32, &st), 1);
+    assert_int_equal(node_store_put_session(s, sec.storage_key, sid3, 2, "reshare", sh1, 32, NULL, &st), 1);
     assert_int_equal(node_store_get_session_by_sid(s, sec.storage_key, sid4, &blob, &len, &st), 1);
     assert_null(blob);
     assert_int_equal(node_store_get_session_by_sid(s, sec.storage_key, sid3, &blob, &len, &st), 1);
