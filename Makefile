@@ -10,7 +10,7 @@ CC ?= cc
 DEB_PKGS := build-essential cmake pkg-config git ca-certificates \
 	libssl-dev libsecp256k1-dev libjansson-dev libcmocka-dev libsqlite3-dev \
 	libmicrohttpd-dev libcurl4-openssl-dev libargon2-dev sqlcipher libsqlcipher-dev \
-	valgrind clang libclang-rt-14-dev openssl python3 nodejs npm curl wrk
+	valgrind clang libclang-rt-14-dev openssl python3 nodejs npm curl wrk faketime
 
 .PHONY: all deps build build-asan test test-unit test-asan test-valgrind demo bench fuzz clean
 
@@ -50,7 +50,7 @@ test-unit: build
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
 
 test-asan: build-asan
-	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE slow
+	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE 'slow|chaos'
 
 test-valgrind: build
 	cd $(BUILD) && ctest --output-on-failure -L valgrind
@@ -59,7 +59,7 @@ test-valgrind: build
 # C tests under ASan+UBSan.
 test: build build-asan
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
-	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE 'slow|valgrind'
+	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE 'slow|valgrind|chaos'
 
 demo: build
 	@scripts/demo.sh $(BUILD)

@@ -30,7 +30,18 @@ file(GLOB TKMS_INTEG_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integrati
 foreach(src ${TKMS_INTEG_TESTS})
   get_filename_component(name ${src} NAME_WE)
   add_test(NAME integ_${name} COMMAND bash ${src})
-  set_tests_properties(integ_${name} PROPERTIES LABELS integration RUN_SERIAL TRUE TIMEOUT 300
+  # chaos_*: long fault-injection runs (release build only, see the Makefile); security_*: the
+  # attacks of the security review
+  set(labels integration)
+  set(timeout 300)
+  if(name MATCHES "^chaos")
+    list(APPEND labels chaos)
+    set(timeout 420)
+  endif()
+  if(name MATCHES "^security")
+    list(APPEND labels security)
+  endif()
+  set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT ${timeout}
     ENVIRONMENT "TKMS_BIN=$<TARGET_FILE:tkms>;TKMSD_BIN=$<TARGET_FILE:tkmsd>;TKMS_BUILD=${CMAKE_BINARY_DIR}")
 endforeach()
 

@@ -785,6 +785,9 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
                                               "old_share_kept", keep_old));
     daemon_install_epoch(d, g, have_pending ? &pshare : NULL, pidx);
     node_wipe(&pshare, sizeof pshare);
+    /* probe again at once: the next epoch (if any) is fetched, or this one is confirmed (or, without
+     * a share, announced for repair) without waiting for the next sync interval */
+    s->next_probe_ms = 0;
 }
 
 typedef struct {
@@ -824,6 +827,7 @@ static void probe_round_done(struct sched *s) {
                 log_json(LOG_WARN, "clock_offset", json_pack("{s:I, s:I}", "offset_ms", (json_int_t)med, "previous_ms", (json_int_t)cur));
         }
     }
+    if (s->behind) return; /* our epoch is not the committee's: nothing to count or confirm */
     pthread_mutex_lock(&s->mu);
     pthread_rwlock_rdlock(&d->lock);
     unsigned holders = 0, n = 0, t = 0;
@@ -848,7 +852,7 @@ static void probe_round_done(struct sched *s) {
         s->last_holders = holders;
     }
     /* confirmed current once t - 1 peers answer at this epoch (with this node: t, enough to serve) */
-    if (d->group && !s->behind && s->peers_at_epoch + 1 >= t) daemon_confirm_epoch(d);
+    if (d->group && s->peers_at_epoch + 1 >= t) daemon_confirm_epoch(d);
 }
 
 /* Health probe answer: counts live peers, notes their epoch, share and clock, remembers the peer
@@ -1049,6 +1053,7 @@ void sched_health(struct sched *s, json_t *j) {
     pthread_rwlock_unlock(&d->lock);
     pthread_mutex_lock(&s->mu);
     unsigned holders = s->holders;
+    if (s->seen_epoch != epoch) n = 0; /* no probe round at this epoch yet: unknown */
     int repair = s->repair_at && s->repair_epoch == epoch && n;
     json_t *missing = json_array();
     for (unsigned i = 0; repair && i < n && i < MAX_MEMBERS; i++)
@@ -1057,7 +1062,7 @@ void sched_health(struct sched *s, json_t *j) {
     pthread_mutex_unlock(&s->mu);
     json_object_set_new(j, "has_share", json_boolean(has));
     json_object_set_new(j, "share_holders", n ? json_integer(holders) : json_null());
-    json_object_set_new(j, "share_health", !n               ? json_null()
+    json_object_set_new(j, "share_health", !n               ? json_string("unknown")
                                            : holders < t    ? json_string("lost")
                                            : holders == t   ? json_string("critical")
                                            : holders < n    ? json_string("degraded")
