@@ -145,9 +145,10 @@ class Chaos:
             choice = self.rng.random()
             if self.down and (budget <= 0 or choice < 0.35):
                 i = self.rng.choice(sorted(self.down))
-                self.start(i)
-                self.down.discard(i)
-                self.faults["restart"] += 1
+                if not self.pid(i):  # a SIGTERM'd node may still be draining
+                    self.start(i)
+                    self.down.discard(i)
+                    self.faults["restart"] += 1
             elif budget > 0 and up:
                 i = self.rng.choice(up)
                 kind = self.rng.random()
@@ -177,7 +178,7 @@ class Chaos:
                         os.kill(p, sig)
                         self.faults["kill9" if sig == signal.SIGKILL else "sigterm"] += 1
                         self.down.add(i)
-            time.sleep(self.rng.uniform(0.3, 2.5))
+            time.sleep(self.rng.uniform(0.2, 1.2))
 
     def heal(self):
         # hooked nodes that did not fire yet are restarted without the hook
@@ -189,14 +190,18 @@ class Chaos:
             self.down.add(i)
             del self.hooked[i]
         for i in sorted(self.down):
-            if self.pid(i):
-                continue
-            # a SIGTERM'd node may still be draining
-            for _ in range(40):
+            # a SIGTERM'd node may still be draining: wait for it to exit, then start it
+            for _ in range(150):
                 if not self.pid(i):
                     break
                 time.sleep(0.1)
-            self.start(i)
+            for _ in range(10):
+                self.start(i)
+                time.sleep(0.3)
+                if self.pid(i):
+                    break
+            if not self.pid(i):
+                raise RuntimeError(f"node {i} does not start again")
         self.down.clear()
 
     def all_repaired(self):
