@@ -6,7 +6,7 @@
 #  B. a node's store is replaced by its own backup taken two epochs earlier (tkms node backup /
 #     restore): it never serves the old share, catches up, and gets a share back through repair.
 source "$(dirname "$0")/common.inc"
-P=17820
+P=18020
 # reshare every 12 s (session windows of 5 x 0.3 + 2 = 3.5 s); repair slots every 2 s, of which
 # those at 4, 6 and 8 s into an interval are clear of the regular sessions
 C=$(cluster_up rp 4 $P --interval 12 --phase-ms 300 --node-config '{"repair_delay_s":2}')

@@ -7,7 +7,7 @@
 # back with its share of E: the share was stored (pending) in the same transaction as the session
 # checkpoint, before the CERT left the node.
 source "$(dirname "$0")/common.inc"
-P=17800
+P=18000
 C=$(cluster_up sd 4 $P --interval 12 --phase-ms 500)
 E=$(( $(hfield $((P+1)) epoch) + 1 ))
 log "restart node 2 with the kill hook for epoch $E"

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/common.inc"
 FT=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 [ -f "$FT" ] || fail "libfaketime is missing (Debian package faketime; make deps installs it)"
-P=17840
+P=18040
 C=$(cluster_up sk 4 $P --interval 8 --phase-ms 500)
 ALL="$((P+1)) $((P+2)) $((P+3)) $((P+4))"
 SKEW=$WORK/skew; echo "+3s" > "$SKEW"

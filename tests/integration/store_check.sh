@@ -4,7 +4,7 @@
 # The damage is in the audit table, which nothing reads at start-up: only the check finds it.
 source "$(dirname "$0")/common.inc"
 N=$WORK/n
-"$TKMS" node init --dir "$N" --address http://127.0.0.1:17870 --listen 127.0.0.1:17870 >/dev/null
+"$TKMS" node init --dir "$N" --address http://127.0.0.1:18070 --listen 127.0.0.1:18070 >/dev/null
 "$TKMS" node backup --config "$N/config.json" --out "$WORK/good.bak" >/dev/null || fail "backup"
 root=$(python3 -c "import sqlite3; print(sqlite3.connect('$N/tkms.db').execute(\"select rootpage from sqlite_master where name='audit'\").fetchone()[0])")
 python3 - "$N/tkms.db" "$root" <<'PY'
@@ -22,7 +22,7 @@ echo "$out" | grep -q "restore it from a backup" || fail "the error does not say
 "$TKMS" node restore --config "$N/config.json" --from "$WORK/good.bak" >/dev/null || fail "restore"
 "$TKMSD" --config "$N/config.json" > "$WORK/d.log" 2>&1 &
 pid=$!
-answers() { curl -s "http://127.0.0.1:17870/v1/health" | grep -q '"node"'; }
+answers() { curl -s "http://127.0.0.1:18070/v1/health" | grep -q '"node"'; }
 wait_until 10 answers || fail "the restored node does not start: $(tail -3 "$WORK/d.log")"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 echo "PASS"
