@@ -139,14 +139,15 @@ int cmd_sign(int argc, char **argv) {
             snprintf(line, sizeof line, "%s: HTTP %ld%s%s", r->url, r->status, c ? " " : "", c ? json_string_value(c) : "");
         } else {
             uint8_t key[32], sig[64];
+            uint64_t rts = 0;
             j = json_loadb(r->resp, r->resp_len, 0, NULL);
             json_t *e = json_object_get(j, "epoch"), *ix = json_object_get(j, "index"), *p = json_object_get(j, "partial");
             uint8_t pb[48];
             /* the response is signed by the node's identity key */
             if (!r->resp_key || !r->resp_time || !r->resp_sig || !node_unhex(key, 32, r->resp_key) ||
                 !node_unhex(sig, 64, r->resp_sig) || memcmp(key, g.members[i].ed, 32) ||
-                !node_envelope_verify(sig, key, "RESPONSE", "/v1/sign", strtoull(r->resp_time, NULL, 10),
-                                      (const uint8_t *)r->resp, r->resp_len)) {
+                !node_parse_u64(r->resp_time, &rts) ||
+                !node_envelope_verify(sig, key, "", "RESPONSE", "/v1/sign", rts, (const uint8_t *)r->resp, r->resp_len)) {
                 snprintf(line, sizeof line, "%s: response not signed by the member's key", r->url);
                 invalid++;
             } else if (!json_is_integer(e) || !json_is_integer(ix) || json_integer_value(ix) < 1 ||

@@ -160,7 +160,7 @@ void ncli_run(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeout_ms) 
             uint64_t ts = g_fixed_ts ? g_fixed_ts : node_now_ms();
             uint8_t sig[64];
             char kh[65], sh[129];
-            if (node_envelope_sign(sig, auth->ed_sk, r->method, path, ts, r->body, r->body_len)) {
+            if (node_envelope_sign(sig, auth->ed_sk, r->url, r->method, path, ts, r->body, r->body_len)) {
                 node_hex(kh, auth->ed_pk, 32);
                 node_hex(sh, sig, 64);
                 snprintf(hb, sizeof hb, "X-Tkms-Key: %s", kh);

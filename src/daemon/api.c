@@ -44,7 +44,10 @@ static void set_err(http_resp *rs, int status, const char *code, const char *msg
     set_json(rs, status, json_pack("{s:[s], s:s}", "errors", msg, "code", code));
 }
 
-/* Checks the signed envelope headers. Returns 0 with rs set on failure; key receives the signer. */
+/* Checks the signed envelope headers: the signature must name this node as its destination (its
+ * configured address, which is what the group file lists), the timestamp is strict decimal within
+ * the accepted skew, and the signature was not seen before. Returns 0 with rs set on failure; key
+ * receives the signer. */
 static int check_envelope(tkmsd *d, const http_req *rq, http_resp *rs, uint8_t key[32]) {
     uint8_t sig[64];
     if (!rq->h_key || !rq->h_time || !rq->h_sig) {
@@ -55,15 +58,21 @@ static int check_envelope(tkmsd *d, const http_req *rq, http_resp *rs, uint8_t k
         set_err(rs, 401, "bad_signature", "malformed X-Tkms-Key or X-Tkms-Sig");
         return 0;
     }
-    char *end = NULL;
-    unsigned long long ts = strtoull(rq->h_time, &end, 10);
+    uint64_t ts = 0;
+    if (!node_parse_u64(rq->h_time, &ts)) {
+        set_err(rs, 401, "bad_request", "X-Tkms-Time must be Unix milliseconds in plain decimal digits");
+        return 0;
+    }
     uint64_t now = node_now_ms(), skew = (uint64_t)d->cfg.clock_skew_s * 1000u;
-    if (!end || *end || ts + skew < now || ts > now + skew) {
+    if (ts > UINT64_MAX - skew || ts + skew < now || ts > now + skew) {
         set_err(rs, 401, "stale", "X-Tkms-Time outside the accepted clock skew");
         return 0;
     }
-    if (!node_envelope_verify(sig, key, rq->method, rq->path, ts, rq->body, rq->body_len)) {
-        set_err(rs, 401, "bad_signature", "envelope signature does not verify");
+    if (!node_envelope_verify(sig, key, d->cfg.address, rq->method, rq->path, ts, rq->body, rq->body_len)) {
+        char m[384];
+        snprintf(m, sizeof m, "envelope signature does not verify (it must be signed for this node's address %.256s)",
+                 d->cfg.address);
+        set_err(rs, 401, "bad_signature", m);
         return 0;
     }
     uint8_t dg[32];
@@ -112,9 +121,12 @@ static void h_health(tkmsd *d, http_resp *rs) {
 
 static void h_group(tkmsd *d, const http_req *rq, http_resp *rs) {
     if (rq->query_epoch) {
-        char *end = NULL;
-        unsigned long long e = strtoull(rq->query_epoch, &end, 10);
-        if (!end || *end || !rq->query_epoch[0]) return set_err(rs, 400, "bad_request", "epoch must be an integer");
+        uint64_t e = 0;
+        if (!node_parse_u64(rq->query_epoch, &e))
+            return set_err(rs, 400, "bad_request", "epoch must be a decimal integer 0..18446744073709551615 (no sign, "
+                                                   "spaces or leading zeros)");
+        /* UINT64_MAX is the store's "latest" sentinel; no certified epoch can have that number */
+        if (e == UINT64_MAX) return set_err(rs, 404, "not_found", "no certified group for that epoch");
         char *json = NULL;
         node_status st = {0};
         if (!node_store_get_group(d->store, e, &json, NULL, &st)) return set_err(rs, 503, "storage", st.msg);

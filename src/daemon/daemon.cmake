@@ -27,10 +27,15 @@ add_dependencies(tkms tkmsd)
 
 # Integration tests: real daemons on 127.0.0.1 ports.
 file(GLOB TKMS_INTEG_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/*.sh)
+# Tests named security_*.sh (docs/security.md) are labelled security as well.
 foreach(src ${TKMS_INTEG_TESTS})
   get_filename_component(name ${src} NAME_WE)
+  set(labels integration)
+  if(name MATCHES "^security_")
+    set(labels "integration;security")
+  endif()
   add_test(NAME integ_${name} COMMAND bash ${src})
-  set_tests_properties(integ_${name} PROPERTIES LABELS integration RUN_SERIAL TRUE TIMEOUT 300
+  set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT 300
     ENVIRONMENT "TKMS_BIN=$<TARGET_FILE:tkms>;TKMSD_BIN=$<TARGET_FILE:tkmsd>;TKMS_BUILD=${CMAKE_BINARY_DIR}")
 endforeach()
 

@@ -28,6 +28,11 @@ void node_hex(char *out, const uint8_t *buf, size_t len); /* out: 2*len+1 */
 int node_unhex(uint8_t *out, size_t len, const char *hex);
 /* Variable-length hex into a malloc'd buffer; NULL on bad hex. */
 uint8_t *node_unhex_alloc(const char *hex, size_t *len);
+/* Strict decimal u64: one or more ASCII digits, no sign, no spaces, no leading zero (except "0"),
+ * at most UINT64_MAX. Returns 1 and sets *out, or 0 (out untouched). Used for every number that
+ * arrives over the wire (query parameters, X-Tkms-Time) so that "-1", "+1", " 1", "01" or
+ * "18446744073709551616" cannot alias another value. */
+int node_parse_u64(const char *s, uint64_t *out);
 void node_wipe(void *p, size_t n);
 int node_random(uint8_t *out, size_t n); /* 1 or 0 */
 uint64_t node_now_ms(void);             /* wall clock */
@@ -181,12 +186,15 @@ int node_store_audit(node_store *s, const char *kind, const char *subject, const
 int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts_ms);
 
 /* ---- signed envelope (peer messages, operator requests, signed responses) ----
- * sig = Ed25519(sk, "TKMS-V1-ENVELOPE" || lp(method) || lp(path) || be64(ts_ms) || lp(body)).
- * Carried in HTTP headers X-Tkms-Key (hex Ed25519 public key), X-Tkms-Time (ms), X-Tkms-Sig (hex). */
-int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *method, const char *path, uint64_t ts_ms,
-                       const uint8_t *body, size_t len);
-int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *method, const char *path,
-                         uint64_t ts_ms, const uint8_t *body, size_t len);
+ * sig = Ed25519(sk, SHA-512("TKMS-V1-ENVELOPE2" || lp(dest) || lp(method) || lp(path) || be64(ts_ms) ||
+ * lp(body))), lp = 4-byte big-endian length. dest names the destination: the receiving node's
+ * address exactly as the group file lists it, without trailing '/' (the functions strip them), so a
+ * request signed for one node is refused by every other; signed responses use dest = "". Carried in
+ * HTTP headers X-Tkms-Key (hex Ed25519 public key), X-Tkms-Time (ms, strict decimal), X-Tkms-Sig. */
+int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *dest, const char *method, const char *path,
+                       uint64_t ts_ms, const uint8_t *body, size_t len);
+int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *dest, const char *method,
+                         const char *path, uint64_t ts_ms, const uint8_t *body, size_t len);
 /* Digest for the replay cache: SHA-256 over the signature. */
 void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]);
 
