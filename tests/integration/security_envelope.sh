@@ -8,27 +8,39 @@ source "$(dirname "$0")/common.inc"
 P=17820
 C=$(cluster_up env 4 $P)
 URL() { echo "http://127.0.0.1:$((P + $1))"; }
-echo '{"apps":{}}' > "$WORK/summary.json"
+# a valid registry summary that the daemons' own anti-entropy never sends (they hold no app)
+echo '{"apps":{"0x00000000000000000000000000000000000000a1":1}}' > "$WORK/summary.json"
 
 log "capture a request that member 1 signs for node 2"
 "$TKMS" cluster kill 2 --dir "$C" 2>/dev/null
+# the other daemons keep probing node 2's address: answer them 503 and keep only our request
 cat > "$WORK/recorder.py" <<'PY'
-import http.server, json, sys
+import http.server, json, sys, time
+done = False
 class H(http.server.BaseHTTPRequestHandler):
+    def reply(self, code):
+        self.send_response(code); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"{}")
+    def do_GET(self): self.reply(503)
     def do_POST(self):
+        global done
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if b"00a1" not in body: return self.reply(503)
         json.dump({"path": self.path, "headers": dict(self.headers.items()), "body": body.decode()}, open(sys.argv[2], "w"))
-        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"{}")
+        done = True
+        self.reply(200)
     def log_message(self, *a): pass
 srv = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+srv.timeout = 1
 open(sys.argv[3], "w").close()
-srv.handle_request()
+end = time.time() + 30
+while not done and time.time() < end: srv.handle_request()
 PY
 python3 "$WORK/recorder.py" $((P + 2)) "$WORK/captured.json" "$WORK/rec.ready" &
 wait_until 5 test -f "$WORK/rec.ready" || fail "recorder did not start"
 "$TKMS" node curl --config "$C/node1/config.json" --url "$(URL 2)" --path /v1/peer/apps --method POST \
   --body-file "$WORK/summary.json" >/dev/null
 wait
+[ -f "$WORK/captured.json" ] || fail "nothing captured"
 hdr() { python3 -c "import json,sys; print(json.load(open('$WORK/captured.json'))['headers']['$1'])"; }
 KEY=$(hdr X-Tkms-Key); TS=$(hdr X-Tkms-Time); SIG=$(hdr X-Tkms-Sig)
 python3 -c "import json; open('$WORK/body','w').write(json.load(open('$WORK/captured.json'))['body'])"
