@@ -1,6 +1,7 @@
 /* tkms cluster: a local cluster of tkmsd daemons on 127.0.0.1 ports for development and tests
- * (up, status, down, kill NODE, restart NODE). Layout: D/genesis.json, D/admin.token,
- * D/cluster.json, D/group.json, D/nodeI/{config.json, tkms.db, storage.key, tkmsd.log, tkmsd.pid}. */
+ * (up, status, down, kill NODE, restart NODE). Layout: D/genesis.json, D/cluster.json, D/group.json,
+ * D/nodeI/{config.json, tkms.db, storage.key, admin.token, tkmsd.log, tkmsd.pid}. Every node has its
+ * own admin token, as every operator would: one token never approves on two nodes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,7 +32,8 @@ static int usage_cluster(void) {
             "       tkms cluster start NODE --dir D\n\n"
             "up creates N nodes (tkms node init), a genesis file (threshold default ceil(2N/3), genesis in\n"
             "2 s, reshare interval S seconds, default 3600), starts the daemons, waits until the DKG is\n"
-            "certified and writes D/group.json. NODE is a number 1..N. kill sends SIGKILL (--term: SIGTERM).\n"
+            "certified and writes D/group.json. Each node gets its own admin token, D/nodeI/admin.token.\n"
+            "NODE is a number 1..N. kill sends SIGKILL (--term: SIGTERM).\n"
             "--dev makes an INSECURE development cluster: the genesis file and every certified group file\n"
             "say dev_mode: true, so the nodes accept insecure-dev attestation evidence (logged per request).\n"
             "--node-config merges a JSON object into every node's config.json (e.g. gcp_jwks_file).\n");
@@ -285,20 +287,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             return cli_fail(CLI_USAGE, "cannot create %s: %s", dir, strerror(errno));
         }
         node_status st = {0};
-        /* one admin token for the whole local cluster */
-        uint8_t tok[32];
-        char th[66];
-        char *tp = node_path_join(dir, "admin.token");
-        if (!node_random(tok, 32)) {
-            json_decref(extra);
-            return cli_fail(CLI_USAGE, "no randomness");
-        }
-        node_hex(th, tok, 32);
-        strcat(th, "\n");
-        int ok = node_write_file_atomic(tp, th, strlen(th), 0600, &st);
-        node_wipe(tok, sizeof tok);
-        node_wipe(th, sizeof th);
-        free(tp);
+        int ok = 1;
         json_t *members = json_array();
         for (int i = 1; ok && i <= ci.n; i++) {
             char *nd = node_dir(dir, i), *url = node_url(&ci, i);
@@ -307,9 +296,8 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             if (ok) {
                 json_array_append_new(members, id);
                 char *cfg = node_path_join(nd, "config.json");
-                json_t *up = json_pack("{s:s, s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "admin_token_file",
-                                       "../admin.token", "phase_timeout_ms", ci.phase_ms, "sync_interval_ms", 1000,
-                                       "peer_timeout_ms", 2000);
+                json_t *up = json_pack("{s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "phase_timeout_ms",
+                                       ci.phase_ms, "sync_interval_ms", 1000, "peer_timeout_ms", 2000);
                 if (extra) json_object_update(up, extra);
                 ok = node_config_patch(cfg, up, &st);
                 json_decref(up);
@@ -412,9 +400,9 @@ int cmd_cluster(int argc, char **argv) {
         int ok = node_init_dir(nd, url, NULL, NULL, NULL, &id, &st);
         if (ok) {
             char *cfg = node_path_join(nd, "config.json");
-            json_t *up = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "admin_token_file",
-                                   "../admin.token", "join_group", "../group.json", "phase_timeout_ms", ci.phase_ms,
-                                   "sync_interval_ms", 1000, "peer_timeout_ms", 2000);
+            json_t *up = json_pack("{s:s, s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "join_group",
+                                   "../group.json", "phase_timeout_ms", ci.phase_ms, "sync_interval_ms", 1000,
+                                   "peer_timeout_ms", 2000);
             ok = node_config_patch(cfg, up, &st);
             json_decref(up);
             free(cfg);

@@ -120,7 +120,7 @@ static int sign_proposal(int argc, char **argv) {
         return cli_fail(CLI_USAGE, "%s: not a proposal", pp);
     }
     ncli_auth a;
-    if (!ncli_auth_load(&a, cfg, NULL, NULL)) {
+    if (!ncli_auth_load(&a, cfg, NULL)) {
         json_decref(p);
         return CLI_USAGE;
     }

@@ -80,7 +80,7 @@ static int node_curl(int argc, char **argv) {
     uint8_t *body = bf ? cli_read_file(bf, &blen, 64 << 20) : NULL;
     if (bf && !body) return CLI_USAGE;
     ncli_auth a;
-    if (!ncli_auth_load(&a, cfg, NULL, NULL)) {
+    if (!ncli_auth_load(&a, cfg, NULL)) {
         free(body);
         return CLI_USAGE;
     }

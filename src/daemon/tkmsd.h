@@ -25,7 +25,8 @@ void logf_(int level, const char *event, const char *fmt, ...) __attribute__((fo
 
 /* ---- metrics ---- */
 enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
-       ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_OTHER, ROUTE_COUNT };
+       ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_SIGN_APPROVE,
+       ROUTE_SIGN_REVOKE, ROUTE_OTHER, ROUTE_COUNT };
 /* Routes whose error bodies follow docs/release-protocol.md §3: {"error":{"code","message"}}. */
 #define ROUTE_IS_RELEASE(r) ((r) >= ROUTE_KEYS_APP && (r) <= ROUTE_APPS_GET)
 typedef struct {

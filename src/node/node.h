@@ -185,6 +185,18 @@ int node_store_audit(node_store *s, const char *kind, const char *subject, const
 /* Replay cache for signed envelopes: returns 1 if new (and records it), 0 if seen, -1 on error. */
 int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts_ms);
 
+/* Cluster-signing approvals (docs/security.md, "Cluster signatures"): this node's operator approved
+ * the message with SHA-256 msg_hash until expires_ms. put replaces an earlier approval of the same
+ * hash (and prunes expired rows); by names the credential (public). get sets *expires_ms to the
+ * expiry of an approval still valid at now_ms, or 0 if there is none. revoke deletes it (*found = 1
+ * if there was a valid one). */
+NODE_WUR int node_store_put_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t expires_ms,
+                                     const char *by, node_status *st);
+NODE_WUR int node_store_get_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t *expires_ms,
+                                     node_status *st);
+NODE_WUR int node_store_revoke_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, int *found,
+                                        node_status *st);
+
 /* ---- signed envelope (peer messages, operator requests, signed responses) ----
  * sig = Ed25519(sk, SHA-512("TKMS-V1-ENVELOPE2" || lp(dest) || lp(method) || lp(path) || be64(ts_ms) ||
  * lp(body))), lp = 4-byte big-endian length. dest names the destination: the receiving node's

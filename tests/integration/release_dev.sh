@@ -146,16 +146,16 @@ done
 AM=$(node "$HELPER" app-msg --app "$APP" --msg "$MSG")
 python3 -c "import json; print('\n'.join(json.load(open('$G'))['public_polynomial']))" > "$W/commit"
 SIG=$("$TKMS" tbls combine --t 3 --partial "${sp[3]}" --partial "${sp[0]}" --partial "${sp[2]}" \
-      --commitments "$W/commit" --dst "$DST" --msg "$AM") || fail "partials do not verify"
-"$TKMS" bls verify --variant min-sig --dst "$DST" --pk "$MPK" --msg "$AM" --sig "$SIG" || fail "app signature does not verify"
-"$TKMS" bls verify --variant min-sig --dst "$DST" --pk "$MPK" --msg "$MSG" --sig "$SIG" 2>/dev/null \
+      --commitments "$W/commit" --dst "$APP_DST" --msg "$AM") || fail "partials do not verify"
+"$TKMS" bls verify --variant min-sig --dst "$APP_DST" --pk "$MPK" --msg "$AM" --sig "$SIG" || fail "app signature does not verify"
+"$TKMS" bls verify --variant min-sig --dst "$APP_DST" --pk "$MPK" --msg "$MSG" --sig "$SIG" 2>/dev/null \
   && fail "app signature verifies on the bare message"
 # the message is bound: the same evidence with another message is refused
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r['msg']='00'; print(json.dumps(r))" "$W/sreq.json" > "$W/sreq2.json"
 expect_err "$W/e" 403 "$(curl_post $((P + 1)) /v1/sign/app "$W/sreq2.json" "$W/e")" binding_mismatch
 
 log "no endpoint gives a partial app key without attestation"
-# /v1/sign signs under the signing DST: combining /v1/sign partials on the app ID is not the app key
+# /v1/sign signs under the cluster-signing DST: even t operators' approvals of the app ID give no app key
 S=$(sign_ok "$G" "${APP#0x}")
 "$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key "$S" 2>/dev/null && fail "/v1/sign produced the app key"
 expect_err "$W/e" 400 "$(curl_post $((P + 3)) /v1/sign/app "$W/noev.json" "$W/e")" bad_request

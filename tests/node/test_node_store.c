@@ -1,5 +1,5 @@
 /* Unit tests of the operator node library: strict config parsing, the at-rest seal, the signed
- * envelope (destination bound), strict decimal parsing, and the store's
+ * envelope (destination bound), strict decimal parsing, cluster-signing approvals, and the store's
  * epoch commit (atomic switch, old shares erased, wrong key refused). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -106,6 +106,32 @@ static void test_parse_u64(void **state) {
     assert_false(node_parse_u64(NULL, &v));
 }
 
+static void test_approvals(void **state) {
+    (void)state;
+    node_status st = {0};
+    char *db = path_in("a.db");
+    node_store *s = NULL;
+    assert_int_equal(node_store_open(&s, db, &st), 1);
+    uint8_t h1[32] = {1}, h2[32] = {2};
+    uint64_t exp = 1, now = 1000000;
+    int found = -1;
+    assert_true(node_store_get_approval(s, h1, now, &exp, &st) && exp == 0);
+    assert_true(node_store_put_approval(s, h1, now, now + 5000, "admin", &st));
+    assert_true(node_store_get_approval(s, h1, now + 4999, &exp, &st) && exp == now + 5000);
+    assert_true(node_store_get_approval(s, h1, now + 5000, &exp, &st) && exp == 0); /* expired */
+    assert_true(node_store_get_approval(s, h2, now, &exp, &st) && exp == 0);       /* other message */
+    assert_true(node_store_revoke_approval(s, h2, now, &found, &st) && found == 0);
+    assert_true(node_store_revoke_approval(s, h1, now, &found, &st) && found == 1);
+    assert_true(node_store_get_approval(s, h1, now, &exp, &st) && exp == 0);
+    /* a new approval replaces the old one; putting prunes expired rows */
+    assert_true(node_store_put_approval(s, h1, now, now + 10, "admin", &st));
+    assert_true(node_store_put_approval(s, h2, now + 20, now + 100, "admin", &st));
+    assert_true(node_store_get_approval(s, h1, now, &exp, &st) && exp == 0);
+    assert_true(node_store_get_approval(s, h2, now + 50, &exp, &st) && exp == now + 100);
+    node_store_close(s);
+    free(db);
+}
+
 static void test_store_epochs(void **state) {
     (void)state;
     node_status st = {0};
@@ -201,6 +227,7 @@ int main(void) {
         cmocka_unit_test(test_seal),
         cmocka_unit_test(test_envelope),
         cmocka_unit_test(test_parse_u64),
+        cmocka_unit_test(test_approvals),
         cmocka_unit_test(test_store_epochs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
