@@ -24,13 +24,15 @@ static int usage_cluster(void) {
     fprintf(stderr,
             "usage: tkms cluster up --nodes N [--threshold T] [--interval S] --dir D [--base-port P]\n"
             "                       [--phase-ms M] [--timeout S] [--dev] [--node-config JSON]\n"
+            "                       [--allow-low-threshold]\n"
             "       tkms cluster status --dir D [--json]\n"
             "       tkms cluster down --dir D\n"
             "       tkms cluster kill NODE --dir D [--term]\n"
             "       tkms cluster restart NODE --dir D\n"
             "       tkms cluster add --dir D            (init one more node, not started, not a member)\n"
             "       tkms cluster start NODE --dir D\n\n"
-            "up creates N nodes (tkms node init), a genesis file (threshold default ceil(2N/3), genesis in\n"
+            "up creates N nodes (tkms node init), a genesis file (threshold default ceil(2N/3); a lower T,\n"
+            "down to floor(N/2)+1, needs --allow-low-threshold and is marked threshold_override; genesis in\n"
             "2 s, reshare interval S seconds, default 3600), starts the daemons, waits until the DKG is\n"
             "certified and writes D/group.json. Each node gets its own admin token, D/nodeI/admin.token.\n"
             "NODE is a number 1..N. kill sends SIGKILL (--term: SIGTERM).\n"
@@ -252,15 +254,16 @@ static int wait_serving(const cluster_info *ci, const char *dir, int timeout_s, 
 
 static int cluster_up(int argc, char **argv, const char *dir) {
     static const char *const allowed[] = {"--nodes", "--threshold", "--interval", "--dir", "--base-port", "--phase-ms",
-                                          "--timeout", "--dev!", "--node-config", NULL};
+                                          "--timeout", "--dev!", "--node-config", "--allow-low-threshold!", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
-    int dev = cli_flag(argc, argv, "--dev");
+    int dev = cli_flag(argc, argv, "--dev"), low_t = cli_flag(argc, argv, "--allow-low-threshold");
     const char *extra_txt = cli_opt(argc, argv, "--node-config");
     json_t *extra = NULL;
     cluster_info ci = {0};
     int timeout = cli_opt(argc, argv, "--timeout") ? atoi(cli_opt(argc, argv, "--timeout")) : 120;
     if (load_info(&ci, dir)) {
-        if (dev || extra_txt) return cli_fail(CLI_USAGE, "--dev and --node-config apply when the cluster is created");
+        if (dev || extra_txt || low_t)
+            return cli_fail(CLI_USAGE, "--dev, --node-config and --allow-low-threshold apply when the cluster is created");
         fprintf(stderr, "cluster in %s exists: starting its %d nodes\n", dir, ci.n);
     } else {
         const char *ns = cli_opt(argc, argv, "--nodes");
@@ -268,7 +271,9 @@ static int cluster_up(int argc, char **argv, const char *dir) {
         ci.n = atoi(ns);
         if (ci.n < 1 || ci.n > 64) return cli_fail(CLI_USAGE, "--nodes must be 1..64");
         ci.threshold = cli_opt(argc, argv, "--threshold") ? atoi(cli_opt(argc, argv, "--threshold")) : (2 * ci.n + 2) / 3;
-        if (ci.threshold < 1 || ci.threshold > ci.n) return cli_fail(CLI_USAGE, "--threshold must be 1..N");
+        node_status tst = {0};
+        if (ci.threshold < 1 || !node_threshold_check((uint32_t)ci.threshold, (uint32_t)ci.n, low_t, &tst))
+            return cli_fail(CLI_USAGE, "--threshold: %s", tst.msg[0] ? tst.msg : "must be 1..N");
         ci.interval = cli_opt(argc, argv, "--interval") ? atoi(cli_opt(argc, argv, "--interval")) : 3600;
         if (ci.interval < 1) return cli_fail(CLI_USAGE, "--interval must be positive");
         ci.base_port = cli_opt(argc, argv, "--base-port") ? atoi(cli_opt(argc, argv, "--base-port")) : 17100;
@@ -310,6 +315,8 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             json_t *gen = json_pack("{s:s, s:i, s:I, s:i, s:b, s:O}", "version", "TKMS-V1-GENESIS", "threshold",
                                     ci.threshold, "genesis_time", (json_int_t)(time(NULL) + 2), "reshare_interval_s",
                                     ci.interval, "dev_mode", dev, "members", members);
+            if (gen && ci.threshold < (int)NODE_T_DEFAULT((uint32_t)ci.n))
+                json_object_set_new(gen, "threshold_override", json_true());
             char *t = json_dumps(gen, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             char *gp = node_path_join(dir, "genesis.json");
             ok = t && node_write_file_atomic(gp, t, strlen(t), 0644, &st);

@@ -210,10 +210,20 @@ int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char
 /* Digest for the replay cache: SHA-256 over the signature. */
 void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]);
 
+/* ---- committee thresholds (docs/security.md, "Committee thresholds") ----
+ * t must satisfy t <= n and t >= ceil(2n/3) (DESIGN.md §1); with override set, t >= floor(n/2) + 1
+ * suffices (never lower: two sets of t members must always share a member). Returns 1, or 0 with st
+ * naming the bound. Used for committee proposals, genesis files and the CLI that writes them. */
+#define NODE_T_DEFAULT(n) ((2u * (n) + 2u) / 3u)
+#define NODE_T_FLOOR(n) ((n) / 2u + 1u)
+int node_threshold_check(uint32_t t, uint32_t n, int override_, node_status *st);
+
 /* ---- committee proposals ----
  * {"type": "tkms-committee-proposal-v1", "epoch": E (current epoch; the change takes effect in the
- *  reshare to E+1), "prev_group_id": hex32, "threshold": t_new, "members": [{address, ed25519,
- *  x25519}...], "signatures": [{"ed25519": hex, "sig": hex}...]}
+ *  reshare to E+1), "prev_group_id": hex32, "threshold": t_new, ["threshold_override": true,]
+ *  "members": [{address, ed25519, x25519}...], "signatures": [{"ed25519": hex, "sig": hex}...]}
+ * No other keys. threshold_override (signed like the rest) allows t_new below ceil(2n/3), down to
+ * floor(n/2) + 1.
  * Each signature is Ed25519 over "TKMS-V1-COMMITTEE-PROPOSAL" || SHA-256(canonical JSON of the
  * proposal without "signatures") (canonical = compact, keys sorted). */
 int node_proposal_message(uint8_t out[58], json_t *proposal);
