@@ -361,8 +361,8 @@ static void h_peer_apps(tkmsd *d, const http_req *rq, http_resp *rs) {
 }
 
 static void h_proposal(tkmsd *d, const http_req *rq, http_resp *rs) {
-    const char *why = "rejected";
-    int status = sched_on_proposal(d->sched, (const char *)rq->body, rq->body_len, &why);
+    char why[256] = "rejected";
+    int status = sched_on_proposal(d->sched, (const char *)rq->body, rq->body_len, why, sizeof why);
     if (status == 200) set_json(rs, 200, json_pack("{s:b}", "accepted", 1));
     else set_err(rs, status, "rejected", why);
 }

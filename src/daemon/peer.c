@@ -83,7 +83,10 @@ void peer_free(struct peer_client *p) {
 void peer_send(struct peer_client *p, const char *method, const char *base_url, const char *path,
                const uint8_t *body, size_t len, int sign, peer_done_fn cb, void *ctx) {
     preq *r = calloc(1, sizeof *r);
-    if (!r) return;
+    if (!r) {
+        if (cb) cb(ctx, 0, 0, NULL, 0); /* the callback owns ctx: it must always run */
+        return;
+    }
     size_t ul = strlen(base_url) + strlen(path) + 1;
     r->url = malloc(ul);
     if (r->url) snprintf(r->url, ul, "%s%s", base_url, path);

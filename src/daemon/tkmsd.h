@@ -128,8 +128,9 @@ void sched_free(struct sched *s);
 void sched_tick(struct sched *s);
 /* Peer bundle from a worker thread; returns an HTTP status and a short reason. */
 int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why);
-/* Committee proposal (verified JSON) submitted by an operator. */
-int sched_on_proposal(struct sched *s, const char *json, size_t len, const char **why);
+/* Committee proposal (verified JSON) submitted by an operator. Returns an HTTP status; on a refusal
+ * the reason goes into the caller's why (why_len bytes; worker threads call this concurrently). */
+int sched_on_proposal(struct sched *s, const char *json, size_t len, char *why, size_t why_len);
 json_t *sched_status(struct sched *s); /* for /v1/health */
 
 /* ---- key release and app registry (release.c; the handlers are src/release) ---- */

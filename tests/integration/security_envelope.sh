@@ -4,6 +4,7 @@
 # is down; a recorder listens on its address) is refused by node 3 with 401, while node 3 accepts
 # the same request signed for it, and node 2 -- its destination -- accepts the captured one. The
 # captured timestamp rewritten as "+T" or "0T" (the same number to strtoull) is refused with 401.
+# Meanwhile a refusing server on node 2's address: node 1's anti-entropy failure log names that peer.
 source "$(dirname "$0")/common.inc"
 P=17820
 C=$(cluster_up env 4 $P)
@@ -56,6 +57,26 @@ grep -q "signed for this node's address" "$WORK/replay.out" || fail "unclear ref
 out=$("$TKMS" node curl --config "$C/node1/config.json" --url "$(URL 3)" --path /v1/peer/apps --method POST --body-file "$WORK/summary.json")
 echo "$out" | grep -q '^200 ' || fail "the same request signed for node 3 was refused: $out"
 echo "  ok: node 3 answers 401 to node 2's request and 200 to its own"
+
+log "anti-entropy failures name the peer"
+# while node 2 is down, a server on its address refuses everything; node 1 logs which peer refused
+python3 - $((P + 2)) <<'PY' &
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def refuse(self):
+        self.send_response(403); self.send_header("Content-Length", "0"); self.end_headers()
+    do_GET = do_POST = refuse
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+srv.timeout = 0.5
+end = time.time() + 7
+while time.time() < end: srv.handle_request()
+PY
+synced() { grep '"event":"apps_sync_failed"' "$C/node1/tkmsd.log" | grep -q "\"peer\":\"$(URL 2)\""; }
+wait_until 8 synced || fail "node 1 did not log which peer refused its anti-entropy request"
+wait
+grep '"event":"apps_sync_failed"' "$C/node1/tkmsd.log" | grep -q '"status":403' || fail "status not logged"
+echo "  ok: $(grep -m1 '"event":"apps_sync_failed"' "$C/node1/tkmsd.log" | grep -o '"peer".*')"
 
 log "X-Tkms-Time must be strict decimal"
 "$TKMS" cluster start 2 --dir "$C" 2>/dev/null
