@@ -51,8 +51,21 @@ static void set_err(http_resp *rs, int status, const char *code, const char *msg
     set_json(rs, status, json_pack("{s:[s], s:s}", "errors", msg, "code", code));
 }
 
+/* Whether sig is an envelope addressed to this node: to its configured address, or, if that
+ * differs, to its own entry in the current group file (what peers sign for). */
+static int envelope_for_me(tkmsd *d, const uint8_t sig[64], const uint8_t key[32], const http_req *rq, uint64_t ts) {
+    if (node_envelope_verify(sig, key, d->cfg.address, rq->method, rq->path, ts, rq->body, rq->body_len)) return 1;
+    char alt[sizeof ((member_t *)0)->address] = "";
+    pthread_rwlock_rdlock(&d->lock);
+    const member_t *me = d->group ? group_member_by_ed(d->group, d->sec->ed_pk) : NULL;
+    if (me) snprintf(alt, sizeof alt, "%s", me->address);
+    pthread_rwlock_unlock(&d->lock);
+    return alt[0] && strcmp(alt, d->cfg.address) != 0 &&
+           node_envelope_verify(sig, key, alt, rq->method, rq->path, ts, rq->body, rq->body_len);
+}
+
 /* Checks the signed envelope headers: the signature must name this node as its destination (its
- * configured address, which is what the group file lists), the timestamp is strict decimal within
+ * address: configured, or as the group file lists it), the timestamp is strict decimal within
  * the accepted skew, and the signature was not seen before. Returns 0 with rs set on failure; key
  * receives the signer. */
 static int check_envelope(tkmsd *d, const http_req *rq, http_resp *rs, uint8_t key[32]) {
@@ -75,7 +88,7 @@ static int check_envelope(tkmsd *d, const http_req *rq, http_resp *rs, uint8_t k
         set_err(rs, 401, "stale", "X-Tkms-Time outside the accepted clock skew");
         return 0;
     }
-    if (!node_envelope_verify(sig, key, d->cfg.address, rq->method, rq->path, ts, rq->body, rq->body_len)) {
+    if (!envelope_for_me(d, sig, key, rq, ts)) {
         char m[384];
         snprintf(m, sizeof m, "envelope signature does not verify (it must be signed for this node's address %.256s)",
                  d->cfg.address);

@@ -91,6 +91,18 @@ st=$(replay 2 "$TS")
 [ "$st" = 409 ] || fail "second use of the captured request: HTTP $st"
 echo "  ok: node 2, the destination, accepts the captured request once (then 409)"
 
+log "a node whose configured address drifted from its group-file entry still accepts its peers"
+python3 - "$C/node3/config.json" $((P + 3)) <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["address"] = f"http://localhost:{sys.argv[2]}"; json.dump(c, open(sys.argv[1], "w"))
+PY
+"$TKMS" cluster restart 3 --dir "$C" 2>/dev/null
+out=$("$TKMS" node curl --config "$C/node1/config.json" --url "$(URL 3)" --path /v1/peer/apps --method POST --body-file "$WORK/summary.json")
+echo "$out" | grep -q '^200 ' || fail "signed for node 3's group-file address: $out"
+out=$("$TKMS" node curl --config "$C/node1/config.json" --url "http://localhost:$((P + 3))" --path /v1/peer/apps --method POST --body-file "$WORK/summary.json")
+echo "$out" | grep -q '^200 ' || fail "signed for node 3's configured address: $out"
+echo "  ok: node 3 accepts requests signed for its group-file address and for its configured one"
+
 log "peers still talk: the committee signs with one node restarted"
 sign_ok "$C/group.json" 0a0b >/dev/null
 echo "PASS"
