@@ -21,8 +21,9 @@ static int usage_node(void) {
             "init creates D/config.json, D/tkms.db (Ed25519 + X25519 identity sealed with the storage key),\n"
             "D/storage.key (0600) -- or, with --passphrase-file, an Argon2id-derived storage key --\n"
             "and D/admin.token (0600). It prints the node's public identity as JSON.\n"
-            "curl sends one request signed with the node's identity key (the peer/operator envelope) and\n"
-            "prints the status and body; --repeat sends the identical signed request K times (replay test).\n");
+            "curl sends one request signed with the node's identity key (the peer/operator envelope,\n"
+            "addressed to BASE: only the node at that address accepts it) and prints the status and body;\n"
+            "--repeat sends the identical signed request K times (replay test).\n");
     return CLI_USAGE;
 }
 
