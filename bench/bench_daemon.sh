@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tkmsd benchmarks: POST /v1/sign partial signatures per second on one node under wrk load (from a
-# second process), and `tkms sign` end-to-end latency (collect t partials, verify, combine, check)
-# for local clusters of n = 4, 7, 10 on loopback. Prints a table; --json prints JSON instead.
+# second process; the message approved by that node's operator first), and `tkms sign` end-to-end
+# latency (collect t partials, verify, combine, check; every message approved beforehand, outside
+# the timing) for local clusters of n = 4, 7, 10 on loopback. Prints a table; --json prints JSON instead.
 # Usage: bench/bench_daemon.sh [--json] [--build DIR] [--duration S] [--connections C] [--runs R]
 set -euo pipefail
 BUILD=build; JSON=0; DUR=10; CONN=32; RUNS=30
@@ -23,12 +24,12 @@ trap cleanup EXIT INT TERM
 # --- partials per second on one node ---
 C=$W/c4; DIRS+=("$C")
 "$TKMS" cluster up --nodes 4 --dir "$C" --base-port 18100 >/dev/null 2>&1
-TOKEN=$(cat "$C/admin.token")
+BMSG=74686973206973206120626561636820627275736820746573742d6d657373616765
+"$TKMS" sign approve --group "$C/group.json" --msg $BMSG --node-config "$C/node1/config.json" >/dev/null
 cat > "$W/post.lua" <<LUA
 wrk.method = "POST"
-wrk.body = '{"msg":"74686973206973206120626561636820627275736820746573742d6d657373616765"}'
+wrk.body = '{"msg":"$BMSG"}'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
 WRK_OUT=$(wrk -t2 -c"$CONN" -d"${DUR}s" --latency -s "$W/post.lua" http://127.0.0.1:18101/v1/sign)
 RPS=$(echo "$WRK_OUT" | awk '/Requests\/sec/ {print $2}')
@@ -42,7 +43,13 @@ declare -A MED P95 IMED IP95
 for n in 4 7 10; do
   C=$W/s$n; DIRS+=("$C")
   "$TKMS" cluster up --nodes $n --dir "$C" --base-port $((18200 + 20 * n)) >/dev/null 2>&1
-  "$TKMS" sign --group "$C/group.json" --msg 00 >/dev/null   # warm up connections / page cache
+  # every operator approves every message first (not timed)
+  for i in $(seq 0 "$RUNS"); do
+    for k in $(seq 1 $n); do
+      "$TKMS" sign approve --group "$C/group.json" --msg "$(printf '%08x' "$i")" --node-config "$C/node$k/config.json" >/dev/null
+    done
+  done
+  "$TKMS" sign --group "$C/group.json" --msg 00000000 >/dev/null   # warm up connections / page cache
   ts=(); ins=()
   for i in $(seq 1 "$RUNS"); do
     a=$(date +%s%N); out=$("$TKMS" sign --json --group "$C/group.json" --msg "$(printf '%08x' "$i")"); b=$(date +%s%N)

@@ -57,12 +57,13 @@ def main():
         ikm = b'tkms-fuzz-fixed-key-material-32b'.hex()
         for vb, var, dst in ((0, 'min-sig', 'BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_'),
                              (1, 'min-pk', 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_')):
-            kg = subprocess.run([tkms, 'bls', 'keygen', '--variant', var, '--ikm', ikm], check=True,
+            kg = subprocess.run([tkms, 'bls', 'keygen', '--variant', var, '--ikm-file', '-'], input=ikm, check=True,
                                 capture_output=True, text=True).stdout.split()
             sk, pk = kg[1], kg[3]
             for msg in (b'', b'fuzz'):
-                sig = subprocess.run([tkms, 'bls', 'sign', '--variant', var, '--dst', dst, '--sk', sk,
-                                      '--msg', msg.hex()], check=True, capture_output=True, text=True).stdout.strip()
+                sig = subprocess.run([tkms, 'bls', 'sign', '--variant', var, '--dst', dst, '--sk-file', '-',
+                                      '--msg', msg.hex()], input=sk, check=True, capture_output=True,
+                                     text=True).stdout.strip()
                 ver.add(bytes([vb]) + bytes.fromhex(sig) + bytes.fromhex(pk) + msg)
     for s in g1:
         put('fuzz_g1_deserialize', s)

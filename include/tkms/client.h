@@ -140,8 +140,10 @@ typedef enum {
 TKMS_CLIENT_API const char *tkms_client_node_state_name(tkms_client_node_state s);
 
 typedef struct {
+    /* The node as the client addressed it: its index in the group file of `epoch` and its URL there
+     * (never what the node claims; an answer for another epoch or index says so in `detail`). */
     uint32_t index;         /* member index in `epoch` */
-    uint64_t epoch;         /* epoch of the group the node was asked from / answered for */
+    uint64_t epoch;         /* epoch of the group the node was asked from */
     char address[128];
     tkms_client_node_state state;
     long http_status;       /* 0 when no HTTP response */

@@ -37,5 +37,12 @@ void cli_hex_encode(char *out, const uint8_t *buf, size_t len);
 uint8_t *cli_read_file(const char *path, size_t *len, size_t max);
 /* Reads one line of hex from a secret file (mode checked loosely), strips whitespace. */
 int cli_read_secret_hex(uint8_t *out, size_t len, const char *path);
+/* Same for a secret of variable length (min..max bytes) into a malloc'd buffer; the caller wipes
+ * and frees it. Returns NULL after printing. "-" reads stdin. */
+uint8_t *cli_read_secret_hex_alloc(size_t *len, size_t min, size_t max, const char *path);
+/* Secrets never go on the command line (other local users see argv in ps and /proc/PID/cmdline,
+ * and it lands in shell history). If argv holds the removed option old (as "old" or "old=..."),
+ * prints that it was removed in favour of repl FILE and returns 1. */
+int cli_removed_secret_opt(int argc, char **argv, const char *old, const char *repl);
 
 #endif

@@ -63,8 +63,8 @@ static const char *dst_arg(int argc, char **argv) {
 
 static void bls_usage(FILE *f) {
     fprintf(f,
-            "usage: tkms bls keygen --variant V --ikm HEX [--key-info STR]\n"
-            "       tkms bls sign   --variant V --dst STR (--sk HEX | --sk-file FILE) --msg HEX\n"
+            "usage: tkms bls keygen --variant V (--ikm HEX | --ikm-file FILE) [--key-info STR]\n"
+            "       tkms bls sign   --variant V --dst STR --sk-file FILE --msg HEX\n"
             "       tkms bls verify --variant V --dst STR --pk HEX --msg HEX --sig HEX\n"
             "\n"
             "BLS signatures on BLS12-381 (draft-irtf-cfrg-bls-signature-05), any DST.\n"
@@ -72,19 +72,22 @@ static void bls_usage(FILE *f) {
             "      min-pk   signature in G2 (96 bytes), public key in G1 (48 bytes)\n"
             "keygen prints 'sk HEX' and 'pk HEX' (IKM: at least 32 secret bytes).\n"
             "sign prints the compressed signature; verify exits 0 if valid, 1 if not.\n"
-            "Secret keys on the command line are visible to other local users (ps, /proc);\n"
-            "--sk-file FILE (a file holding the 32-byte key as hex, or - for stdin) is the safe form.\n"
+            "Secrets stay off the command line, where other local users see them (ps, /proc): the key\n"
+            "comes from --sk-file FILE (the 32-byte key as hex; - reads stdin). --ikm HEX is kept for\n"
+            "test vectors; --ikm-file FILE (hex, - for stdin) is the form for real key material.\n"
             "Exit codes: 0 ok, 1 invalid signature or rejected input, 2 usage.\n");
 }
 
 static int bls_keygen(int argc, char **argv) {
-    static const char *const opts[] = {"--variant", "--ikm", "--key-info", NULL};
+    static const char *const opts[] = {"--variant", "--ikm", "--ikm-file", "--key-info", NULL};
     if (!cli_check_opts(argc, argv, opts)) return CLI_USAGE;
     tkms_bls_variant v;
     if (!parse_variant(cli_opt(argc, argv, "--variant"), &v)) return CLI_USAGE;
+    const char *ikmhex = cli_opt(argc, argv, "--ikm"), *ikmfile = cli_opt(argc, argv, "--ikm-file");
+    if ((ikmhex == NULL) == (ikmfile == NULL)) return cli_fail(CLI_USAGE, "give exactly one of --ikm HEX or --ikm-file FILE");
     size_t ikm_len = 0;
-    uint8_t *ikm = hex_arg("--ikm", cli_opt(argc, argv, "--ikm"), &ikm_len);
-    if (!ikm) return CLI_USAGE;
+    uint8_t *ikm = ikmhex ? hex_arg("--ikm", ikmhex, &ikm_len) : cli_read_secret_hex_alloc(&ikm_len, 1, 1 << 12, ikmfile);
+    if (!ikm) return ikmhex ? CLI_USAGE : CLI_REJECT;
     const char *info = cli_opt(argc, argv, "--key-info");
     tkms_bls_secret_key sk;
     tkms_bls_public_key pk;
@@ -109,20 +112,17 @@ static int bls_keygen(int argc, char **argv) {
 }
 
 static int bls_sign(int argc, char **argv) {
-    static const char *const opts[] = {"--variant", "--dst", "--sk", "--sk-file", "--msg", NULL};
+    static const char *const opts[] = {"--variant", "--dst", "--sk-file", "--msg", NULL};
+    if (cli_removed_secret_opt(argc, argv, "--sk", "--sk-file")) return CLI_USAGE;
     if (!cli_check_opts(argc, argv, opts)) return CLI_USAGE;
     tkms_bls_variant v;
     if (!parse_variant(cli_opt(argc, argv, "--variant"), &v)) return CLI_USAGE;
     const char *dst = dst_arg(argc, argv);
     if (!dst) return CLI_USAGE;
-    const char *skhex = cli_opt(argc, argv, "--sk"), *skfile = cli_opt(argc, argv, "--sk-file");
-    if ((skhex == NULL) == (skfile == NULL)) return cli_fail(CLI_USAGE, "give exactly one of --sk HEX or --sk-file FILE");
+    const char *skfile = cli_opt(argc, argv, "--sk-file");
+    if (!skfile) return cli_fail(CLI_USAGE, "--sk-file FILE is required (the 32-byte secret key as hex; - reads stdin)");
     uint8_t skb[32];
-    if (skhex) {
-        if (!cli_hex_exact(skb, 32, skhex)) return cli_fail(CLI_USAGE, "--sk must be 32 bytes of hex");
-    } else if (!cli_read_secret_hex(skb, 32, skfile)) {
-        return CLI_REJECT;
-    }
+    if (!cli_read_secret_hex(skb, 32, skfile)) return CLI_REJECT;
     size_t msg_len = 0;
     uint8_t *msg = hex_arg("--msg", cli_opt(argc, argv, "--msg"), &msg_len);
     if (!msg) {

@@ -1,6 +1,7 @@
 /* tkms cluster: a local cluster of tkmsd daemons on 127.0.0.1 ports for development and tests
- * (up, status, down, kill NODE, restart NODE). Layout: D/genesis.json, D/admin.token,
- * D/cluster.json, D/group.json, D/nodeI/{config.json, tkms.db, storage.key, tkmsd.log, tkmsd.pid}. */
+ * (up, status, down, kill NODE, restart NODE). Layout: D/genesis.json, D/cluster.json, D/group.json,
+ * D/nodeI/{config.json, tkms.db, storage.key, admin.token, tkmsd.log, tkmsd.pid}. Every node has its
+ * own admin token, as every operator would: one token never approves on two nodes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,15 +24,18 @@ static int usage_cluster(void) {
     fprintf(stderr,
             "usage: tkms cluster up --nodes N [--threshold T] [--interval S] --dir D [--base-port P]\n"
             "                       [--phase-ms M] [--timeout S] [--dev] [--node-config JSON]\n"
+            "                       [--allow-low-threshold]\n"
             "       tkms cluster status --dir D [--json]\n"
             "       tkms cluster down --dir D\n"
             "       tkms cluster kill NODE --dir D [--term]\n"
             "       tkms cluster restart NODE --dir D\n"
             "       tkms cluster add --dir D            (init one more node, not started, not a member)\n"
             "       tkms cluster start NODE --dir D\n\n"
-            "up creates N nodes (tkms node init), a genesis file (threshold default ceil(2N/3), genesis in\n"
+            "up creates N nodes (tkms node init), a genesis file (threshold default ceil(2N/3); a lower T,\n"
+            "down to floor(N/2)+1, needs --allow-low-threshold and is marked threshold_override; genesis in\n"
             "2 s, reshare interval S seconds, default 3600), starts the daemons, waits until the DKG is\n"
-            "certified and writes D/group.json. NODE is a number 1..N. kill sends SIGKILL (--term: SIGTERM).\n"
+            "certified and writes D/group.json. Each node gets its own admin token, D/nodeI/admin.token.\n"
+            "NODE is a number 1..N. kill sends SIGKILL (--term: SIGTERM).\n"
             "--dev makes an INSECURE development cluster: the genesis file and every certified group file\n"
             "say dev_mode: true, so the nodes accept insecure-dev attestation evidence (logged per request).\n"
             "--node-config merges a JSON object into every node's config.json (e.g. gcp_jwks_file).\n");
@@ -255,15 +259,16 @@ static int wait_serving(const cluster_info *ci, const char *dir, int timeout_s, 
 
 static int cluster_up(int argc, char **argv, const char *dir) {
     static const char *const allowed[] = {"--nodes", "--threshold", "--interval", "--dir", "--base-port", "--phase-ms",
-                                          "--timeout", "--dev!", "--node-config", NULL};
+                                          "--timeout", "--dev!", "--node-config", "--allow-low-threshold!", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
-    int dev = cli_flag(argc, argv, "--dev");
+    int dev = cli_flag(argc, argv, "--dev"), low_t = cli_flag(argc, argv, "--allow-low-threshold");
     const char *extra_txt = cli_opt(argc, argv, "--node-config");
     json_t *extra = NULL;
     cluster_info ci = {0};
     int timeout = cli_opt(argc, argv, "--timeout") ? atoi(cli_opt(argc, argv, "--timeout")) : 120;
     if (load_info(&ci, dir)) {
-        if (dev || extra_txt) return cli_fail(CLI_USAGE, "--dev and --node-config apply when the cluster is created");
+        if (dev || extra_txt || low_t)
+            return cli_fail(CLI_USAGE, "--dev, --node-config and --allow-low-threshold apply when the cluster is created");
         fprintf(stderr, "cluster in %s exists: starting its %d nodes\n", dir, ci.n);
     } else {
         const char *ns = cli_opt(argc, argv, "--nodes");
@@ -271,7 +276,9 @@ static int cluster_up(int argc, char **argv, const char *dir) {
         ci.n = atoi(ns);
         if (ci.n < 1 || ci.n > 64) return cli_fail(CLI_USAGE, "--nodes must be 1..64");
         ci.threshold = cli_opt(argc, argv, "--threshold") ? atoi(cli_opt(argc, argv, "--threshold")) : (2 * ci.n + 2) / 3;
-        if (ci.threshold < 1 || ci.threshold > ci.n) return cli_fail(CLI_USAGE, "--threshold must be 1..N");
+        node_status tst = {0};
+        if (ci.threshold < 1 || !node_threshold_check((uint32_t)ci.threshold, (uint32_t)ci.n, low_t, &tst))
+            return cli_fail(CLI_USAGE, "--threshold: %s", tst.msg[0] ? tst.msg : "must be 1..N");
         ci.interval = cli_opt(argc, argv, "--interval") ? atoi(cli_opt(argc, argv, "--interval")) : 3600;
         if (ci.interval < 1) return cli_fail(CLI_USAGE, "--interval must be positive");
         ci.base_port = cli_opt(argc, argv, "--base-port") ? atoi(cli_opt(argc, argv, "--base-port")) : 17100;
@@ -290,20 +297,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             return cli_fail(CLI_USAGE, "cannot create %s: %s", dir, strerror(errno));
         }
         node_status st = {0};
-        /* one admin token for the whole local cluster */
-        uint8_t tok[32];
-        char th[66];
-        char *tp = node_path_join(dir, "admin.token");
-        if (!node_random(tok, 32)) {
-            json_decref(extra);
-            return cli_fail(CLI_USAGE, "no randomness");
-        }
-        node_hex(th, tok, 32);
-        strcat(th, "\n");
-        int ok = node_write_file_atomic(tp, th, strlen(th), 0600, &st);
-        node_wipe(tok, sizeof tok);
-        node_wipe(th, sizeof th);
-        free(tp);
+        int ok = 1;
         json_t *members = json_array();
         for (int i = 1; ok && i <= ci.n; i++) {
             char *nd = node_dir(dir, i), *url = node_url(&ci, i);
@@ -312,9 +306,8 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             if (ok) {
                 json_array_append_new(members, id);
                 char *cfg = node_path_join(nd, "config.json");
-                json_t *up = json_pack("{s:s, s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "admin_token_file",
-                                       "../admin.token", "phase_timeout_ms", ci.phase_ms, "sync_interval_ms", 1000,
-                                       "peer_timeout_ms", 2000);
+                json_t *up = json_pack("{s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "phase_timeout_ms",
+                                       ci.phase_ms, "sync_interval_ms", 1000, "peer_timeout_ms", 2000);
                 if (extra) json_object_update(up, extra);
                 ok = node_config_patch(cfg, up, &st);
                 json_decref(up);
@@ -327,6 +320,8 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             json_t *gen = json_pack("{s:s, s:i, s:I, s:i, s:b, s:O}", "version", "TKMS-V1-GENESIS", "threshold",
                                     ci.threshold, "genesis_time", (json_int_t)(time(NULL) + 2), "reshare_interval_s",
                                     ci.interval, "dev_mode", dev, "members", members);
+            if (gen && ci.threshold < (int)NODE_T_DEFAULT((uint32_t)ci.n))
+                json_object_set_new(gen, "threshold_override", json_true());
             char *t = json_dumps(gen, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             char *gp = node_path_join(dir, "genesis.json");
             ok = t && node_write_file_atomic(gp, t, strlen(t), 0644, &st);
@@ -431,9 +426,9 @@ int cmd_cluster(int argc, char **argv) {
         int ok = node_init_dir(nd, url, NULL, NULL, NULL, &id, &st);
         if (ok) {
             char *cfg = node_path_join(nd, "config.json");
-            json_t *up = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "admin_token_file",
-                                   "../admin.token", "join_group", "../group.json", "phase_timeout_ms", ci.phase_ms,
-                                   "sync_interval_ms", 1000, "peer_timeout_ms", 2000);
+            json_t *up = json_pack("{s:s, s:s, s:i, s:i, s:i}", "genesis", "../genesis.json", "join_group",
+                                   "../group.json", "phase_timeout_ms", ci.phase_ms, "sync_interval_ms", 1000,
+                                   "peer_timeout_ms", 2000);
             ok = node_config_patch(cfg, up, &st);
             json_decref(up);
             free(cfg);

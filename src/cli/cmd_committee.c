@@ -16,11 +16,13 @@ int cmd_committee(int argc, char **argv);
 static int usage_committee(void) {
     fprintf(stderr,
             "usage: tkms committee propose --group FILE [--add IDENTITY.json]... [--remove INDEX]...\n"
-            "                              [--threshold T] --out PROPOSAL.json\n"
+            "                              [--threshold T [--allow-low-threshold]] --out PROPOSAL.json\n"
             "       tkms committee sign --proposal FILE --node-config CFG\n"
             "       tkms committee submit --proposal FILE --group FILE\n\n"
             "IDENTITY.json is what 'tkms node init' printed ({address, ed25519, x25519}). The default new\n"
-            "threshold is ceil(2n/3). A proposal needs signatures of at least t current operators.\n");
+            "threshold is ceil(2n/3), and a lower one is refused unless --allow-low-threshold is given: it\n"
+            "writes \"threshold_override\": true into the proposal (signed like the rest), which lets t go\n"
+            "down to floor(n/2)+1, never lower. A proposal needs signatures of at least t current operators.\n");
     return CLI_USAGE;
 }
 
@@ -40,6 +42,9 @@ static int write_json_file(const char *path, json_t *j) {
 }
 
 static int propose(int argc, char **argv) {
+    static const char *const allowed[] = {"--group", "--add", "--remove", "--threshold", "--allow-low-threshold!", "--out",
+                                          NULL};
+    if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *gpath = cli_opt(argc, argv, "--group"), *out = cli_opt(argc, argv, "--out");
     if (!gpath || !out) return usage_committee();
     node_status st = {0};
@@ -92,22 +97,35 @@ static int propose(int argc, char **argv) {
         json_decref(id);
     }
     size_t n = json_array_size(members);
-    long t = cli_opt(argc, argv, "--threshold") ? strtol(cli_opt(argc, argv, "--threshold"), NULL, 10) : (long)((2 * n + 2) / 3);
-    if (n < 1 || t < 1 || (size_t)t > n) {
+    const char *ts = cli_opt(argc, argv, "--threshold");
+    int low = cli_flag(argc, argv, "--allow-low-threshold");
+    uint64_t t = NODE_T_DEFAULT((uint32_t)n);
+    node_status tst = {0};
+    if (n < 1 || n > TKMS_DKG_MAX_N || (ts && (!node_parse_u64(ts, &t) || t > n)) ||
+        !node_threshold_check((uint32_t)t, (uint32_t)n, low, &tst)) {
         json_decref(members);
         free(tg);
-        return cli_fail(CLI_USAGE, "the new committee needs 1 <= t <= n (n = %zu)", n);
+        if (n < 1 || n > TKMS_DKG_MAX_N) return cli_fail(CLI_USAGE, "the new committee needs 1..%d members", TKMS_DKG_MAX_N);
+        return cli_fail(CLI_USAGE, "--threshold: %s", tst.msg[0] ? tst.msg : "must be a number in 1..n");
+    }
+    if (low && !ts) {
+        json_decref(members);
+        free(tg);
+        return cli_fail(CLI_USAGE, "--allow-low-threshold goes with --threshold T");
     }
     char *gh = hex_of(gid, 32);
     json_t *p = json_pack("{s:s, s:I, s:s, s:I, s:o, s:[]}", "type", "tkms-committee-proposal-v1", "epoch",
                           (json_int_t)tg->epoch, "prev_group_id", gh, "threshold", (json_int_t)t, "members", members,
                           "signatures");
+    if (p && t < NODE_T_DEFAULT((uint32_t)n)) json_object_set_new(p, "threshold_override", json_true());
     free(gh);
     free(tg);
     int ok = write_json_file(out, p);
     json_decref(p);
-    if (ok) fprintf(stderr, "proposal for epoch %lld -> n = %zu, t = %ld written to %s\n",
-                    (long long)json_integer_value(json_object_get(p, "epoch")), n, t, out);
+    if (ok)
+        fprintf(stderr, "proposal for epoch %lld -> n = %zu, t = %llu%s written to %s\n",
+                (long long)json_integer_value(json_object_get(p, "epoch")), n, (unsigned long long)t,
+                t < NODE_T_DEFAULT((uint32_t)n) ? " (threshold_override)" : "", out);
     return ok ? CLI_OK : CLI_USAGE;
 }
 
@@ -120,7 +138,7 @@ static int sign_proposal(int argc, char **argv) {
         return cli_fail(CLI_USAGE, "%s: not a proposal", pp);
     }
     ncli_auth a;
-    if (!ncli_auth_load(&a, cfg, NULL, NULL)) {
+    if (!ncli_auth_load(&a, cfg, NULL)) {
         json_decref(p);
         return CLI_USAGE;
     }

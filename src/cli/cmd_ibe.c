@@ -22,11 +22,12 @@ int cmd_unseal(int argc, char **argv);
 
 static const char IBE_USAGE[] =
     "usage: tkms ibe encrypt --dst STR --id HEX --mpk HEX   < message > ciphertext-hex\n"
-    "       tkms ibe decrypt --key HEX [--dst STR --id HEX]  < ciphertext-hex > message\n\n"
+    "       tkms ibe decrypt --key-file FILE               < ciphertext-hex > message\n\n"
     "Boneh-Franklin CCA IBE exactly as drand tlock uses it. A 96-byte --mpk (G2) means identities\n"
     "and keys in G1 and U in G2 (tkms, quicknet); a 48-byte --mpk (G1) the other orientation. The\n"
     "message is 1..32 raw bytes. The key for identity ID is s*hash_to_curve(ID, DST) (a BLS\n"
-    "signature on ID). Decryption exits 1 on a wrong key or a modified ciphertext.\n";
+    "signature on ID). FILE holds it as hex (a secret: never on the command line). Decryption exits\n"
+    "1 on a wrong key or a modified ciphertext.\n";
 
 static const char TLOCK_USAGE[] =
     "usage: tkms tlock encrypt --chain quicknet --round R [--armor]   < plaintext > age file\n"
@@ -66,11 +67,12 @@ static int seal_exit(tkms_seal_status s) {
 }
 
 int cmd_ibe(int argc, char **argv) {
-    static const char *const allowed[] = {"--dst", "--id", "--mpk", "--key", "--help!", NULL};
+    static const char *const allowed[] = {"--dst", "--id", "--mpk", "--key-file", "--help!", NULL};
     if (want_help(argc, argv, IBE_USAGE)) return CLI_OK;
     if (argc < 2 || strncmp(argv[1], "--", 2) == 0) return cli_fail(CLI_USAGE, "missing sub-command (see tkms ibe --help)");
     const char *sub = argv[1];
     argc--, argv++;
+    if (cli_removed_secret_opt(argc, argv, "--key", "--key-file")) return CLI_USAGE;
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     if (strcmp(sub, "encrypt") == 0) {
         const char *dst = cli_opt(argc, argv, "--dst"), *idh = cli_opt(argc, argv, "--id"), *mh = cli_opt(argc, argv, "--mpk");
@@ -125,14 +127,23 @@ int cmd_ibe(int argc, char **argv) {
         return CLI_OK;
     }
     if (strcmp(sub, "decrypt") == 0) {
-        const char *kh = cli_opt(argc, argv, "--key");
+        const char *kf = cli_opt(argc, argv, "--key-file");
         uint8_t key[96], ct[96 + 2 * IBE_MAX_MSG + 1], msg[IBE_MAX_MSG];
-        size_t kl, cl, n;
-        if (!kh) return cli_fail(CLI_USAGE, "need --key");
-        if (!cli_hex_decode(key, &kl, sizeof key, kh) || (kl != 48 && kl != 96))
-            return cli_fail(CLI_USAGE, "--key must be 48 (G1) or 96 (G2) bytes of hex");
+        size_t kl = 0, cl, n;
+        if (!kf) return cli_fail(CLI_USAGE, "need --key-file FILE");
+        if (!strcmp(kf, "-")) return cli_fail(CLI_USAGE, "--key-file cannot be - here: stdin carries the ciphertext");
+        uint8_t *kb = cli_read_secret_hex_alloc(&kl, 48, 96, kf);
+        if (!kb) return CLI_REJECT;
+        int klen_ok = kl == 48 || kl == 96;
+        if (klen_ok) memcpy(key, kb, kl);
+        OPENSSL_cleanse(kb, kl);
+        free(kb);
+        if (!klen_ok) return cli_fail(CLI_REJECT, "--key-file must hold 48 (G1) or 96 (G2) bytes of hex");
         uint8_t *in = cli_read_file("-", &n, 4096);
-        if (!in) return CLI_REJECT;
+        if (!in) {
+            OPENSSL_cleanse(key, sizeof key);
+            return CLI_REJECT;
+        }
         size_t s = 0, e = n;
         while (s < e && isspace(in[s])) s++;
         while (e > s && isspace(in[e - 1])) e--;

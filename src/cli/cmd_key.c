@@ -1,6 +1,7 @@
 /* tkms key / tkms exec: the TEE side of key release on the command line (libtkms-client). `key
  * fetch` obtains the app's mnemonic from the cluster, `key dev-keygen` makes a dev signer key, and
  * `exec` fetches the key, opens tkms1: secrets in the environment and execs the app. */
+#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,12 +47,20 @@ static const char KEY_USAGE[] =
 
 static const char EXEC_USAGE[] =
     "usage: tkms exec --group FILE --app 0x... [--attestation auto|dev|gcp-cs|tdx|sev-snp]\n"
-    "                 [--env-file F] [--verbose] [CONNECTION OPTIONS] -- CMD [ARGS...]\n\n"
+    "                 [--env-file F] [--secrets-fd N [--no-env-secrets]] [--verbose]\n"
+    "                 [CONNECTION OPTIONS] -- CMD [ARGS...]\n\n"
     "Fetches the app key (as tkms key fetch), opens every environment value that starts with\n"
     "tkms1: (and every KEY=VALUE line of --env-file, whose values are added to the environment),\n"
     "sets MNEMONIC, TKMS_APP_ID, TKMS_ETH_ADDRESS, TKMS_SOL_ADDRESS, TKMS_BTC_ADDRESS and execs CMD.\n"
     "Nothing secret is written to disk. A value sealed to another app or cluster is an error (exit 1)\n"
-    "and CMD is not started.\n";
+    "and CMD is not started.\n"
+    "The environment is inherited by every descendant of CMD and readable in /proc/PID/environ;\n"
+    "  --secrets-fd N   CMD finds on file descriptor N (3..1023) the read end of a pipe holding one\n"
+    "                   JSON object {\"MNEMONIC\": \"...\", \"NAME\": \"opened value\", ...} (every\n"
+    "                   opened tkms1: value by its variable name), then end of file. Read it once and\n"
+    "                   close it: once read, the secrets are gone from the pipe.\n"
+    "  --no-env-secrets with --secrets-fd: MNEMONIC and the opened values are not put in the\n"
+    "                   environment (their variables are removed); the TKMS_* public values stay.\n";
 
 #define COMMON_OPTS                                                                                                     \
     "--group", "--app", "--attestation", "--dev-key-file", "--timeout-ms", "--retries", "--deadline-ms",               \
@@ -287,6 +296,18 @@ static void vec_wipe(strvec *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* Removes NAME from the vector (wiping it), if present. */
+static void vec_del(strvec *s, const char *name, size_t nlen) {
+    for (size_t i = 0; i < s->n; i++)
+        if (!strncmp(s->v[i], name, nlen) && s->v[i][nlen] == '=') {
+            OPENSSL_cleanse(s->v[i], strlen(s->v[i]));
+            free(s->v[i]);
+            memmove(&s->v[i], &s->v[i + 1], (s->n - i) * sizeof *s->v); /* with the NULL */
+            s->n--;
+            return;
+        }
+}
+
 /* Sets NAME=VALUE in the vector, replacing an earlier NAME. Takes a copy. */
 static int vec_set(strvec *s, const char *name, size_t nlen, const char *val, size_t vlen) {
     char *e = malloc(nlen + vlen + 2);
@@ -334,6 +355,27 @@ static int open_value(char **out, size_t *out_len, const tkms_client_key *k, con
     return CLI_OK;
 }
 
+/* Where opened values go (tkms exec --secrets-fd / --no-env-secrets). */
+typedef struct {
+    strvec *env, *secrets; /* secrets: NULL without --secrets-fd */
+    int no_env;            /* sealed values stay out of env */
+} sink;
+
+/* A value for NAME: a sealed one (opened) goes to the secrets fd if any and to the environment
+ * unless no_env; a plain one goes to the environment and replaces an earlier sealed one. */
+static int sink_put(const sink *k, const char *name, size_t nlen, const char *val, size_t vlen, int sealed) {
+    if (!sealed) {
+        if (k->secrets) vec_del(k->secrets, name, nlen);
+        return vec_set(k->env, name, nlen, val, vlen);
+    }
+    if (k->secrets && !vec_set(k->secrets, name, nlen, val, vlen)) return 0;
+    if (k->no_env) {
+        vec_del(k->env, name, nlen);
+        return 1;
+    }
+    return vec_set(k->env, name, nlen, val, vlen);
+}
+
 static int valid_name(const char *s, size_t n) {
     if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
     for (size_t i = 1; i < n; i++)
@@ -343,7 +385,7 @@ static int valid_name(const char *s, size_t n) {
 
 /* KEY=VALUE lines; blank lines and # comments skipped; optional "export "; one pair of matching
  * surrounding quotes removed (no escapes, no interpolation). */
-static int load_env_file(strvec *env, const tkms_client_key *k, const char *path, size_t *n_opened) {
+static int load_env_file(const sink *out, const tkms_client_key *k, const char *path, size_t *n_opened) {
     size_t len;
     uint8_t *buf = cli_read_file(path, &len, 4u << 20);
     if (!buf) return CLI_USAGE;
@@ -370,8 +412,9 @@ static int load_env_file(strvec *env, const tkms_client_key *k, const char *path
         size_t vl;
         rc = open_value(&v, &vl, k, line, nlen, val, vlen);
         if (rc != CLI_OK) break;
-        *n_opened += vlen >= 6 && !strncmp(val, "tkms1:", 6);
-        if (!vec_set(env, line, nlen, v, vl)) rc = cli_fail(CLI_USAGE, "out of memory");
+        int sealed = vlen >= 6 && !strncmp(val, "tkms1:", 6);
+        *n_opened += sealed;
+        if (!sink_put(out, line, nlen, v, vl, sealed)) rc = cli_fail(CLI_USAGE, "out of memory");
         OPENSSL_cleanse(v, vl);
         free(v);
     }
@@ -380,8 +423,118 @@ static int load_env_file(strvec *env, const tkms_client_key *k, const char *path
     return rc;
 }
 
+/* Appends s as a JSON string (UTF-8 checked; ", \\ and control characters escaped). Returns 0 on
+ * invalid UTF-8 or out of memory. */
+static int json_str(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
+    if (*len + 6 * n + 3 > *cap) {
+        size_t nc = (*len + 6 * n + 3) * 2;
+        char *nb = malloc(nc);
+        if (!nb) return 0;
+        if (*buf) {
+            memcpy(nb, *buf, *len);
+            OPENSSL_cleanse(*buf, *cap);
+            free(*buf);
+        }
+        *buf = nb;
+        *cap = nc;
+    }
+    char *o = *buf + *len;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t l = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (!l || i + l > n || (l == 2 && c < 0xc2) || (l == 4 && c > 0xf4)) return 0;
+        for (size_t j = 1; j < l; j++)
+            if (((unsigned char)s[i + j] & 0xc0) != 0x80) return 0;
+        if (l == 3) { /* no overlong forms, no surrogates */
+            unsigned char d = (unsigned char)s[i + 1];
+            if ((c == 0xe0 && d < 0xa0) || (c == 0xed && d >= 0xa0)) return 0;
+        }
+        if (l == 4) {
+            unsigned char d = (unsigned char)s[i + 1];
+            if ((c == 0xf0 && d < 0x90) || (c == 0xf4 && d >= 0x90)) return 0;
+        }
+        if (c == '"' || c == '\\') *o++ = '\\', *o++ = (char)c;
+        else if (c < 0x20) o += sprintf(o, "\\u%04x", c);
+        else memcpy(o, s + i, l), o += l;
+        i += l;
+    }
+    *o++ = '"';
+    *len = (size_t)(o - *buf);
+    return 1;
+}
+
+/* Puts {"NAME": "value", ...} into a pipe and moves its read end to fd (not close-on-exec), so
+ * that the command reads it once. Returns an exit code. */
+static int secrets_to_fd(const strvec *sec, int fd) {
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int ok = 1;
+    for (size_t i = 0; ok && i <= sec->n; i++) {
+        if (len + 2 > cap) {
+            size_t nc = cap * 2 + 64;
+            char *nb = malloc(nc);
+            ok = nb != NULL;
+            if (!ok) break;
+            if (buf) {
+                memcpy(nb, buf, len);
+                OPENSSL_cleanse(buf, cap);
+                free(buf);
+            }
+            buf = nb;
+            cap = nc;
+        }
+        if (i == sec->n) break;
+        buf[len++] = i ? ',' : '{';
+        const char *e = sec->v[i], *eq = strchr(e, '=');
+        ok = json_str(&buf, &len, &cap, e, (size_t)(eq - e));
+        if (ok) buf[len++] = ':';
+        ok = ok && json_str(&buf, &len, &cap, eq + 1, strlen(eq + 1));
+        if (!ok) {
+            if (buf) OPENSSL_cleanse(buf, cap);
+            free(buf);
+            return cli_fail(CLI_REJECT, "the value of %.*s is not UTF-8 text and cannot go into the --secrets-fd JSON",
+                            (int)(eq - e), e);
+        }
+    }
+    if (!ok) {
+        if (buf) OPENSSL_cleanse(buf, cap);
+        free(buf);
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
+    if (!sec->n) buf[len++] = '{';
+    buf[len++] = '}';
+    int p[2];
+    int rc = CLI_OK;
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
+        rc = cli_fail(CLI_USAGE, "pipe: %s", strerror(errno));
+    } else {
+        /* the whole JSON must fit in the pipe before exec: grow it (Linux allows 1 MiB unprivileged) */
+        if ((size_t)fcntl(p[1], F_GETPIPE_SZ) < len) (void)fcntl(p[1], F_SETPIPE_SZ, (int)len);
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(p[1], buf + off, len - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) break;
+            off += (size_t)w;
+        }
+        close(p[1]);
+        if (off < len) {
+            rc = cli_fail(CLI_USAGE, "the secrets (%zu bytes of JSON) do not fit in a pipe", len);
+        } else if (p[0] == fd) {
+            if (fcntl(fd, F_SETFL, 0) != 0 || fcntl(fd, F_SETFD, 0) != 0) rc = cli_fail(CLI_USAGE, "fcntl: %s", strerror(errno));
+        } else if (dup2(p[0], fd) < 0 || fcntl(fd, F_SETFL, 0) != 0) { /* dup2 clears close-on-exec */
+            rc = cli_fail(CLI_USAGE, "cannot place the secrets on fd %d: %s", fd, strerror(errno));
+        }
+        if (p[0] != fd) close(p[0]);
+    }
+    OPENSSL_cleanse(buf, cap);
+    free(buf);
+    return rc;
+}
+
 int cmd_exec(int argc, char **argv) {
-    static const char *const allowed[] = {COMMON_OPTS, "--env-file", NULL};
+    static const char *const allowed[] = {COMMON_OPTS, "--env-file", "--secrets-fd", "--no-env-secrets!", NULL};
     int dash = -1;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--")) {
@@ -399,9 +552,20 @@ int cmd_exec(int argc, char **argv) {
     if (!cli_check_opts(dash, argv, allowed)) return CLI_USAGE;
     for (int i = 1; i < dash; i++) {
         if (strncmp(argv[i], "--", 2) != 0) return cli_fail(CLI_USAGE, "unexpected argument '%s' before --", argv[i]);
-        if (!strchr(argv[i], '=') && strcmp(argv[i], "--wait-all") != 0 && strcmp(argv[i], "--verbose") != 0) i++;
+        if (!strchr(argv[i], '=') && strcmp(argv[i], "--wait-all") != 0 && strcmp(argv[i], "--verbose") != 0 &&
+            strcmp(argv[i], "--no-env-secrets") != 0)
+            i++;
     }
-    const char *env_file = cli_opt(dash, argv, "--env-file");
+    const char *env_file = cli_opt(dash, argv, "--env-file"), *fds = cli_opt(dash, argv, "--secrets-fd");
+    int no_env = cli_flag(dash, argv, "--no-env-secrets"), sfd = -1;
+    if (fds) {
+        char *end = NULL;
+        long v = strtol(fds, &end, 10);
+        if (!isdigit((unsigned char)fds[0]) || *end || v < 3 || v > 1023)
+            return cli_fail(CLI_USAGE, "--secrets-fd must be a file descriptor number 3..1023 (0-2 are stdio)");
+        sfd = (int)v;
+    }
+    if (no_env && sfd < 0) return cli_fail(CLI_USAGE, "--no-env-secrets needs --secrets-fd N (else CMD gets no secrets)");
     tkms_client_fetch_opts o;
     tkms_client_group *g;
     int rc = setup(&o, &g, dash, argv);
@@ -413,7 +577,8 @@ int cmd_exec(int argc, char **argv) {
     tkms_client_group_free(g);
     if (rc != CLI_OK) return rc;
 
-    strvec env = {0};
+    strvec env = {0}, secrets = {0};
+    sink out = {.env = &env, .secrets = sfd >= 0 ? &secrets : NULL, .no_env = no_env};
     size_t opened = 0;
     for (char **e = environ; *e && rc == CLI_OK; e++) {
         const char *eq = strchr(*e, '=');
@@ -423,29 +588,34 @@ int cmd_exec(int argc, char **argv) {
         size_t vl;
         rc = open_value(&v, &vl, &k, *e, nlen, eq + 1, strlen(eq + 1));
         if (rc != CLI_OK) break;
-        opened += !strncmp(eq + 1, "tkms1:", 6);
-        if (!vec_set(&env, *e, nlen, v, vl)) rc = cli_fail(CLI_USAGE, "out of memory");
+        int sealed = !strncmp(eq + 1, "tkms1:", 6);
+        opened += sealed;
+        if (!sink_put(&out, *e, nlen, v, vl, sealed)) rc = cli_fail(CLI_USAGE, "out of memory");
         OPENSSL_cleanse(v, vl);
         free(v);
     }
-    if (rc == CLI_OK && env_file) rc = load_env_file(&env, &k, env_file, &opened);
+    if (rc == CLI_OK && env_file) rc = load_env_file(&out, &k, env_file, &opened);
     tkms_client_addresses a;
     if (rc == CLI_OK && tkms_client_addresses_derive(&a, &k) != TKMS_CLIENT_OK) rc = cli_fail(CLI_USAGE, "address derivation failed");
     if (rc == CLI_OK) {
         char app[43];
         tkms_client_format_app_id(app, k.app_id);
-        int ok = vec_set(&env, "MNEMONIC", 8, k.mnemonic, strlen(k.mnemonic)) && vec_set(&env, "TKMS_APP_ID", 11, app, strlen(app)) &&
+        int ok = sink_put(&out, "MNEMONIC", 8, k.mnemonic, strlen(k.mnemonic), 1) &&
+                 vec_set(&env, "TKMS_APP_ID", 11, app, strlen(app)) &&
                  vec_set(&env, "TKMS_ETH_ADDRESS", 16, a.eth, strlen(a.eth)) &&
                  vec_set(&env, "TKMS_SOL_ADDRESS", 16, a.sol, strlen(a.sol)) &&
                  vec_set(&env, "TKMS_BTC_ADDRESS", 16, a.btc, strlen(a.btc));
         if (!ok) rc = cli_fail(CLI_USAGE, "out of memory");
     }
     tkms_client_key_wipe(&k);
+    if (rc == CLI_OK && sfd >= 0) rc = secrets_to_fd(&secrets, sfd);
+    vec_wipe(&secrets);
     if (rc != CLI_OK) {
         vec_wipe(&env);
         return rc;
     }
-    fprintf(stderr, "tkms: opened %zu sealed value%s; exec %s\n", opened, opened == 1 ? "" : "s", argv[dash + 1]);
+    fprintf(stderr, "tkms: opened %zu sealed value%s%s; exec %s\n", opened, opened == 1 ? "" : "s",
+            sfd < 0 ? "" : no_env ? " (secrets on the fd only)" : " (secrets on the fd and in the environment)", argv[dash + 1]);
     fflush(NULL);
     char **saved = environ;
     environ = env.v; /* execvp takes PATH from it: a copy of ours unless the env file set one */

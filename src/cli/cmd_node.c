@@ -27,8 +27,9 @@ static int usage_node(void) {
             "init creates D/config.json, D/tkms.db (Ed25519 + X25519 identity sealed with the storage key),\n"
             "D/storage.key (0600) -- or, with --passphrase-file, an Argon2id-derived storage key --\n"
             "and D/admin.token (0600). It prints the node's public identity as JSON.\n"
-            "curl sends one request signed with the node's identity key (the peer/operator envelope) and\n"
-            "prints the status and body; --repeat sends the identical signed request K times (replay test).\n"
+            "curl sends one request signed with the node's identity key (the peer/operator envelope,\n"
+            "addressed to BASE: only the node at that address accepts it) and prints the status and body;\n"
+            "--repeat sends the identical signed request K times (replay test).\n"
             "backup writes a consistent copy of the node's store (safe while tkmsd runs; the shares in it stay\n"
             "sealed under the storage key, which is NOT in the backup) to a new 0600 file.\n"
             "restore replaces the store with a backup of this same node (checked: integrity, identity under\n"
@@ -92,7 +93,7 @@ static int node_curl(int argc, char **argv) {
     uint8_t *body = bf ? cli_read_file(bf, &blen, 64 << 20) : NULL;
     if (bf && !body) return CLI_USAGE;
     ncli_auth a;
-    if (!ncli_auth_load(&a, cfg, NULL, NULL)) {
+    if (!ncli_auth_load(&a, cfg, NULL)) {
         free(body);
         return CLI_USAGE;
     }

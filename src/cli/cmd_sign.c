@@ -1,13 +1,16 @@
-/* tkms sign: threshold-sign a message with a running cluster -- asks every node in parallel,
- * verifies each signed response and partial, combines t of one epoch and checks the result under
- * the group file's MPK. */
+/* tkms sign: cluster signatures (docs/security.md, "Cluster signatures"). `approve` and `revoke`
+ * act on this operator's own node only; `tkms sign` then collects from every node in parallel the
+ * partials of the nodes whose operators approved, verifies each signed response and partial,
+ * combines t of one epoch and checks the result under the group file's MPK. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/sha.h>
 
+#include "appkey.h"
 #include "cli.h"
 #include "g1.h"
 #include "h2c.h"
@@ -16,17 +19,171 @@
 
 int cmd_sign(int argc, char **argv);
 
-#define SIGN_DST "TKMS-V1-SIGN_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
+static int usage_sign(int ok) {
+    fprintf(ok ? stdout : stderr,
+            "usage: tkms sign approve --group FILE --msg HEX (--node-config CFG | --token-file F --node I)\n"
+            "                         [--ttl-s S] [--timeout-ms N]\n"
+            "       tkms sign revoke  --group FILE --msg HEX (--node-config CFG | --token-file F --node I)\n"
+            "       tkms sign --group FILE --msg HEX [--timeout-ms N] [--json]\n\n"
+            "Cluster signatures: BLS min-sig under the group's MPK with DST\n"
+            "  %s.\n"
+            "A node releases its partial signature on a message only once its own operator approved it, so\n"
+            "a cluster signature means that at least t operators each approved the message.\n"
+            "approve: this operator approves the message on its own node, for S seconds (default 86400, at\n"
+            "  most 2592000). Credentials: the node's config (--node-config; the node's identity key signs\n"
+            "  the request) or the node's own admin token (--token-file F, default $TKMS_ADMIN_TOKEN_FILE,\n"
+            "  with --node I, the node's index in the group file). Prints {\"node\", \"approved\", \"expires_ms\"}.\n"
+            "revoke: withdraws this operator's approval (same credentials).\n"
+            "sign: asks every member for its partial (no credentials), verifies each response and partial,\n"
+            "  combines t of one epoch and checks the signature under the MPK; prints it as hex.\n"
+            "Exit 0 ok; 1 invalid answers or a refused approval; 2 usage, unreachable node or not enough\n"
+            "approvals (one line per node that gave no partial, e.g. not_approved).\n",
+            APPKEY_CLUSTER_SIGN_DST);
+    return ok ? CLI_OK : CLI_USAGE;
+}
 
-static int usage_sign(void) {
-    fprintf(stderr, "usage: tkms sign --group FILE --msg HEX [--node-config CFG | --token-file F] [--timeout-ms N] [--json]\n\n"
-                    "Collects partial signatures (DST %s) from the group's nodes,\n"
-                    "verifies them, combines t of them and checks the signature under the group's MPK.\n"
-                    "Authenticates as an operator (--node-config, the node's identity key) or with an admin token\n"
-                    "(--token-file; default: $TKMS_ADMIN_TOKEN_FILE or admin.token beside the group file).\n"
-                    "Prints the 48-byte signature as hex. Exit 0 ok, 1 invalid answers, 2 not enough nodes or usage.\n",
-            SIGN_DST);
-    return CLI_USAGE;
+/* Checks that a 200 response carries the member's envelope signature (method RESPONSE, no
+ * destination) over this path. */
+static int response_signed(const ncli_req *r, const uint8_t member_ed[32], const char *path) {
+    uint8_t key[32], sig[64];
+    uint64_t ts = 0;
+    return r->resp_key && r->resp_time && r->resp_sig && node_unhex(key, 32, r->resp_key) &&
+           node_unhex(sig, 64, r->resp_sig) && !memcmp(key, member_ed, 32) && node_parse_u64(r->resp_time, &ts) &&
+           node_envelope_verify(sig, key, "", "RESPONSE", path, ts, (const uint8_t *)r->resp, r->resp_len);
+}
+
+static const char *resp_code(const ncli_req *r, json_t **j) {
+    *j = json_loadb(r->resp ? r->resp : "", r->resp_len, 0, NULL);
+    json_t *c = *j ? json_object_get(*j, "code") : NULL;
+    return json_is_string(c) ? json_string_value(c) : "";
+}
+
+static const char *resp_msg(json_t *j) {
+    json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+    return json_is_string(e) ? json_string_value(e) : "";
+}
+
+static int load_group(group_t *g, const char *gpath) {
+    node_status st = {0};
+    size_t glen = 0;
+    char *gjson = node_read_file(gpath, &glen, 16 << 20, &st);
+    int ok = gjson && group_parse(g, gjson, &st);
+    free(gjson);
+    if (!ok) cli_fail(CLI_USAGE, "%s", st.msg);
+    return ok;
+}
+
+static int parse_timeout(int argc, char **argv, long *timeout) {
+    const char *v = cli_opt(argc, argv, "--timeout-ms");
+    uint64_t t = 5000;
+    if (v && (!node_parse_u64(v, &t) || t < 1 || t > 600000)) return cli_fail(CLI_USAGE, "--timeout-ms must be 1..600000"), 0;
+    *timeout = (long)t;
+    return 1;
+}
+
+/* tkms sign approve|revoke: one request to this operator's own node. */
+static int sign_own(int argc, char **argv, int revoke) {
+    static const char *const allowed[] = {"--group", "--msg", "--node-config", "--token-file", "--node", "--ttl-s",
+                                          "--timeout-ms", "--help!", NULL};
+    if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
+    if (cli_flag(argc, argv, "--help")) return usage_sign(1);
+    const char *gpath = cli_opt(argc, argv, "--group"), *mhex = cli_opt(argc, argv, "--msg");
+    const char *cfg = cli_opt(argc, argv, "--node-config"), *tok = cli_opt(argc, argv, "--token-file");
+    const char *nodes = cli_opt(argc, argv, "--node"), *ttls = cli_opt(argc, argv, "--ttl-s");
+    if (!gpath || !mhex) return usage_sign(0);
+    if (cfg && (tok || nodes)) return cli_fail(CLI_USAGE, "give either --node-config or --token-file with --node, not both");
+    if (!cfg && !nodes) return cli_fail(CLI_USAGE, "name your own node: --node-config CFG, or --token-file F with --node I");
+    if (revoke && ttls) return cli_fail(CLI_USAGE, "--ttl-s applies to approve only");
+    uint64_t ttl = 0, idx = 0;
+    if (ttls && (!node_parse_u64(ttls, &ttl) || ttl < 1 || ttl > 2592000))
+        return cli_fail(CLI_USAGE, "--ttl-s must be 1..2592000 (30 days)");
+    long timeout;
+    if (!parse_timeout(argc, argv, &timeout)) return CLI_USAGE;
+    size_t mlen = 0;
+    uint8_t *msg = node_unhex_alloc(mhex, &mlen);
+    if (!msg) return cli_fail(CLI_USAGE, "--msg must be hex");
+    group_t g;
+    if (!load_group(&g, gpath)) {
+        free(msg);
+        return CLI_USAGE;
+    }
+    ncli_auth auth;
+    int rc = CLI_USAGE;
+    char *body = NULL;
+    const member_t *me = NULL;
+    if (!ncli_auth_load(&auth, cfg, tok)) goto out_noauth;
+    if (cfg) {
+        me = group_member_by_ed(&g, auth.ed_pk);
+        if (!me) {
+            char kh[65];
+            node_hex(kh, auth.ed_pk, 32);
+            cli_fail(CLI_USAGE, "the node of %s (key %.16s...) is not a member of the group in %s", cfg, kh, gpath);
+            goto out;
+        }
+    } else {
+        if (!node_parse_u64(nodes, &idx) || idx < 1 || idx > g.n) {
+            cli_fail(CLI_USAGE, "--node must be a member index 1..%u of the group file", g.n);
+            goto out;
+        }
+        me = &g.members[idx - 1];
+    }
+    char *mh = malloc(2 * mlen + 1);
+    if (!mh) {
+        cli_fail(CLI_USAGE, "out of memory");
+        goto out;
+    }
+    {
+        node_hex(mh, msg, mlen);
+        json_t *bj = json_pack("{s:s}", "msg", mh);
+        free(mh);
+        if (ttls) json_object_set_new(bj, "ttl_s", json_integer((json_int_t)ttl));
+        body = json_dumps(bj, JSON_COMPACT);
+        json_decref(bj);
+        const char *path = revoke ? "/v1/sign/revoke" : "/v1/sign/approve";
+        ncli_req r = {.url = strdup(me->address), .path = strdup(path), .method = "POST", .body = (const uint8_t *)body,
+                      .body_len = body ? strlen(body) : 0};
+        ncli_run(&r, 1, &auth, timeout);
+        uint8_t h[32];
+        char hh[65];
+        SHA256(msg, mlen, h);
+        node_hex(hh, h, 32);
+        json_t *j = NULL;
+        if (!r.ok) {
+            rc = cli_fail(CLI_USAGE, "node %u (%s): %s", me->index, me->address, r.err);
+        } else if (r.status != 200) {
+            const char *code = resp_code(&r, &j);
+            rc = cli_fail(r.status == 401 || r.status == 403 || r.status == 400 ? CLI_REJECT : CLI_USAGE,
+                          "node %u (%s) refused: HTTP %ld %s: %s", me->index, me->address, r.status, code, resp_msg(j));
+        } else if (!response_signed(&r, me->ed, path)) {
+            rc = cli_fail(CLI_REJECT, "node %u (%s): response not signed by the member's key", me->index, me->address);
+        } else {
+            j = json_loadb(r.resp, r.resp_len, 0, NULL);
+            const char *got = json_string_value(json_object_get(j, revoke ? "revoked" : "approved"));
+            json_t *exp = json_object_get(j, "expires_ms");
+            if (!got || strcmp(got, hh) || (!revoke && !json_is_integer(exp))) {
+                rc = cli_fail(CLI_REJECT, "node %u (%s): unexpected answer %s", me->index, me->address, r.resp);
+            } else {
+                json_t *o = revoke ? json_pack("{s:i, s:s, s:s, s:b}", "node", (int)me->index, "address", me->address, "revoked",
+                                               hh, "was_approved", json_is_true(json_object_get(j, "was_approved")))
+                                   : json_pack("{s:i, s:s, s:s, s:O}", "node", (int)me->index, "address", me->address,
+                                               "approved", hh, "expires_ms", exp);
+                char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (t) puts(t);
+                free(t);
+                json_decref(o);
+                rc = CLI_OK;
+            }
+        }
+        json_decref(j);
+        ncli_req_free(&r);
+    }
+out:
+    ncli_auth_wipe(&auth);
+out_noauth:
+    free(body);
+    free(msg);
+    group_free(&g);
+    return rc;
 }
 
 typedef struct {
@@ -76,31 +233,25 @@ static double mono_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int cmd_sign(int argc, char **argv) {
+/* tkms sign: collects the partials of the nodes whose operators approved msg. */
+static int sign_collect(int argc, char **argv) {
     double t_start = mono_s();
     static const char *const allowed[] = {"--group", "--msg", "--node-config", "--token-file", "--timeout-ms", "--json!",
                                           "--help!", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
+    if (cli_flag(argc, argv, "--help")) return usage_sign(1);
     const char *gpath = cli_opt(argc, argv, "--group"), *mhex = cli_opt(argc, argv, "--msg");
-    if (cli_flag(argc, argv, "--help") || !gpath || !mhex) return usage_sign();
-    long timeout = cli_opt(argc, argv, "--timeout-ms") ? strtol(cli_opt(argc, argv, "--timeout-ms"), NULL, 10) : 5000;
-    if (timeout <= 0) return cli_fail(CLI_USAGE, "--timeout-ms must be positive");
+    if (cli_opt(argc, argv, "--node-config") || cli_opt(argc, argv, "--token-file"))
+        return cli_fail(CLI_USAGE, "tkms sign takes no credentials: each operator first approves the message on its own "
+                                   "node with 'tkms sign approve', then anyone collects with 'tkms sign' (see --help)");
+    if (!gpath || !mhex) return usage_sign(0);
+    long timeout;
+    if (!parse_timeout(argc, argv, &timeout)) return CLI_USAGE;
     size_t mlen = 0;
     uint8_t *msg = node_unhex_alloc(mhex, &mlen);
     if (!msg) return cli_fail(CLI_USAGE, "--msg must be hex");
-    node_status st = {0};
-    size_t glen = 0;
-    char *gjson = node_read_file(gpath, &glen, 16 << 20, &st);
     group_t g;
-    if (!gjson || !group_parse(&g, gjson, &st)) {
-        free(gjson);
-        free(msg);
-        return cli_fail(CLI_USAGE, "%s", st.msg);
-    }
-    free(gjson);
-    ncli_auth auth;
-    if (!ncli_auth_load(&auth, cli_opt(argc, argv, "--node-config"), cli_opt(argc, argv, "--token-file"), gpath)) {
-        group_free(&g);
+    if (!load_group(&g, gpath)) {
         free(msg);
         return CLI_USAGE;
     }
@@ -118,12 +269,11 @@ int cmd_sign(int argc, char **argv) {
         rq[i].body = (const uint8_t *)body;
         rq[i].body_len = strlen(body);
     }
-    ncli_run(rq, g.n, &auth, timeout);
-    ncli_auth_wipe(&auth);
+    ncli_run(rq, g.n, NULL, timeout);
 
     g1_t hmp;
     g1_affine_t hm;
-    h2c_hash_to_g1(&hmp, msg, mlen, (const uint8_t *)SIGN_DST, sizeof SIGN_DST - 1);
+    h2c_hash_to_g1(&hmp, msg, mlen, (const uint8_t *)APPKEY_CLUSTER_SIGN_DST, sizeof APPKEY_CLUSTER_SIGN_DST - 1);
     g1_to_affine(&hm, &hmp);
     got_t *gs = calloc(g.n, sizeof *gs);
     size_t ng = 0, invalid = 0;
@@ -132,27 +282,29 @@ int cmd_sign(int argc, char **argv) {
         ncli_req *r = &rq[i];
         char line[512] = "";
         json_t *j = NULL;
-        if (!r->ok) snprintf(line, sizeof line, "%s: %s", r->url, r->err);
+        if (!r->ok) snprintf(line, sizeof line, "node %u (%s): %s", g.members[i].index, r->url, r->err);
         else if (r->status != 200) {
-            j = json_loadb(r->resp ? r->resp : "", r->resp_len, 0, NULL);
-            json_t *c = j ? json_object_get(j, "code") : NULL;
-            snprintf(line, sizeof line, "%s: HTTP %ld%s%s", r->url, r->status, c ? " " : "", c ? json_string_value(c) : "");
+            const char *c = resp_code(r, &j);
+            snprintf(line, sizeof line, "node %u (%s): HTTP %ld%s%s%s", g.members[i].index, r->url, r->status,
+                     c[0] ? " " : "", c, !strcmp(c, "not_approved") ? " (its operator has not approved this message)" : "");
         } else {
-            uint8_t key[32], sig[64];
             j = json_loadb(r->resp, r->resp_len, 0, NULL);
             json_t *e = json_object_get(j, "epoch"), *ix = json_object_get(j, "index"), *p = json_object_get(j, "partial");
             uint8_t pb[48];
             /* the response is signed by the node's identity key */
-            if (!r->resp_key || !r->resp_time || !r->resp_sig || !node_unhex(key, 32, r->resp_key) ||
-                !node_unhex(sig, 64, r->resp_sig) || memcmp(key, g.members[i].ed, 32) ||
-                !node_envelope_verify(sig, key, "RESPONSE", "/v1/sign", strtoull(r->resp_time, NULL, 10),
-                                      (const uint8_t *)r->resp, r->resp_len)) {
-                snprintf(line, sizeof line, "%s: response not signed by the member's key", r->url);
+            if (!response_signed(r, g.members[i].ed, "/v1/sign")) {
+                snprintf(line, sizeof line, "node %u (%s): response not signed by the member's key", g.members[i].index,
+                         r->url);
                 invalid++;
             } else if (!json_is_integer(e) || !json_is_integer(ix) || json_integer_value(ix) < 1 ||
                        json_integer_value(ix) > MAX_MEMBERS || !json_is_string(p) ||
                        !node_unhex(pb, 48, json_string_value(p)) || g1_deserialize(&gs[ng].sig, pb, 48, 0) != G1_OK) {
-                snprintf(line, sizeof line, "%s: malformed partial", r->url);
+                snprintf(line, sizeof line, "node %u (%s): malformed partial", g.members[i].index, r->url);
+                invalid++;
+            } else if ((uint64_t)json_integer_value(e) == g.epoch && json_integer_value(ix) != (json_int_t)g.members[i].index) {
+                /* named by what we addressed, not by what it claims */
+                snprintf(line, sizeof line, "node %u (%s): answered as member %lld", g.members[i].index, r->url,
+                         (long long)json_integer_value(ix));
                 invalid++;
             } else {
                 gs[ng].epoch = (uint64_t)json_integer_value(e);
@@ -168,6 +320,17 @@ int cmd_sign(int argc, char **argv) {
         }
     }
     qsort(gs, ng, sizeof *gs, cmp_epoch_desc);
+    /* of two answers for the same index of a later epoch, keep the first (a duplicate would only
+     * make the combination fail) */
+    size_t kept = 0;
+    for (size_t a = 0; a < ng; a++) {
+        if (kept && gs[kept - 1].epoch == gs[a].epoch && gs[kept - 1].index == gs[a].index) {
+            invalid++;
+            continue;
+        }
+        gs[kept++] = gs[a];
+    }
+    ng = kept;
     int done = 0;
     g1_affine_t out;
     uint64_t used_epoch = 0;
@@ -238,7 +401,8 @@ int cmd_sign(int argc, char **argv) {
     } else if (invalid && ng >= g.t) {
         rc = cli_fail(CLI_REJECT, "invalid partial signatures: %zu of %zu answers failed verification%s", invalid, ng, problems);
     } else {
-        rc = cli_fail(CLI_USAGE, "not enough nodes: %zu valid partial signature%s of the %zu needed (epoch %llu)%s", best ? best : ng,
+        rc = cli_fail(CLI_USAGE, "not enough nodes: %zu valid partial signature%s of the %zu needed (epoch %llu)%s",
+                      best ? best : ng,
                       (best ? best : ng) == 1 ? "" : "s", need, (unsigned long long)best_epoch, problems);
     }
     for (uint32_t i = 0; i < g.n; i++) ncli_req_free(&rq[i]);
@@ -248,4 +412,11 @@ int cmd_sign(int argc, char **argv) {
     free(msg);
     group_free(&g);
     return rc;
+}
+
+int cmd_sign(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "approve")) return sign_own(argc - 1, argv + 1, 0);
+    if (argc >= 2 && !strcmp(argv[1], "revoke")) return sign_own(argc - 1, argv + 1, 1);
+    if (argc >= 2 && strncmp(argv[1], "--", 2)) return cli_fail(CLI_USAGE, "unknown 'sign' sub-command '%s' (see --help)", argv[1]);
+    return sign_collect(argc, argv);
 }

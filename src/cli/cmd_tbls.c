@@ -20,15 +20,17 @@ int cmd_tbls(int argc, char **argv);
 int cmd_app_key(int argc, char **argv);
 
 static const char TBLS_USAGE[] =
-    "usage: tkms tbls deal --t T --n N --secret HEX --seed HEX\n"
-    "       tkms tbls partial --dst STR --share HEX --index I --msg HEX\n"
+    "usage: tkms tbls deal --t T --n N --secret-file F --seed-file F\n"
+    "       tkms tbls partial --dst STR --share-file F --index I --msg HEX\n"
     "       tkms tbls verify-partial --dst STR --commitments FILE --index I --msg HEX --sig HEX\n"
     "       tkms tbls combine --t T --partial I:HEX [--partial I:HEX ...]\n"
     "                         [--commitments FILE --dst STR --msg HEX]\n\n"
     "Threshold BLS on BLS12-381 (signatures in G1, commitments and public shares in G2).\n"
-    "deal: Shamir-shares the 32-byte secret with Feldman commitments; prints JSON\n"
-    "  {\"commitments\":[hex...],\"shares\":[{\"index\":i,\"share\":hex}...]} (a test tool: the secret\n"
-    "  and seed are on the command line).\n"
+    "Secrets come from files holding hex (mode 0600; - reads stdin, for one of them), never from\n"
+    "the command line, where other local users see them.\n"
+    "deal: Shamir-shares the 32-byte secret with Feldman commitments, the polynomial drawn from the\n"
+    "  32-byte seed (secret too: with it, one share gives the secret); prints JSON\n"
+    "  {\"commitments\":[hex...],\"shares\":[{\"index\":i,\"share\":hex}...]} (a test tool).\n"
     "partial: prints share*H(msg), H = hash_to_G1 under --dst.\n"
     "verify-partial: checks e(sig, G2) == e(H(msg), PK_index), PK_index from the commitments file\n"
     "  (the JSON printed by deal, a JSON array of hex, or hex separated by whitespace); exit 0/1.\n"
@@ -37,11 +39,13 @@ static const char TBLS_USAGE[] =
     "  first t valid ones are combined.\n";
 
 static const char APPKEY_USAGE[] =
-    "usage: tkms app-key partial --share HEX --index I --app 0x...\n"
-    "       tkms app-key verify --mpk HEX --app 0x... --key HEX\n\n"
+    "usage: tkms app-key partial --share-file F --index I --app 0x...\n"
+    "       tkms app-key verify --mpk HEX --app 0x... --key-file F\n\n"
     "partial: prints K_A,i = share * hash_to_G1(app_id) (DST " APPKEY_DST ").\n"
     "verify: checks e(key, G2) == e(Q_A, mpk); exit 0 if it holds, 1 if not. Pass a node's public\n"
-    "  share PK_i as --mpk to check a partial app key.\n";
+    "  share PK_i as --mpk to check a partial app key.\n"
+    "The share and the key (secrets) come from files holding hex (- reads stdin), never from the\n"
+    "command line.\n";
 
 static int want_help(int argc, char **argv, const char *usage) {
     if (cli_flag(argc, argv, "--help") || cli_flag(argc, argv, "-h")) {
@@ -60,12 +64,23 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out) {
     return 1;
 }
 
-/* A non-zero scalar < r from 32 bytes of hex. */
-static int parse_scalar(fr_t *r, const char *hex) {
+/* A non-zero scalar < r from a file holding 32 bytes of hex ("-": stdin). Prints on failure. */
+static int read_scalar(fr_t *r, const char *path, const char *opt) {
     uint8_t b[32];
-    int ok = hex && cli_hex_exact(b, 32, hex) && fr_from_bytes(r, b) && !fr_is_zero(r);
+    if (!path) return cli_fail(CLI_USAGE, "%s FILE is required (see --help)", opt), 0;
+    if (!cli_read_secret_hex(b, 32, path)) return 0;
+    int ok = fr_from_bytes(r, b) && !fr_is_zero(r);
     OPENSSL_cleanse(b, sizeof b);
+    if (!ok) cli_fail(CLI_REJECT, "%s: the scalar must be non-zero and below the group order", opt);
     return ok;
+}
+
+/* The secret options that used to take hex on the command line. */
+static int removed_secret_opts(int argc, char **argv) {
+    return cli_removed_secret_opt(argc, argv, "--secret", "--secret-file") ||
+           cli_removed_secret_opt(argc, argv, "--seed", "--seed-file") ||
+           cli_removed_secret_opt(argc, argv, "--share", "--share-file") ||
+           cli_removed_secret_opt(argc, argv, "--key", "--key-file");
 }
 
 static int parse_g1(g1_affine_t *p, const char *hex) {
@@ -129,10 +144,14 @@ static int tbls_deal_cmd(int argc, char **argv) {
     if (!parse_uint(cli_opt(argc, argv, "--t"), TBLS_MAX_N, &t) || !parse_uint(cli_opt(argc, argv, "--n"), TBLS_MAX_N, &n) ||
         t < 1 || t > n)
         return cli_fail(CLI_USAGE, "need 1 <= --t <= --n <= %d", TBLS_MAX_N);
-    if (!parse_scalar(&secret, cli_opt(argc, argv, "--secret")))
-        return cli_fail(CLI_REJECT, "--secret must be 32 bytes of hex, non-zero and below the group order");
-    const char *sh = cli_opt(argc, argv, "--seed");
-    if (!sh || !cli_hex_exact(seed, 32, sh)) return cli_fail(CLI_USAGE, "--seed must be 32 bytes of hex");
+    const char *sf = cli_opt(argc, argv, "--secret-file"), *df = cli_opt(argc, argv, "--seed-file");
+    if (!sf || !df) return cli_fail(CLI_USAGE, "need --secret-file F and --seed-file F (hex; see --help)");
+    if (!strcmp(sf, "-") && !strcmp(df, "-")) return cli_fail(CLI_USAGE, "only one of --secret-file and --seed-file can be -");
+    if (!read_scalar(&secret, sf, "--secret-file")) return CLI_REJECT;
+    if (!cli_read_secret_hex(seed, 32, df)) {
+        OPENSSL_cleanse(&secret, sizeof secret);
+        return CLI_REJECT;
+    }
     fr_t *shares = malloc(n * sizeof(fr_t));
     g2_affine_t *comm = malloc(t * sizeof(g2_affine_t));
     void *scratch = malloc(tbls_scratch_size(n));
@@ -159,6 +178,7 @@ static int tbls_deal_cmd(int argc, char **argv) {
     }
     OPENSSL_cleanse(shares, n * sizeof(fr_t));
     OPENSSL_cleanse(&secret, sizeof secret);
+    OPENSSL_cleanse(seed, sizeof seed);
     free(shares);
     free(comm);
     free(scratch);
@@ -183,9 +203,9 @@ static int tbls_partial_cmd(int argc, char **argv) {
         free(msg);
         return cli_fail(CLI_USAGE, "need --dst, --index >= 1 and --msg HEX (see --help)");
     }
-    if (!parse_scalar(&share, cli_opt(argc, argv, "--share"))) {
+    if (!read_scalar(&share, cli_opt(argc, argv, "--share-file"), "--share-file")) {
         free(msg);
-        return cli_fail(CLI_REJECT, "--share must be 32 bytes of hex, non-zero and below the group order");
+        return cli_opt(argc, argv, "--share-file") ? CLI_REJECT : CLI_USAGE;
     }
     g1_t s;
     tbls_partial_sign(&s, &share, msg, ml, (const uint8_t *)dst, strlen(dst));
@@ -307,9 +327,10 @@ static const char *subcommand(int argc, char **argv) {
 }
 
 int cmd_tbls(int argc, char **argv) {
-    static const char *const allowed[] = {"--t", "--n", "--secret", "--seed", "--dst", "--share", "--index", "--msg",
-                                          "--commitments", "--sig", "--partial", "--help!", "-h!", NULL};
+    static const char *const allowed[] = {"--t", "--n", "--secret-file", "--seed-file", "--dst", "--share-file", "--index",
+                                          "--msg", "--commitments", "--sig", "--partial", "--help!", "-h!", NULL};
     if (want_help(argc, argv, TBLS_USAGE)) return CLI_OK;
+    if (removed_secret_opts(argc, argv)) return CLI_USAGE;
     const char *sub = subcommand(argc, argv);
     if (!sub) return cli_fail(CLI_USAGE, "missing sub-command (see tkms tbls --help)");
     if (!cli_check_opts(argc - 1, argv + 1, allowed)) return CLI_USAGE;
@@ -321,8 +342,9 @@ int cmd_tbls(int argc, char **argv) {
 }
 
 int cmd_app_key(int argc, char **argv) {
-    static const char *const allowed[] = {"--share", "--index", "--app", "--mpk", "--key", "--help!", "-h!", NULL};
+    static const char *const allowed[] = {"--share-file", "--index", "--app", "--mpk", "--key-file", "--help!", "-h!", NULL};
     if (want_help(argc, argv, APPKEY_USAGE)) return CLI_OK;
+    if (removed_secret_opts(argc, argv)) return CLI_USAGE;
     const char *sub = subcommand(argc, argv);
     if (!sub) return cli_fail(CLI_USAGE, "missing sub-command (see tkms app-key --help)");
     if (!cli_check_opts(argc - 1, argv + 1, allowed)) return CLI_USAGE;
@@ -334,8 +356,8 @@ int cmd_app_key(int argc, char **argv) {
         fr_t share;
         if (!parse_uint(cli_opt(argc, argv, "--index"), 0xffffffffUL, &idx) || idx == 0)
             return cli_fail(CLI_USAGE, "need --index >= 1");
-        if (!parse_scalar(&share, cli_opt(argc, argv, "--share")))
-            return cli_fail(CLI_REJECT, "--share must be 32 bytes of hex, non-zero and below the group order");
+        if (!read_scalar(&share, cli_opt(argc, argv, "--share-file"), "--share-file"))
+            return cli_opt(argc, argv, "--share-file") ? CLI_REJECT : CLI_USAGE;
         g1_t k;
         appkey_partial(&k, &share, app);
         OPENSSL_cleanse(&share, sizeof share);
@@ -346,10 +368,19 @@ int cmd_app_key(int argc, char **argv) {
     if (strcmp(sub, "verify") == 0) {
         g1_affine_t k;
         g2_affine_t m;
-        if (!cli_opt(argc, argv, "--mpk") || !cli_opt(argc, argv, "--key")) return cli_fail(CLI_USAGE, "need --mpk and --key");
+        size_t kl = 0;
+        const char *kf = cli_opt(argc, argv, "--key-file");
+        if (!cli_opt(argc, argv, "--mpk") || !kf) return cli_fail(CLI_USAGE, "need --mpk and --key-file");
         if (!parse_g2(&m, cli_opt(argc, argv, "--mpk"))) return cli_fail(CLI_REJECT, "--mpk is not a valid G2 point");
-        if (!parse_g1(&k, cli_opt(argc, argv, "--key"))) return cli_fail(CLI_REJECT, "--key is not a valid G1 point");
-        if (!appkey_verify(&k, app, &m)) return cli_fail(CLI_REJECT, "the key is not this app's key under this MPK");
+        uint8_t *kb = cli_read_secret_hex_alloc(&kl, 48, 96, kf);
+        if (!kb) return CLI_REJECT;
+        int parsed = (kl == 48 || kl == 96) && g1_deserialize(&k, kb, kl, 0) == G1_OK;
+        OPENSSL_cleanse(kb, kl);
+        free(kb);
+        if (!parsed) return cli_fail(CLI_REJECT, "--key-file: not a valid G1 point (48 or 96 bytes of hex)");
+        int good = appkey_verify(&k, app, &m);
+        OPENSSL_cleanse(&k, sizeof k);
+        if (!good) return cli_fail(CLI_REJECT, "the key is not this app's key under this MPK");
         puts("valid");
         return CLI_OK;
     }

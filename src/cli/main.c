@@ -52,7 +52,7 @@ static const struct {
     {"node", cmd_node, "operator node set-up"},
     {"cluster", cmd_cluster, "local cluster of tkmsd daemons"},
     {"committee", cmd_committee, "committee change proposals"},
-    {"sign", cmd_sign, "threshold-sign a message with a running cluster"},
+    {"sign", cmd_sign, "cluster signatures: approve on your own node, collect t partials"},
     {"attest", cmd_attest, "verify TEE attestation evidence"},
     {"app", cmd_app, "app registry: create, release"},
     {"key", cmd_key, "fetch an app's key from the cluster (TEE side)"},

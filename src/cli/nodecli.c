@@ -14,7 +14,7 @@
 
 #include "cli.h"
 
-int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file, const char *default_dir_file) {
+int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file) {
     memset(a, 0, sizeof *a);
     if (config_path) {
         node_status st = {0};
@@ -30,25 +30,12 @@ int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file
         a->have_key = 1;
         return 1;
     }
-    char *path = NULL;
-    if (token_file) path = strdup(token_file);
-    else if (getenv("TKMS_ADMIN_TOKEN_FILE")) path = strdup(getenv("TKMS_ADMIN_TOKEN_FILE"));
-    else if (default_dir_file) {
-        char *c = strdup(default_dir_file);
-        path = c ? node_path_join(dirname(c), "admin.token") : NULL;
-        free(c);
-        struct stat sb;
-        if (path && stat(path, &sb) != 0) {
-            free(path);
-            path = NULL;
-        }
-    }
+    const char *path = token_file ? token_file : getenv("TKMS_ADMIN_TOKEN_FILE");
     if (!path) {
         cli_fail(CLI_USAGE, "no credentials: give --node-config CFG (operator key) or --token-file F (admin token)");
         return 0;
     }
     int ok = cli_read_secret_hex(a->token, 32, path);
-    free(path);
     a->have_token = ok;
     return ok;
 }
@@ -160,7 +147,7 @@ void ncli_run(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeout_ms) 
             uint64_t ts = g_fixed_ts ? g_fixed_ts : node_now_ms();
             uint8_t sig[64];
             char kh[65], sh[129];
-            if (node_envelope_sign(sig, auth->ed_sk, r->method, path, ts, r->body, r->body_len)) {
+            if (node_envelope_sign(sig, auth->ed_sk, r->url, r->method, path, ts, r->body, r->body_len)) {
                 node_hex(kh, auth->ed_pk, 32);
                 node_hex(sh, sig, 64);
                 snprintf(hb, sizeof hb, "X-Tkms-Key: %s", kh);

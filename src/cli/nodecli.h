@@ -15,9 +15,10 @@ typedef struct {
     uint8_t token[32];
 } ncli_auth;
 
-/* Loads auth: --node-config CFG (operator key) or --token-file F; else TKMS_ADMIN_TOKEN_FILE; else
- * admin.token next to default_dir_file (e.g. the group file). Returns 1, or 0 after printing. */
-int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file, const char *default_dir_file);
+/* Loads auth: --node-config CFG (the node's identity key, which is its operator key) or
+ * --token-file F (that node's admin token); else $TKMS_ADMIN_TOKEN_FILE. Returns 1, or 0 after
+ * printing. Each node has its own token: the credentials are good for one node only. */
+int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file);
 void ncli_auth_wipe(ncli_auth *a);
 
 typedef struct {

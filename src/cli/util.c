@@ -174,3 +174,41 @@ int cli_read_secret_hex(uint8_t *out, size_t len, const char *path) {
     if (!ok) cli_fail(CLI_REJECT, "'%s' does not hold %zu bytes of hex", path, len);
     return ok;
 }
+
+uint8_t *cli_read_secret_hex_alloc(size_t *len, size_t min, size_t max, const char *path) {
+    size_t n = 0;
+    uint8_t *buf = cli_read_file(path, &n, 2 * max + 64);
+    if (!buf) return NULL;
+    size_t s = 0, e = n;
+    while (s < e && isspace(buf[s])) s++;
+    while (e > s && isspace(buf[e - 1])) e--;
+    buf[e] = 0;
+    uint8_t *out = malloc(max ? max : 1);
+    size_t got = 0;
+    int ok = out && cli_hex_decode(out, &got, max, (const char *)buf + s) && got >= min;
+    OPENSSL_cleanse(buf, n);
+    free(buf);
+    if (!ok) {
+        if (out) OPENSSL_cleanse(out, max);
+        free(out);
+        cli_fail(CLI_REJECT, "'%s' does not hold %zu to %zu bytes of hex", path, min, max);
+        return NULL;
+    }
+    *len = got;
+    return out;
+}
+
+int cli_removed_secret_opt(int argc, char **argv, const char *old, const char *repl) {
+    size_t n = strlen(old);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strncmp(argv[i], old, n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '=')) {
+            cli_fail(CLI_USAGE,
+                     "%s was removed: a secret in the arguments is visible to every local user (ps, /proc/PID/cmdline) "
+                     "and stays in shell history; put it in a file (mode 0600) and pass %s FILE, or %s - to read stdin",
+                     old, repl, repl);
+            return 1;
+        }
+    }
+    return 0;
+}

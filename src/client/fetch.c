@@ -340,11 +340,11 @@ static void on_response(fetch_ctx *c, node_req *nr) {
         set_state(c, rep, TKMS_CLIENT_NODE_BAD_RESPONSE, "malformed", "response is not the release-protocol JSON");
         return;
     }
+    /* what the node claims; the report keeps naming it by what we addressed (its index and URL in
+     * the group file we took the address from), so a lying node cannot put the blame elsewhere */
     uint64_t epoch = (uint64_t)json_integer_value(ep);
     uint32_t index = (uint32_t)json_integer_value(ix);
     json_decref(o);
-    c->rep[rep].epoch = epoch;
-    c->rep[rep].index = index;
     if (memcmp(app, c->o->app_id, 20) != 0) {
         set_state(c, rep, TKMS_CLIENT_NODE_BAD_RESPONSE, "echo_mismatch", "response is for another app");
         return;
@@ -354,11 +354,21 @@ static void on_response(fetch_ctx *c, node_req *nr) {
     bucket *b = ensure_epoch(c, epoch, base, why, sizeof why);
     double t1 = cl_now_ms();
     if (!b) {
-        set_state(c, rep, TKMS_CLIENT_NODE_STALE_EPOCH, "stale_epoch", "%s", why);
+        set_state(c, rep, TKMS_CLIENT_NODE_STALE_EPOCH, "stale_epoch", "answered for epoch %llu: %s", (unsigned long long)epoch,
+                  why);
         return;
     }
     if (index > b->g->n) {
-        set_state(c, rep, TKMS_CLIENT_NODE_BAD_RESPONSE, "bad_index", "index %u outside the epoch's %zu members", index, b->g->n);
+        set_state(c, rep, TKMS_CLIENT_NODE_BAD_RESPONSE, "bad_index", "answered as member %u of epoch %llu, which has %zu members",
+                  index, (unsigned long long)epoch, b->g->n);
+        return;
+    }
+    /* the answer must come from the member we addressed: the same index in the same epoch, or in a
+     * later epoch the member listed at our URL */
+    if (epoch == c->rep[rep].epoch ? index != c->rep[rep].index : strcmp(b->g->members[index - 1].address, base) != 0) {
+        set_state(c, rep, TKMS_CLIENT_NODE_BAD_RESPONSE, "index_mismatch",
+                  "answered as member %u of epoch %llu, but that member's address is %.60s", index, (unsigned long long)epoch,
+                  b->g->members[index - 1].address);
         return;
     }
     /* signature over the echoed request fields and the ciphertext */
@@ -402,7 +412,7 @@ static void on_response(fetch_ctx *c, node_req *nr) {
     b->pend[b->n_pend].sig = part;
     b->pend_rep[b->n_pend++] = rep;
     OPENSSL_cleanse(&part, sizeof part);
-    set_state(c, rep, TKMS_CLIENT_NODE_VALID, "", "signed response, partial decrypted");
+    set_state(c, rep, TKMS_CLIENT_NODE_VALID, "", "signed response for epoch %llu, partial decrypted", (unsigned long long)epoch);
 }
 
 static void on_error_body(fetch_ctx *c, node_req *nr, tkms_client_node_state s, long code) {
@@ -435,8 +445,9 @@ static int try_quorum(fetch_ctx *c, bucket *b, int force) {
         for (size_t i = 0; i < b->n_pend; i++) {
             if (nb && bad[i]) {
                 set_state(c, b->pend_rep[i], TKMS_CLIENT_NODE_BAD_PARTIAL, "bad_partial",
-                          "partial fails e(K_i, G2) == e(Q_A, PK_%u): excluded", b->pend[i].index);
-                logf_(c, "node %u (%s): BAD PARTIAL, excluded", b->pend[i].index, c->rep[b->pend_rep[i]].address);
+                          "partial fails e(K_i, G2) == e(Q_A, PK_%u) of epoch %llu: excluded", b->pend[i].index,
+                          (unsigned long long)b->g->epoch);
+                logf_(c, "node %u (%s): BAD PARTIAL, excluded", c->rep[b->pend_rep[i]].index, c->rep[b->pend_rep[i]].address);
             } else {
                 b->ok[b->n_ok] = b->pend[i];
                 b->ok_rep[b->n_ok++] = b->pend_rep[i];
@@ -486,7 +497,7 @@ static void on_done(fetch_ctx *c, node_req *nr, CURLcode rc) {
         on_error_body(c, nr, TKMS_CLIENT_NODE_REFUSED, code);
     }
     if (r->state == TKMS_CLIENT_NODE_VALID)
-        logf_(c, "node %u (%s): signed partial for epoch %llu (%.1f ms)", r->index, r->address, (unsigned long long)r->epoch, r->ms);
+        logf_(c, "node %u (%s): signed partial, %s (%.1f ms)", r->index, r->address, r->detail, r->ms);
     else
         logf_(c, "node %u (%s): %s: %s", r->index, r->address, tkms_client_node_state_name(r->state), r->detail);
 }
@@ -550,7 +561,8 @@ static void summarize(fetch_ctx *c, char *out, size_t cap) {
     for (size_t i = 0; i < c->n_rep && off + 1 < cap; i++) {
         const tkms_client_node_report *r = &c->rep[i];
         if (r->state == TKMS_CLIENT_NODE_VALID || r->state == TKMS_CLIENT_NODE_USED) continue;
-        int w = snprintf(out + off, cap - off, "%snode %u: %s%s%s", off ? "; " : "", r->index, tkms_client_node_state_name(r->state),
+        int w = snprintf(out + off, cap - off, "%snode %u (%s): %s%s%s", off ? "; " : "", r->index, r->address,
+                         tkms_client_node_state_name(r->state),
                          r->code[0] && strcmp(r->code, tkms_client_node_state_name(r->state)) ? " " : "",
                          r->code[0] && strcmp(r->code, tkms_client_node_state_name(r->state)) ? r->code : "");
         if (w < 0) break;

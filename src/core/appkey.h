@@ -1,6 +1,6 @@
 /* TKMS-V1 app keys (DESIGN.md §2): Q_A = hash_to_G1(app_id) under the app DST, K_A = s*Q_A, partial
- * app keys K_A,i = s_i*Q_A and their checks against PK_i and MPK; the threshold-signing DST and the
- * app-message encoding. Internal to libtkms; no malloc, no I/O. */
+ * app keys K_A,i = s_i*Q_A and their checks against PK_i and MPK; the two threshold-signing DSTs
+ * (app messages, cluster signatures) and the app-message encoding. Internal to libtkms; no malloc, no I/O. */
 #ifndef TKMS_APPKEY_H
 #define TKMS_APPKEY_H
 
@@ -14,7 +14,12 @@
 
 #define APPKEY_ID_BYTES 20
 #define APPKEY_DST "TKMS-V1-APP-KEY_BLS12381G1_XMD:SHA-256_SSWU_RO_"
+/* App signatures: only ever on the app-message encoding below, only through the attested
+ * /v1/sign/app (DESIGN.md §2). */
 #define APPKEY_SIGN_DST "TKMS-V1-SIGN_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
+/* Cluster (operator) signatures on any message, each partial released only on its node's own
+ * operator's approval; a separate DST so that neither kind can produce the other. */
+#define APPKEY_CLUSTER_SIGN_DST "TKMS-V1-CLUSTER-SIGN_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
 #define APPKEY_MSG_TAG "TKMS-V1-APP-MSG"
 #define APPKEY_MSG_TAG_LEN 15
 

@@ -1,6 +1,6 @@
-/* tkmsd: API handlers -- health, group, metrics, operator signing, peer protocol endpoints and
- * committee proposals (the key-release routes go to release.c). Authentication and input checks
- * happen here; protocol logic is the engine's. */
+/* tkmsd: API handlers -- health, group, metrics, cluster signing (operator approvals and partial
+ * signatures), peer protocol endpoints and committee proposals (the key-release routes go to
+ * release.c). Authentication and input checks happen here; protocol logic is the engine's. */
 #include "tkmsd.h"
 
 #include <stdio.h>
@@ -9,11 +9,16 @@
 
 #include <openssl/crypto.h>
 
+#include <openssl/sha.h>
+
+#include "appkey.h"
 #include "g1.h"
 #include "tbls.h"
 
-#define SIGN_DST "TKMS-V1-SIGN_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
 #define MAX_SIGN_MSG 65536
+/* An operator's approval of a cluster-signing message lasts ttl_s: default one day, at most 30. */
+#define APPROVAL_TTL_DEFAULT_S 86400u
+#define APPROVAL_TTL_MAX_S (30u * 86400u)
 
 int api_route(const char *method, const char *path) {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
@@ -21,6 +26,8 @@ int api_route(const char *method, const char *path) {
     if (get && !strcmp(path, "/v1/group")) return ROUTE_GROUP;
     if (get && !strcmp(path, "/metrics")) return ROUTE_METRICS;
     if (post && !strcmp(path, "/v1/sign")) return ROUTE_SIGN;
+    if (post && !strcmp(path, "/v1/sign/approve")) return ROUTE_SIGN_APPROVE;
+    if (post && !strcmp(path, "/v1/sign/revoke")) return ROUTE_SIGN_REVOKE;
     if (post && !strcmp(path, "/v1/peer/bundle")) return ROUTE_PEER_BUNDLE;
     if (post && !strcmp(path, "/v1/committee/proposal")) return ROUTE_PROPOSAL;
     if (post && !strcmp(path, "/v1/keys/app")) return ROUTE_KEYS_APP;
@@ -45,7 +52,23 @@ static void set_err(http_resp *rs, int status, const char *code, const char *msg
     set_json(rs, status, json_pack("{s:[s], s:s}", "errors", msg, "code", code));
 }
 
-/* Checks the signed envelope headers. Returns 0 with rs set on failure; key receives the signer. */
+/* Whether sig is an envelope addressed to this node: to its configured address, or, if that
+ * differs, to its own entry in the current group file (what peers sign for). */
+static int envelope_for_me(tkmsd *d, const uint8_t sig[64], const uint8_t key[32], const http_req *rq, uint64_t ts) {
+    if (node_envelope_verify(sig, key, d->cfg.address, rq->method, rq->path, ts, rq->body, rq->body_len)) return 1;
+    char alt[sizeof ((member_t *)0)->address] = "";
+    pthread_rwlock_rdlock(&d->lock);
+    const member_t *me = d->group ? group_member_by_ed(d->group, d->sec->ed_pk) : NULL;
+    if (me) snprintf(alt, sizeof alt, "%s", me->address);
+    pthread_rwlock_unlock(&d->lock);
+    return alt[0] && strcmp(alt, d->cfg.address) != 0 &&
+           node_envelope_verify(sig, key, alt, rq->method, rq->path, ts, rq->body, rq->body_len);
+}
+
+/* Checks the signed envelope headers: the signature must name this node as its destination (its
+ * address: configured, or as the group file lists it), the timestamp is strict decimal within
+ * the accepted skew, and the signature was not seen before. Returns 0 with rs set on failure; key
+ * receives the signer. */
 static int check_envelope(tkmsd *d, const http_req *rq, http_resp *rs, uint8_t key[32]) {
     uint8_t sig[64];
     if (!rq->h_key || !rq->h_time || !rq->h_sig) {
@@ -56,15 +79,21 @@ static int check_envelope(tkmsd *d, const http_req *rq, http_resp *rs, uint8_t k
         set_err(rs, 401, "bad_signature", "malformed X-Tkms-Key or X-Tkms-Sig");
         return 0;
     }
-    char *end = NULL;
-    unsigned long long ts = strtoull(rq->h_time, &end, 10);
+    uint64_t ts = 0;
+    if (!node_parse_u64(rq->h_time, &ts)) {
+        set_err(rs, 401, "bad_request", "X-Tkms-Time must be Unix milliseconds in plain decimal digits");
+        return 0;
+    }
     uint64_t now = node_now_ms(), skew = (uint64_t)d->cfg.clock_skew_s * 1000u;
-    if (!end || *end || ts + skew < now || ts > now + skew) {
+    if (ts > UINT64_MAX - skew || ts + skew < now || ts > now + skew) {
         set_err(rs, 401, "stale", "X-Tkms-Time outside the accepted clock skew");
         return 0;
     }
-    if (!node_envelope_verify(sig, key, rq->method, rq->path, ts, rq->body, rq->body_len)) {
-        set_err(rs, 401, "bad_signature", "envelope signature does not verify");
+    if (!envelope_for_me(d, sig, key, rq, ts)) {
+        char m[384];
+        snprintf(m, sizeof m, "envelope signature does not verify (it must be signed for this node's address %.256s)",
+                 d->cfg.address);
+        set_err(rs, 401, "bad_signature", m);
         return 0;
     }
     uint8_t dg[32];
@@ -114,9 +143,12 @@ static void h_health(tkmsd *d, http_resp *rs) {
 
 static void h_group(tkmsd *d, const http_req *rq, http_resp *rs) {
     if (rq->query_epoch) {
-        char *end = NULL;
-        unsigned long long e = strtoull(rq->query_epoch, &end, 10);
-        if (!end || *end || !rq->query_epoch[0]) return set_err(rs, 400, "bad_request", "epoch must be an integer");
+        uint64_t e = 0;
+        if (!node_parse_u64(rq->query_epoch, &e))
+            return set_err(rs, 400, "bad_request", "epoch must be a decimal integer 0..18446744073709551615 (no sign, "
+                                                   "spaces or leading zeros)");
+        /* UINT64_MAX is the store's "latest" sentinel; no certified epoch can have that number */
+        if (e == UINT64_MAX) return set_err(rs, 404, "not_found", "no certified group for that epoch");
         char *json = NULL;
         node_status st = {0};
         if (!node_store_get_group(d->store, e, &json, NULL, &st)) return set_err(rs, 503, "storage", st.msg);
@@ -169,31 +201,130 @@ static int admin_token_ok(tkmsd *d, const char *auth) {
     return ok;
 }
 
-static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
-    const char *who = "admin";
-    char whohex[65];
-    if (!admin_token_ok(d, rq->h_auth)) {
-        if (rq->h_auth) return set_err(rs, 401, "unauthenticated", "bad admin token");
-        uint8_t key[32];
-        if (!check_envelope(d, rq, rs, key)) return;
-        pthread_rwlock_rdlock(&d->lock);
-        int member = d->group && group_member_by_ed(d->group, key);
-        pthread_rwlock_unlock(&d->lock);
-        if (!member) return set_err(rs, 401, "unauthenticated", "signer is not an operator of the current epoch");
-        node_hex(whohex, key, 32);
-        who = whohex;
+/* This node's own operator: its admin token, or an envelope signed with the node's own identity key
+ * (the operator key; `tkms sign approve --node-config`). Another member's envelope is refused: a
+ * cluster signature must mean that t operators each approved it, so no node acts on a peer's word.
+ * Returns 0 with rs set on failure; who receives "admin" or the key's hex. */
+static int own_operator(tkmsd *d, const http_req *rq, http_resp *rs, char who[65]) {
+    if (rq->h_auth) {
+        if (!admin_token_ok(d, rq->h_auth)) {
+            set_err(rs, 401, "unauthenticated", "bad admin token (each node has its own admin token)");
+            return 0;
+        }
+        snprintf(who, 65, "admin");
+        return 1;
     }
+    uint8_t key[32];
+    if (!check_envelope(d, rq, rs, key)) return 0;
+    if (CRYPTO_memcmp(key, d->sec->ed_pk, 32) != 0) {
+        set_err(rs, 403, "not_own_operator",
+                "only this node's own operator (its admin token or its node key) may approve cluster signatures");
+        return 0;
+    }
+    node_hex(who, key, 32);
+    return 1;
+}
+
+/* Parses {"msg": HEX} (plus the optional integer fields named in extra) into a malloc'd message.
+ * Returns NULL with rs set. */
+static uint8_t *sign_body(const http_req *rq, http_resp *rs, size_t *mlen, const char *extra, json_int_t *extra_val) {
     json_error_t je;
     json_t *j = json_loadb((const char *)rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
-    json_t *m = j ? json_object_get(j, "msg") : NULL;
-    if (!j || !json_is_object(j) || !json_is_string(m) || json_object_size(j) != 1) {
+    json_t *m = json_is_object(j) ? json_object_get(j, "msg") : NULL;
+    json_t *x = extra && json_is_object(j) ? json_object_get(j, extra) : NULL;
+    size_t want = 1 + (x != NULL);
+    if (!json_is_string(m) || json_object_size(j) != want || (x && !json_is_integer(x))) {
         json_decref(j);
-        return set_err(rs, 400, "bad_request", "body must be {\"msg\": HEX}");
+        if (extra) {
+            char e[128];
+            snprintf(e, sizeof e, "body must be {\"msg\": HEX} or {\"msg\": HEX, \"%s\": N}", extra);
+            set_err(rs, 400, "bad_request", e);
+        } else {
+            set_err(rs, 400, "bad_request", "body must be {\"msg\": HEX}");
+        }
+        return NULL;
     }
-    size_t mlen = 0;
-    uint8_t *msg = json_string_length(m) <= 2 * MAX_SIGN_MSG ? node_unhex_alloc(json_string_value(m), &mlen) : NULL;
+    if (x) *extra_val = json_integer_value(x);
+    uint8_t *msg = json_string_length(m) <= 2 * MAX_SIGN_MSG ? node_unhex_alloc(json_string_value(m), mlen) : NULL;
     json_decref(j);
-    if (!msg) return set_err(rs, 400, "bad_request", "msg must be hex of at most 65536 bytes");
+    if (!msg) set_err(rs, 400, "bad_request", "msg must be hex of at most 65536 bytes");
+    return msg;
+}
+
+/* POST /v1/sign/approve: this node's operator approves a cluster-signing message (by its SHA-256)
+ * for ttl_s seconds; from then on the node releases its partial on that message to anyone. */
+static void h_sign_approve(tkmsd *d, const http_req *rq, http_resp *rs) {
+    char who[65];
+    if (!own_operator(d, rq, rs, who)) return;
+    size_t mlen = 0;
+    json_int_t ttl = APPROVAL_TTL_DEFAULT_S;
+    uint8_t *msg = sign_body(rq, rs, &mlen, "ttl_s", &ttl);
+    if (!msg) return;
+    uint8_t h[32];
+    SHA256(msg, mlen, h);
+    free(msg);
+    if (ttl < 1 || ttl > (json_int_t)APPROVAL_TTL_MAX_S)
+        return set_err(rs, 400, "bad_request", "ttl_s must be 1..2592000 (30 days)");
+    uint64_t now = node_now_ms(), exp = now + (uint64_t)ttl * 1000u;
+    node_status st = {0};
+    if (!node_store_put_approval(d->store, h, now, exp, who, &st)) return set_err(rs, 503, "storage", st.msg);
+    char hh[65];
+    node_hex(hh, h, 32);
+    char detail[160];
+    snprintf(detail, sizeof detail, "{\"by\":\"%s\",\"msg_len\":%zu,\"expires_ms\":%llu}", who, mlen,
+             (unsigned long long)exp);
+    node_store_audit(d->store, "cluster_sign", hh, "approve", detail);
+    log_json(LOG_INFO, "sign_approved",
+             json_pack("{s:s, s:s, s:I, s:I}", "msg_sha256", hh, "by", who, "msg_len", (json_int_t)mlen, "expires_ms",
+                       (json_int_t)exp));
+    set_json(rs, 200, json_pack("{s:s, s:I, s:s}", "approved", hh, "expires_ms", (json_int_t)exp, "node", d->node_id));
+    rs->sign = 1;
+}
+
+/* POST /v1/sign/revoke: withdraws this node's approval (own operator only). */
+static void h_sign_revoke(tkmsd *d, const http_req *rq, http_resp *rs) {
+    char who[65];
+    if (!own_operator(d, rq, rs, who)) return;
+    size_t mlen = 0;
+    uint8_t *msg = sign_body(rq, rs, &mlen, NULL, NULL);
+    if (!msg) return;
+    uint8_t h[32];
+    SHA256(msg, mlen, h);
+    free(msg);
+    node_status st = {0};
+    int found = 0;
+    if (!node_store_revoke_approval(d->store, h, node_now_ms(), &found, &st)) return set_err(rs, 503, "storage", st.msg);
+    char hh[65];
+    node_hex(hh, h, 32);
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"by\":\"%s\"}", who);
+    node_store_audit(d->store, "cluster_sign", hh, found ? "revoke" : "revoke_none", detail);
+    log_json(LOG_INFO, "sign_revoked", json_pack("{s:s, s:s, s:b}", "msg_sha256", hh, "by", who, "was_approved", found));
+    set_json(rs, 200, json_pack("{s:s, s:b, s:s}", "revoked", hh, "was_approved", found, "node", d->node_id));
+    rs->sign = 1;
+}
+
+/* POST /v1/sign: this node's partial cluster signature on msg, under the cluster-signing DST (never
+ * the app-message DST, which only the attested /v1/sign/app reaches), if and only if this node's
+ * own operator approved msg and the approval has not expired. No credentials are needed: the
+ * approval is the authority, and a partial on an approved message is meant to be combined. */
+static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
+    size_t mlen = 0;
+    uint8_t *msg = sign_body(rq, rs, &mlen, NULL, NULL);
+    if (!msg) return;
+    uint8_t h[32];
+    SHA256(msg, mlen, h);
+    uint64_t exp = 0;
+    node_status st = {0};
+    if (!node_store_get_approval(d->store, h, node_now_ms(), &exp, &st)) {
+        free(msg);
+        return set_err(rs, 503, "storage", st.msg);
+    }
+    if (!exp) {
+        free(msg);
+        return set_err(rs, 403, "not_approved",
+                       "this node's operator has not approved this message (tkms sign approve), or the approval expired");
+    }
     g1_t sig;
     g1_affine_t sa;
     uint8_t out[48];
@@ -202,7 +333,8 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     pthread_rwlock_rdlock(&d->lock);
     int serving = d->have_share && d->group && atomic_load(&d->epoch_confirmed);
     if (serving) {
-        tbls_partial_sign(&sig, d->share, msg, mlen, (const uint8_t *)SIGN_DST, sizeof SIGN_DST - 1);
+        tbls_partial_sign(&sig, d->share, msg, mlen, (const uint8_t *)APPKEY_CLUSTER_SIGN_DST,
+                          sizeof APPKEY_CLUSTER_SIGN_DST - 1);
         epoch = d->group->epoch;
         index = d->my_index;
     }
@@ -214,7 +346,7 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     char ph[97];
     node_hex(ph, out, 48);
     if (log_enabled(LOG_DEBUG))
-        log_json(LOG_DEBUG, "sign", json_pack("{s:s, s:I, s:I}", "by", who, "epoch", (json_int_t)epoch, "msg_len", (json_int_t)mlen));
+        log_json(LOG_DEBUG, "sign", json_pack("{s:I, s:I}", "epoch", (json_int_t)epoch, "msg_len", (json_int_t)mlen));
     set_json(rs, 200,
              json_pack("{s:I, s:i, s:s, s:s}", "epoch", (json_int_t)epoch, "index", (int)index, "partial", ph, "node",
                        d->node_id));
@@ -258,8 +390,8 @@ static void h_peer_noshare(tkmsd *d, const http_req *rq, http_resp *rs) {
 }
 
 static void h_proposal(tkmsd *d, const http_req *rq, http_resp *rs) {
-    const char *why = "rejected";
-    int status = sched_on_proposal(d->sched, (const char *)rq->body, rq->body_len, &why);
+    char why[256] = "rejected";
+    int status = sched_on_proposal(d->sched, (const char *)rq->body, rq->body_len, why, sizeof why);
     if (status == 200) set_json(rs, 200, json_pack("{s:b}", "accepted", 1));
     else set_err(rs, status, "rejected", why);
 }
@@ -270,6 +402,8 @@ void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs) {
     case ROUTE_GROUP: return h_group(d, rq, rs);
     case ROUTE_METRICS: return h_metrics(d, rs);
     case ROUTE_SIGN: return h_sign(d, rq, rs);
+    case ROUTE_SIGN_APPROVE: return h_sign_approve(d, rq, rs);
+    case ROUTE_SIGN_REVOKE: return h_sign_revoke(d, rq, rs);
     case ROUTE_PEER_BUNDLE: return h_peer_bundle(d, rq, rs);
     case ROUTE_PROPOSAL: return h_proposal(d, rq, rs);
     case ROUTE_KEYS_APP:

@@ -27,19 +27,19 @@ add_dependencies(tkms tkmsd)
 
 # Integration tests: real daemons on 127.0.0.1 ports.
 file(GLOB TKMS_INTEG_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/*.sh)
+# Tests named security_*.sh (docs/security.md) are labelled security as well.
 foreach(src ${TKMS_INTEG_TESTS})
   get_filename_component(name ${src} NAME_WE)
-  add_test(NAME integ_${name} COMMAND bash ${src})
-  # chaos_*: long fault-injection runs (release build only, see the Makefile); security_*: the
-  # attacks of the security review
   set(labels integration)
+  if(name MATCHES "^security_")
+    set(labels "integration;security")
+  endif()
+  add_test(NAME integ_${name} COMMAND bash ${src})
+  # chaos_*: long fault-injection runs (release build only, see the Makefile)
   set(timeout 300)
   if(name MATCHES "^chaos")
     list(APPEND labels chaos)
     set(timeout 420)
-  endif()
-  if(name MATCHES "^security")
-    list(APPEND labels security)
   endif()
   set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT ${timeout}
     ENVIRONMENT "TKMS_BIN=$<TARGET_FILE:tkms>;TKMSD_BIN=$<TARGET_FILE:tkmsd>;TKMS_BUILD=${CMAKE_BINARY_DIR}")

@@ -77,9 +77,23 @@ int gfile_proposal_check(const char *json, size_t len, const group_t *g, member_
     int ok = 1;
     json_t *ty = json_object_get(j, "type"), *ep = json_object_get(j, "epoch"), *th = json_object_get(j, "threshold");
     json_t *mem = json_object_get(j, "members"), *sigs = json_object_get(j, "signatures");
+    json_t *ov = json_object_get(j, "threshold_override");
     uint8_t pid[32], want[32];
     gfile_group_id(want, g);
-    if (!json_is_string(ty) || strcmp(json_string_value(ty), "tkms-committee-proposal-v1"))
+    static const char *const known[] = {"type", "epoch", "prev_group_id", "threshold", "threshold_override", "members",
+                                        "signatures"};
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        int k = 0;
+        for (size_t i = 0; i < sizeof known / sizeof *known; i++) k |= !strcmp(key, known[i]);
+        if (ok && !k) ok = node_err(st, NS_INPUT, "proposal: unknown field \"%.64s\"", key);
+    }
+    if (!ok)
+        ;
+    else if (ov && !json_is_boolean(ov))
+        ok = node_err(st, NS_INPUT, "proposal: \"threshold_override\" must be a boolean");
+    else if (!json_is_string(ty) || strcmp(json_string_value(ty), "tkms-committee-proposal-v1"))
         ok = node_err(st, NS_INPUT, "proposal: wrong type");
     else if (!json_is_integer(ep) || (uint64_t)json_integer_value(ep) != g->epoch)
         ok = node_err(st, NS_INPUT, "proposal: for epoch %lld, current is %llu", (long long)json_integer_value(ep),
@@ -93,6 +107,10 @@ int gfile_proposal_check(const char *json, size_t len, const group_t *g, member_
     if (ok) {
         *n = (uint32_t)json_array_size(mem);
         *t = (uint32_t)json_integer_value(th);
+        node_status ts = {0};
+        if (!node_threshold_check(*t, *n, json_is_true(ov), &ts)) ok = node_err(st, NS_INPUT, "proposal: %s", ts.msg);
+    }
+    if (ok) {
         for (uint32_t i = 0; ok && i < *n; i++) {
             json_t *m = json_array_get(mem, i);
             json_t *a = json_object_get(m, "address");

@@ -15,8 +15,9 @@ int gfile_verify(const group_t *g, node_status *st);
 /* Checks that next is the certified successor of prev: epoch, prev_group_id, session ID,
  * transcript hash, >= t_new valid member signatures, MPK unchanged. Returns 1 or 0 with st. */
 int gfile_verify_next(const group_t *next, const group_t *prev, node_status *st);
-/* Verifies a committee proposal against the current group (epoch, group id, >= t signatures of
- * distinct current members) and returns its members and threshold. */
+/* Verifies a committee proposal against the current group (known fields only, epoch, group id, the
+ * threshold rule of node_threshold_check, >= t signatures of distinct current members) and returns
+ * its members and threshold. */
 int gfile_proposal_check(const char *json, size_t len, const group_t *g, member_t *ms, uint32_t *n, uint32_t *t,
                          node_status *st);
 

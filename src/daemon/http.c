@@ -37,7 +37,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, tkmsd *d, const char 
     if (rs->sign && d->sec) {
         uint64_t ts = node_now_ms();
         uint8_t sig[64];
-        if (node_envelope_sign(sig, d->sec->ed_sk, "RESPONSE", path, ts, (const uint8_t *)rs->body, rs->body_len)) {
+        if (node_envelope_sign(sig, d->sec->ed_sk, "", "RESPONSE", path, ts, (const uint8_t *)rs->body, rs->body_len)) {
             char sh[129], tb[24];
             node_hex(sh, sig, 64);
             snprintf(tb, sizeof tb, "%llu", (unsigned long long)ts);

@@ -1,6 +1,6 @@
 /* tkmsd: the peer client -- a libcurl multi handle driven by the main thread; any thread may queue
- * requests, which are signed with the node's Ed25519 key (signed envelope) and bounded in time and
- * response size. */
+ * requests, which are signed with the node's Ed25519 key (signed envelope, naming the destination's
+ * base URL) and bounded in time and response size. */
 #include "tkmsd.h"
 
 #include <stdio.h>
@@ -13,7 +13,7 @@
 
 typedef struct preq {
     struct preq *next;
-    char *url, *path, *method;
+    char *url, *dest, *path, *method; /* dest: the base URL, as the envelope names it */
     uint8_t *body;
     size_t len;
     int sign;
@@ -51,6 +51,7 @@ static void preq_free(preq *r) {
     if (r->h) curl_easy_cleanup(r->h);
     curl_slist_free_all(r->hdrs);
     free(r->url);
+    free(r->dest);
     free(r->path);
     free(r->method);
     free(r->body);
@@ -82,10 +83,14 @@ void peer_free(struct peer_client *p) {
 void peer_send(struct peer_client *p, const char *method, const char *base_url, const char *path,
                const uint8_t *body, size_t len, int sign, peer_done_fn cb, void *ctx) {
     preq *r = calloc(1, sizeof *r);
-    if (!r) return;
+    if (!r) {
+        if (cb) cb(ctx, 0, 0, NULL, 0); /* the callback owns ctx: it must always run */
+        return;
+    }
     size_t ul = strlen(base_url) + strlen(path) + 1;
     r->url = malloc(ul);
     if (r->url) snprintf(r->url, ul, "%s%s", base_url, path);
+    r->dest = strdup(base_url);
     r->path = strdup(path);
     char *q = r->path ? strchr(r->path, '?') : NULL;
     if (q) *q = 0; /* the envelope covers the path without the query */
@@ -98,7 +103,7 @@ void peer_send(struct peer_client *p, const char *method, const char *base_url, 
     r->sign = sign;
     r->cb = cb;
     r->ctx = ctx;
-    if (!r->url || !r->path || !r->method || (len && !r->body)) {
+    if (!r->url || !r->dest || !r->path || !r->method || (len && !r->body)) {
         preq_free(r);
         if (cb) cb(ctx, 0, 0, NULL, 0);
         return;
@@ -159,7 +164,7 @@ static void start(struct peer_client *p, preq *r) {
         uint64_t ts = node_now_ms();
         uint8_t sig[64];
         char h[256], sh[129];
-        if (node_envelope_sign(sig, d->sec->ed_sk, r->method, r->path, ts, r->body, r->len)) {
+        if (node_envelope_sign(sig, d->sec->ed_sk, r->dest, r->method, r->path, ts, r->body, r->len)) {
             node_hex(sh, sig, 64);
             snprintf(h, sizeof h, "X-Tkms-Key: %s", d->node_id);
             r->hdrs = curl_slist_append(r->hdrs, h);

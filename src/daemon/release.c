@@ -180,19 +180,37 @@ void relay_peer_sync(tkmsd *d, const http_req *rq, http_resp *rs) {
     set_body(rs, 200, batch);
 }
 
+/* One anti-entropy request in flight: the peer it went to, so that every outcome names it. */
+typedef struct {
+    tkmsd *d;
+    char url[256];
+} sync_req;
+
 static void on_sync(void *ctx, int ok, long status, const char *body, size_t len) {
-    tkmsd *d = ctx;
+    sync_req *q = ctx;
+    tkmsd *d = q->d;
     struct relay *r = d->relay;
     if (r->sync_outstanding) r->sync_outstanding--;
-    if (!ok || status != 200 || !body) return;
-    size_t stored = 0, stale = 0, refused = 0;
-    tkms_release_code c = tkms_release_sync_import(r->ctx, &stored, &stale, &refused, body, len, (int64_t)node_now_ms());
-    if (c != TKMS_REL_OK)
-        logf_(LOG_WARN, "apps_sync_failed", "a peer's statements were not imported: %s", tkms_release_code_name(c));
-    else if (stored || refused)
-        log_json(refused ? LOG_WARN : LOG_INFO, "apps_synced",
-                 json_pack("{s:I, s:I, s:I}", "stored", (json_int_t)stored, "stale", (json_int_t)stale, "refused",
-                           (json_int_t)refused));
+    if (!ok) {
+        /* a peer that is down shows in peers_up; say which one only at debug level */
+        if (log_enabled(LOG_DEBUG))
+            log_json(LOG_DEBUG, "apps_sync_failed", json_pack("{s:s, s:s}", "peer", q->url, "error", "unreachable"));
+    } else if (status != 200 || !body) {
+        log_json(LOG_WARN, "apps_sync_failed",
+                 json_pack("{s:s, s:s, s:i}", "peer", q->url, "error", "peer refused the summary", "status", (int)status));
+    } else {
+        size_t stored = 0, stale = 0, refused = 0;
+        tkms_release_code c = tkms_release_sync_import(r->ctx, &stored, &stale, &refused, body, len, (int64_t)node_now_ms());
+        if (c != TKMS_REL_OK)
+            log_json(LOG_WARN, "apps_sync_failed",
+                     json_pack("{s:s, s:s, s:s}", "peer", q->url, "error", "the peer's statements were not imported", "code",
+                               tkms_release_code_name(c)));
+        else if (stored || refused)
+            log_json(refused ? LOG_WARN : LOG_INFO, "apps_synced",
+                     json_pack("{s:s, s:I, s:I, s:I}", "peer", q->url, "stored", (json_int_t)stored, "stale",
+                               (json_int_t)stale, "refused", (json_int_t)refused));
+    }
+    free(q);
 }
 
 /* Sends our registry summary to every other member; each answers the statements we lack. */
@@ -212,8 +230,12 @@ static void sync_peers(tkmsd *d) {
         pthread_rwlock_unlock(&d->lock);
     }
     for (uint32_t i = 0; i < k; i++) {
+        sync_req *q = malloc(sizeof *q);
+        if (!q) break;
+        q->d = d;
+        snprintf(q->url, sizeof q->url, "%s", urls[i]);
         r->sync_outstanding++;
-        peer_send(d->peers, "POST", urls[i], "/v1/peer/apps", (const uint8_t *)summary, sl, 1, on_sync, d);
+        peer_send(d->peers, "POST", urls[i], "/v1/peer/apps", (const uint8_t *)summary, sl, 1, on_sync, q);
     }
     free(urls);
     free(summary);

@@ -1266,9 +1266,8 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
     return status;
 }
 
-int sched_on_proposal(struct sched *s, const char *json, size_t len, const char **why) {
+int sched_on_proposal(struct sched *s, const char *json, size_t len, char *why, size_t why_len) {
     tkmsd *d = s->d;
-    static char msg[256];
     node_status st = {0};
     member_t ms[MAX_MEMBERS];
     uint32_t n = 0, t = 0;
@@ -1287,19 +1286,18 @@ int sched_on_proposal(struct sched *s, const char *json, size_t len, const char 
     }
     pthread_rwlock_unlock(&d->lock);
     if (!g) {
-        *why = "no certified group yet";
+        snprintf(why, why_len, "no certified group yet");
         return 409;
     }
     if (!ok) {
-        snprintf(msg, sizeof msg, "%s", st.msg);
-        *why = msg;
+        snprintf(why, why_len, "%s", st.msg);
         return 400;
     }
     uint8_t id[32];
     SHA256((const uint8_t *)json, len, id);
     char *have = NULL;
     if (!node_store_get_proposal(d->store, epoch, &have, &st)) {
-        *why = "storage error";
+        snprintf(why, why_len, "storage error");
         return 503;
     }
     int same = have && strlen(have) == len && !memcmp(have, json, len);
@@ -1309,7 +1307,7 @@ int sched_on_proposal(struct sched *s, const char *json, size_t len, const char 
     ok = copy && node_store_put_proposal(d->store, id, epoch, copy, &st);
     if (!ok) {
         free(copy);
-        *why = "storage error";
+        snprintf(why, why_len, "storage error");
         return 503;
     }
     for (uint32_t i = 0; i < n; i++)

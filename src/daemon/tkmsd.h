@@ -25,8 +25,8 @@ void logf_(int level, const char *event, const char *fmt, ...) __attribute__((fo
 
 /* ---- metrics ---- */
 enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
-       ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_PEER_NOSHARE, ROUTE_OTHER,
-       ROUTE_COUNT };
+       ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_SIGN_APPROVE,
+       ROUTE_SIGN_REVOKE, ROUTE_PEER_NOSHARE, ROUTE_OTHER, ROUTE_COUNT };
 /* Routes whose error bodies follow docs/release-protocol.md §3: {"error":{"code","message"}}. */
 #define ROUTE_IS_RELEASE(r) ((r) >= ROUTE_KEYS_APP && (r) <= ROUTE_APPS_GET)
 typedef struct {
@@ -139,8 +139,9 @@ void sched_free(struct sched *s);
 void sched_tick(struct sched *s);
 /* Peer bundle from a worker thread; returns an HTTP status and a short reason. */
 int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why);
-/* Committee proposal (verified JSON) submitted by an operator. */
-int sched_on_proposal(struct sched *s, const char *json, size_t len, const char **why);
+/* Committee proposal (verified JSON) submitted by an operator. Returns an HTTP status; on a refusal
+ * the reason goes into the caller's why (why_len bytes; worker threads call this concurrently). */
+int sched_on_proposal(struct sched *s, const char *json, size_t len, char *why, size_t why_len);
 json_t *sched_status(struct sched *s); /* for /v1/health */
 /* Adds the share-holder, repair and clock fields of /v1/health to j. */
 void sched_health(struct sched *s, json_t *j);

@@ -134,6 +134,12 @@ int genesis_load(genesis_t *g, const char *path, node_status *st) {
             json_integer_value(gt) < 0 || json_integer_value(iv) < 1)
             ok = node_err(st, NS_USAGE, "genesis %s: bad n, threshold, time or interval", path);
         g->t = (uint32_t)json_integer_value(t);
+        json_t *ov = json_object_get(r, "threshold_override");
+        node_status ts = {0};
+        if (ok && ov && !json_is_boolean(ov))
+            ok = node_err(st, NS_USAGE, "genesis %s: \"threshold_override\" must be a boolean", path);
+        else if (ok && !node_threshold_check(g->t, g->n, json_is_true(ov), &ts))
+            ok = node_err(st, NS_USAGE, "genesis %s: %s", path, ts.msg);
         g->genesis_time_s = (uint64_t)json_integer_value(gt);
         g->interval_s = (uint64_t)json_integer_value(iv);
     }

@@ -137,16 +137,25 @@ static void put_lp(EVP_MD_CTX *c, const void *p, size_t n) {
     if (n) EVP_DigestUpdate(c, p, n);
 }
 
+/* The destination as signed: the address without trailing '/', so "http://h:1/" and "http://h:1"
+ * name the same node. */
+static size_t dest_len(const char *dest) {
+    size_t n = dest ? strlen(dest) : 0;
+    while (n && dest[n - 1] == '/') n--;
+    return n;
+}
+
 /* The signed string is hashed first (SHA-512) so that large bodies need not be copied. */
-static int envelope_hash(uint8_t h[64], const char *method, const char *path, uint64_t ts, const uint8_t *body,
-                         size_t len) {
+static int envelope_hash(uint8_t h[64], const char *dest, const char *method, const char *path, uint64_t ts,
+                         const uint8_t *body, size_t len) {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned hl = 0;
     uint8_t t[8];
     for (int i = 0; i < 8; i++) t[i] = (uint8_t)(ts >> (56 - 8 * i));
     int ok = c && EVP_DigestInit_ex(c, EVP_sha512(), NULL) == 1;
     if (ok) {
-        EVP_DigestUpdate(c, "TKMS-V1-ENVELOPE", 16);
+        EVP_DigestUpdate(c, "TKMS-V1-ENVELOPE2", 17);
+        put_lp(c, dest, dest_len(dest));
         put_lp(c, method, strlen(method));
         put_lp(c, path, strlen(path));
         EVP_DigestUpdate(c, t, 8);
@@ -157,16 +166,16 @@ static int envelope_hash(uint8_t h[64], const char *method, const char *path, ui
     return ok;
 }
 
-int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *method, const char *path, uint64_t ts_ms,
-                       const uint8_t *body, size_t len) {
+int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *dest, const char *method, const char *path,
+                       uint64_t ts_ms, const uint8_t *body, size_t len) {
     uint8_t h[64];
-    return envelope_hash(h, method, path, ts_ms, body, len) && node_ed25519_sign(sig, sk, h, 64);
+    return envelope_hash(h, dest, method, path, ts_ms, body, len) && node_ed25519_sign(sig, sk, h, 64);
 }
 
-int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *method, const char *path,
-                         uint64_t ts_ms, const uint8_t *body, size_t len) {
+int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *dest, const char *method,
+                         const char *path, uint64_t ts_ms, const uint8_t *body, size_t len) {
     uint8_t h[64];
-    return envelope_hash(h, method, path, ts_ms, body, len) && node_ed25519_verify(sig, pk, h, 64);
+    return envelope_hash(h, dest, method, path, ts_ms, body, len) && node_ed25519_verify(sig, pk, h, 64);
 }
 
 void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]) { SHA256(sig, 64, out); }

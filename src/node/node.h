@@ -28,6 +28,11 @@ void node_hex(char *out, const uint8_t *buf, size_t len); /* out: 2*len+1 */
 int node_unhex(uint8_t *out, size_t len, const char *hex);
 /* Variable-length hex into a malloc'd buffer; NULL on bad hex. */
 uint8_t *node_unhex_alloc(const char *hex, size_t *len);
+/* Strict decimal u64: one or more ASCII digits, no sign, no spaces, no leading zero (except "0"),
+ * at most UINT64_MAX. Returns 1 and sets *out, or 0 (out untouched). Used for every number that
+ * arrives over the wire (query parameters, X-Tkms-Time) so that "-1", "+1", " 1", "01" or
+ * "18446744073709551616" cannot alias another value. */
+int node_parse_u64(const char *s, uint64_t *out);
 void node_wipe(void *p, size_t n);
 int node_random(uint8_t *out, size_t n); /* 1 or 0 */
 uint64_t node_now_ms(void);             /* wall clock */
@@ -196,20 +201,45 @@ int node_store_audit(node_store *s, const char *kind, const char *subject, const
 /* Replay cache for signed envelopes: returns 1 if new (and records it), 0 if seen, -1 on error. */
 int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts_ms);
 
+/* Cluster-signing approvals (docs/security.md, "Cluster signatures"): this node's operator approved
+ * the message with SHA-256 msg_hash until expires_ms. put replaces an earlier approval of the same
+ * hash (and prunes expired rows); by names the credential (public). get sets *expires_ms to the
+ * expiry of an approval still valid at now_ms, or 0 if there is none. revoke deletes it (*found = 1
+ * if there was a valid one). */
+NODE_WUR int node_store_put_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t expires_ms,
+                                     const char *by, node_status *st);
+NODE_WUR int node_store_get_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t *expires_ms,
+                                     node_status *st);
+NODE_WUR int node_store_revoke_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, int *found,
+                                        node_status *st);
+
 /* ---- signed envelope (peer messages, operator requests, signed responses) ----
- * sig = Ed25519(sk, "TKMS-V1-ENVELOPE" || lp(method) || lp(path) || be64(ts_ms) || lp(body)).
- * Carried in HTTP headers X-Tkms-Key (hex Ed25519 public key), X-Tkms-Time (ms), X-Tkms-Sig (hex). */
-int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *method, const char *path, uint64_t ts_ms,
-                       const uint8_t *body, size_t len);
-int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *method, const char *path,
-                         uint64_t ts_ms, const uint8_t *body, size_t len);
+ * sig = Ed25519(sk, SHA-512("TKMS-V1-ENVELOPE2" || lp(dest) || lp(method) || lp(path) || be64(ts_ms) ||
+ * lp(body))), lp = 4-byte big-endian length. dest names the destination: the receiving node's
+ * address exactly as the group file lists it, without trailing '/' (the functions strip them), so a
+ * request signed for one node is refused by every other; signed responses use dest = "". Carried in
+ * HTTP headers X-Tkms-Key (hex Ed25519 public key), X-Tkms-Time (ms, strict decimal), X-Tkms-Sig. */
+int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *dest, const char *method, const char *path,
+                       uint64_t ts_ms, const uint8_t *body, size_t len);
+int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *dest, const char *method,
+                         const char *path, uint64_t ts_ms, const uint8_t *body, size_t len);
 /* Digest for the replay cache: SHA-256 over the signature. */
 void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]);
 
+/* ---- committee thresholds (docs/security.md, "Committee thresholds") ----
+ * t must satisfy t <= n and t >= ceil(2n/3) (DESIGN.md §1); with override set, t >= floor(n/2) + 1
+ * suffices (never lower: two sets of t members must always share a member). Returns 1, or 0 with st
+ * naming the bound. Used for committee proposals, genesis files and the CLI that writes them. */
+#define NODE_T_DEFAULT(n) ((2u * (n) + 2u) / 3u)
+#define NODE_T_FLOOR(n) ((n) / 2u + 1u)
+int node_threshold_check(uint32_t t, uint32_t n, int override_, node_status *st);
+
 /* ---- committee proposals ----
  * {"type": "tkms-committee-proposal-v1", "epoch": E (current epoch; the change takes effect in the
- *  reshare to E+1), "prev_group_id": hex32, "threshold": t_new, "members": [{address, ed25519,
- *  x25519}...], "signatures": [{"ed25519": hex, "sig": hex}...]}
+ *  reshare to E+1), "prev_group_id": hex32, "threshold": t_new, ["threshold_override": true,]
+ *  "members": [{address, ed25519, x25519}...], "signatures": [{"ed25519": hex, "sig": hex}...]}
+ * No other keys. threshold_override (signed like the rest) allows t_new below ceil(2n/3), down to
+ * floor(n/2) + 1.
  * Each signature is Ed25519 over "TKMS-V1-COMMITTEE-PROPOSAL" || SHA-256(canonical JSON of the
  * proposal without "signatures") (canonical = compact, keys sorted). */
 int node_proposal_message(uint8_t out[58], json_t *proposal);

@@ -1,5 +1,5 @@
 /* Operator node library: the signed message of a committee-change proposal (shared by the CLI that
- * signs proposals and the daemon that checks them). */
+ * signs proposals and the daemon that checks them) and the committee threshold rule. */
 #include "node.h"
 
 #include <stdlib.h>
@@ -17,5 +17,16 @@ int node_proposal_message(uint8_t out[58], json_t *proposal) {
     memcpy(out, "TKMS-V1-COMMITTEE-PROPOSAL", 26);
     SHA256((const uint8_t *)txt, strlen(txt), out + 26);
     free(txt);
+    return 1;
+}
+
+int node_threshold_check(uint32_t t, uint32_t n, int override_, node_status *st) {
+    if (n < 1 || t < 1 || t > n) return node_err(st, NS_INPUT, "threshold %u is not in 1..n (n = %u)", t, n);
+    if (t < NODE_T_FLOOR(n))
+        return node_err(st, NS_INPUT, "threshold %u is below floor(n/2)+1 = %u for n = %u (never allowed: two sets of t "
+                        "members must share one)", t, NODE_T_FLOOR(n), n);
+    if (t < NODE_T_DEFAULT(n) && !override_)
+        return node_err(st, NS_INPUT, "threshold %u is below ceil(2n/3) = %u for n = %u; a lower threshold (at least %u) "
+                        "needs \"threshold_override\": true", t, NODE_T_DEFAULT(n), n, NODE_T_FLOOR(n));
     return 1;
 }

@@ -39,7 +39,9 @@ static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL,"
     "  kind TEXT NOT NULL, subject TEXT, decision TEXT, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS replay(digest BLOB PRIMARY KEY, ts_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS replay_ts ON replay(ts_ms);";
+    "CREATE INDEX IF NOT EXISTS replay_ts ON replay(ts_ms);"
+    "CREATE TABLE IF NOT EXISTS sign_approvals(msg_hash BLOB PRIMARY KEY, approved_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL, by TEXT NOT NULL);";
 
 static int db_err(node_store *s, node_status *st, const char *what) {
     int ec = sqlite3_extended_errcode(s->db), pc = ec & 0xff;
@@ -732,5 +734,81 @@ int node_store_backup(node_store *s, const char *path, node_status *st) {
         ok = node_err(st, NS_STORAGE, "backup %s: %s", path, sqlite3_errmsg(out));
     if (out) sqlite3_close_v2(out);
     if (!ok) unlink(path);
+    return ok;
+}
+
+/* Approvals are authorisations, not key material: NORMAL sync (a power loss may forget the last
+ * approval, which only means the operator approves again; it can never create one). */
+int node_store_put_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t expires_ms,
+                            const char *by, node_status *st) {
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 0, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "DELETE FROM sign_approvals WHERE expires_ms <= ?", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_int64(q, 1, (sqlite3_int64)now_ms);
+            ok = step_done(s, q, st);
+        }
+        q = ok ? prep(s, "INSERT OR REPLACE INTO sign_approvals(msg_hash, approved_ms, expires_ms, by) VALUES (?, ?, ?, ?)", st)
+               : NULL;
+        ok = ok && q != NULL;
+        if (ok) {
+            sqlite3_bind_blob(q, 1, msg_hash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)now_ms);
+            sqlite3_bind_int64(q, 3, (sqlite3_int64)expires_ms);
+            sqlite3_bind_text(q, 4, by, -1, SQLITE_TRANSIENT);
+            ok = step_done(s, q, st);
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_get_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t *expires_ms,
+                            node_status *st) {
+    *expires_ms = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *q = prep(s, "SELECT expires_ms FROM sign_approvals WHERE msg_hash = ? AND expires_ms > ?", st);
+    int ok = q != NULL;
+    if (ok) {
+        sqlite3_bind_blob(q, 1, msg_hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)now_ms);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) *expires_ms = (uint64_t)sqlite3_column_int64(q, 0);
+        else if (rc != SQLITE_DONE) ok = db_err(s, st, "read approval");
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int node_store_revoke_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, int *found, node_status *st) {
+    *found = 0;
+    pthread_mutex_lock(&s->mu);
+    int ok = begin(s, 1, st);
+    if (ok) {
+        sqlite3_stmt *q = prep(s, "DELETE FROM sign_approvals WHERE msg_hash = ? AND expires_ms > ?", st);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_blob(q, 1, msg_hash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 2, (sqlite3_int64)now_ms);
+            int rc = sqlite3_step(q);
+            *found = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
+            sqlite3_finalize(q);
+            if (rc != SQLITE_DONE) ok = db_err(s, st, "revoke approval");
+        }
+        if (ok) { /* an expired row goes too */
+            q = prep(s, "DELETE FROM sign_approvals WHERE msg_hash = ?", st);
+            ok = q != NULL;
+            if (ok) {
+                sqlite3_bind_blob(q, 1, msg_hash, 32, SQLITE_TRANSIENT);
+                ok = step_done(s, q, st);
+            }
+        }
+        ok = ok ? commit(s, st) : (rollback(s), 0);
+    }
+    pthread_mutex_unlock(&s->mu);
     return ok;
 }

@@ -80,6 +80,19 @@ uint8_t *node_unhex_alloc(const char *hex, size_t *len) {
     return b;
 }
 
+int node_parse_u64(const char *s, uint64_t *out) {
+    if (!s || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1])) return 0;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
 void node_wipe(void *p, size_t n) {
     if (p) OPENSSL_cleanse(p, n);
 }

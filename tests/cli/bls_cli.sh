@@ -56,14 +56,17 @@ for v in min-sig min-pk; do
     same "keygen deterministic" "$again" "$(cat "$tmp/out")"
     [[ "$sk$pk" =~ ^[0-9a-f]+$ ]] || { echo "FAIL: keygen hex not lowercase" >&2; fails=$((fails + 1)); }
 
-    # --- sign / verify round trip ---
-    expect 0 "sign $v" -- $TKMS bls sign --variant $v --dst "$NUL" --sk "$sk" --msg 68656c6c6f
-    sig=$(cat "$tmp/out")
-    if [ $v = min-sig ]; then same "sig length" ${#sig} 96; else same "sig length" ${#sig} 192; fi
+    # --- sign / verify round trip (the key from a file, or from stdin) ---
     echo "$sk" >"$tmp/sk"
     chmod 600 "$tmp/sk"
-    expect 0 "sign --sk-file $v" -- $TKMS bls sign --variant $v --dst "$NUL" --sk-file "$tmp/sk" --msg 68656c6c6f
-    same "sk-file gives the same signature" "$(cat "$tmp/out")" "$sig"
+    expect 0 "sign $v" -- $TKMS bls sign --variant $v --dst "$NUL" --sk-file "$tmp/sk" --msg 68656c6c6f
+    sig=$(cat "$tmp/out")
+    if [ $v = min-sig ]; then same "sig length" ${#sig} 96; else same "sig length" ${#sig} 192; fi
+    expect 0 "sign --sk-file - $v" -- sh -c "$TKMS bls sign --variant $v --dst '$NUL' --sk-file - --msg 68656c6c6f <'$tmp/sk'"
+    same "stdin gives the same signature" "$(cat "$tmp/out")" "$sig"
+    printf '%s' "$IKM" >"$tmp/ikm"
+    expect 0 "keygen --ikm-file $v" -- $TKMS bls keygen --variant $v --ikm-file "$tmp/ikm"
+    same "keygen --ikm-file = --ikm" "$(awk '$1=="sk"{print $2}' "$tmp/out")" "$sk"
     expect 0 "verify $v" -- $TKMS bls verify --variant $v --dst "$NUL" --pk "$pk" --msg 68656c6c6f --sig "$sig"
     expect 1 "verify wrong msg $v" -- $TKMS bls verify --variant $v --dst "$NUL" --pk "$pk" --msg 68656c6c6e --sig "$sig"
     [ -s "$tmp/err" ] || { echo "FAIL: rejection without a message on stderr" >&2; fails=$((fails + 1)); }
@@ -73,12 +76,12 @@ for v in min-sig min-pk; do
     expect 1 "verify tampered sig $v" -- $TKMS bls verify --variant $v --dst "$NUL" --pk "$pk" --msg 68656c6c6f --sig "$bad"
     expect 1 "verify truncated sig $v" -- $TKMS bls verify --variant $v --dst "$NUL" --pk "$pk" --msg 68656c6c6f --sig "${sig:0:20}"
     expect 1 "verify empty msg $v" -- $TKMS bls verify --variant $v --dst "$NUL" --pk "$pk" --msg "" --sig "$sig"
-    expect 0 "sign empty msg $v" -- $TKMS bls sign --variant $v --dst "$NUL" --sk "$sk" --msg ""
+    expect 0 "sign empty msg $v" -- $TKMS bls sign --variant $v --dst "$NUL" --sk-file "$tmp/sk" --msg ""
 done
 
 # --- Ethereum vector (min-pk, POP DST) ---
-expect 0 "eth sign vector" -- $TKMS bls sign --variant min-pk --dst "$POP" \
-    --sk 0x47b8192d77bf871b62e87859d653922725724a5c031afeabc60bcef5ff665138 \
+echo 0x47b8192d77bf871b62e87859d653922725724a5c031afeabc60bcef5ff665138 >"$tmp/ethsk"
+expect 0 "eth sign vector" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk-file "$tmp/ethsk" \
     --msg 0000000000000000000000000000000000000000000000000000000000000000
 same "eth sign output" "$(cat "$tmp/out")" b23c46be3a001c63ca711f87a005c200cc550b9429d5f4eb38d74322144f1b63926da3388979e5321012fb1a0526bcd100b5ef5fe72628ce4cd5e904aeaa3279527843fae5ca9ca675f4f51ed8f83bbf7155da9ecc9663100a885d5dc6df96d9
 
@@ -95,9 +98,10 @@ expect 1 "drand with the wrong variant" -- $TKMS bls verify --variant min-pk --d
 # --- rejected input (1) ---
 INF96=c0$(printf '0%.0s' $(seq 1 190))
 expect 1 "identity public key" -- $TKMS bls verify --variant min-sig --dst "$NUL" --pk $INF96 --msg 00 --sig $QSIG
-expect 1 "zero secret key" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk $(printf '0%.0s' $(seq 1 64)) --msg 00
-expect 1 "secret key = r" -- $TKMS bls sign --variant min-pk --dst "$POP" \
-    --sk 73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001 --msg 00
+printf '0%.0s' $(seq 1 64) >"$tmp/zerosk"
+echo 73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001 >"$tmp/rsk"
+expect 1 "zero secret key" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk-file "$tmp/zerosk" --msg 00
+expect 1 "secret key = r" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk-file "$tmp/rsk" --msg 00
 expect 1 "short IKM" -- $TKMS bls keygen --variant min-sig --ikm 0011
 printf 'zz\n' >"$tmp/badsk"
 expect 1 "bad --sk-file" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk-file "$tmp/badsk" --msg 00
@@ -109,10 +113,16 @@ expect 2 "bad variant" -- $TKMS bls keygen --variant min-foo --ikm $IKM
 expect 2 "missing variant" -- $TKMS bls keygen --ikm $IKM
 expect 2 "missing ikm" -- $TKMS bls keygen --variant min-sig
 expect 2 "unknown option" -- $TKMS bls keygen --variant min-sig --ikm $IKM --frob 1
-expect 2 "non-hex msg" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk 01$(printf '0%.0s' $(seq 1 62)) --msg xyz
-expect 2 "missing dst" -- $TKMS bls sign --variant min-pk --sk 01$(printf '0%.0s' $(seq 1 62)) --msg 00
+expect 2 "non-hex msg" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk-file "$tmp/sk" --msg xyz
+expect 2 "missing dst" -- $TKMS bls sign --variant min-pk --sk-file "$tmp/sk" --msg 00
+expect 2 "missing --sk-file" -- $TKMS bls sign --variant min-pk --dst "$POP" --msg 00
 expect 2 "empty dst" -- $TKMS bls verify --variant min-sig --dst "" --pk $QPK --msg 00 --sig $QSIG
-expect 2 "both --sk and --sk-file" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk 01 --sk-file "$tmp/sk" --msg 00
+# a secret on the command line is refused outright, pointing to the file form (docs/security.md)
+expect 2 "--sk HEX (removed)" -- $TKMS bls sign --variant min-pk --dst "$POP" --sk "$(cat "$tmp/sk")" --msg 00
+grep -q -- "--sk was removed.*--sk-file" "$tmp/err" || { echo "FAIL: --sk refusal does not point to --sk-file" >&2; fails=$((fails + 1)); }
+[ ! -s "$tmp/out" ] || { echo "FAIL: --sk still signed" >&2; fails=$((fails + 1)); }
+expect 2 "--sk=HEX (removed)" -- $TKMS bls sign --variant min-pk --dst "$POP" "--sk=$(cat "$tmp/sk")" --msg 00
+expect 2 "both --ikm and --ikm-file" -- $TKMS bls keygen --variant min-sig --ikm $IKM --ikm-file "$tmp/ikm"
 expect 2 "h2c bad group" -- $TKMS h2c --group g3 --dst D --msg 00
 expect 2 "h2c no dst" -- $TKMS h2c --group g1 --msg 00
 

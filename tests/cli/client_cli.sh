@@ -33,13 +33,13 @@ cli_mnemonic() {
   local parts=() t
   t=$(jq -r .t "$W/$name.shares")
   for i in "$@"; do
-    local sh p
-    sh=$(jq -r ".shares[] | select(.index == $i) | .share" "$W/$name.shares")
-    p=$("$T" app-key partial --share "$sh" --index "$i" --app $APP) || fail "app-key partial"
+    local p
+    p=$(jq -r ".shares[] | select(.index == $i) | .share" "$W/$name.shares" |
+        "$T" app-key partial --share-file - --index "$i" --app $APP) || fail "app-key partial"
     parts+=(--partial "$i:$p")
   done
   "$T" tbls combine --t "$t" "${parts[@]}" > "$W/$name.appkey" || fail "tbls combine"
-  "$T" app-key verify --mpk "$(jq -r .mpk "$W/$name.shares")" --app $APP --key "$(cat "$W/$name.appkey")" >/dev/null || fail "app key vs MPK"
+  "$T" app-key verify --mpk "$(jq -r .mpk "$W/$name.shares")" --app $APP --key-file "$W/$name.appkey" >/dev/null || fail "app key vs MPK"
   "$T" mnemonic from-app-key --app-key-file "$W/$name.appkey"
 }
 

@@ -70,8 +70,9 @@ grep -q "cannot open sealed DB_PASSWORD" "$W/err" || { cat "$W/err"; fail "messa
 echo "ok exec refuses a secret sealed to another app: $(grep 'cannot open' "$W/err")"
 
 # a value sealed under another cluster's MPK (same app): refused too
-OTHERMPK=$("$T" tbls deal --t 1 --n 1 --secret 0101010101010101010101010101010101010101010101010101010101010101 \
-  --seed 0202020202020202020202020202020202020202020202020202020202020202 | jq -r '.commitments[0]')
+printf '01%.0s' $(seq 32) > "$W/other.secret"
+OTHERMPK=$(printf '02%.0s' $(seq 32) | "$T" tbls deal --t 1 --n 1 --secret-file "$W/other.secret" --seed-file - |
+  jq -r '.commitments[0]')
 X=$(printf 'x' | "$T" seal --mpk "$OTHERMPK" --app $APP) || fail "seal other mpk"
 printf 'S=%s\n' "$X" > "$W/bad.env"
 "$T" exec --group "$W/g.json" --app $APP --attestation dev --env-file "$W/bad.env" -- true 2> "$W/err"

@@ -8,30 +8,36 @@ P=17580
 C=$(cluster_up bi 4 $P)
 G=$C/group.json
 U=http://127.0.0.1:$((P+1))
-TOKEN=$(cat "$C/admin.token")
+TOKEN=$(cat "$C/node1/admin.token")   # node 1's own admin token (U is node 1)
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 expect() { local want=$1; shift; local got; got=$(code "$@"); [ "$got" = "$want" ] || fail "expected $want, got $got for: $*"; }
 
 log "operator API"
-expect 401 -d '{"msg":"00"}' $U/v1/sign
-expect 401 -H "Authorization: Bearer $(printf '%064d' 0)" -d '{"msg":"00"}' $U/v1/sign
-expect 401 -H "X-Tkms-Key: $(printf '%064d' 0)" -H "X-Tkms-Time: $(date +%s)000" -H "X-Tkms-Sig: $(printf '%0128d' 0)" -d '{"msg":"00"}' $U/v1/sign
-expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":' $U/v1/sign
-expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"zz"}' $U/v1/sign
-expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","msg":"01"}' $U/v1/sign
+expect 403 -d '{"msg":"00"}' $U/v1/sign                    # not approved by node 1's operator
+expect 401 -d '{"msg":"00"}' $U/v1/sign/approve
+expect 401 -H "Authorization: Bearer $(printf '%064d' 0)" -d '{"msg":"00"}' $U/v1/sign/approve
+expect 401 -H "Authorization: Bearer $(cat "$C/node2/admin.token")" -d '{"msg":"00"}' $U/v1/sign/approve
+expect 401 -H "X-Tkms-Key: $(printf '%064d' 0)" -H "X-Tkms-Time: $(date +%s)000" -H "X-Tkms-Sig: $(printf '%0128d' 0)" -d '{"msg":"00"}' $U/v1/sign/approve
+expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":' $U/v1/sign/approve
+expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"zz"}' $U/v1/sign/approve
+expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","msg":"01"}' $U/v1/sign/approve
+expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","ttl_s":0}' $U/v1/sign/approve
+expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","extra":1}' $U/v1/sign/approve
+expect 400 -d '{"msg":"zz"}' $U/v1/sign
 head -c 2000000 /dev/zero | tr '\0' a > "$WORK/big"
-expect 413 -H "Authorization: Bearer $TOKEN" --data-binary @"$WORK/big" $U/v1/sign
+expect 413 -H "Authorization: Bearer $TOKEN" --data-binary @"$WORK/big" $U/v1/sign/approve
 expect 404 $U/v1/nope
 expect 400 $U/v1/group?epoch=x
+[ "$(code -d '{"msg":"00"}' $U/v1/sign)" = 403 ] || fail "a refused approval was recorded"
 
-log "operator-signed requests: member ok, replay refused, non-member refused"
+log "operator-signed requests: own operator ok, replay refused, non-member refused"
 echo '{"msg":"0102"}' > "$WORK/msg.json"
-out=$("$TKMS" node curl --config "$C/node2/config.json" --url $U --path /v1/sign --method POST --body-file "$WORK/msg.json" --repeat 2)
-echo "$out" | head -1 | grep -q '^200 ' || fail "member-signed sign refused: $out"
+out=$("$TKMS" node curl --config "$C/node1/config.json" --url $U --path /v1/sign/approve --method POST --body-file "$WORK/msg.json" --repeat 2)
+echo "$out" | head -1 | grep -q '^200 ' || fail "own operator's approval refused: $out"
 echo "$out" | tail -1 | grep -q '^409 ' || fail "replayed request accepted: $out"
 "$TKMS" node init --dir "$WORK/outsider" --address http://127.0.0.1:17599 >/dev/null
-out=$("$TKMS" node curl --config "$WORK/outsider/config.json" --url $U --path /v1/sign --method POST --body-file "$WORK/msg.json")
-echo "$out" | grep -q '^401 ' || fail "non-member signed: $out"
+out=$("$TKMS" node curl --config "$WORK/outsider/config.json" --url $U --path /v1/sign/approve --method POST --body-file "$WORK/msg.json")
+echo "$out" | grep -q '^403 ' || fail "non-member approved: $out"
 
 log "peer endpoint"
 python3 - "$WORK/garbage.bin" <<'PY'
@@ -56,7 +62,7 @@ log "nothing changed; everything was logged"
 [ "$(hfield $((P+1)) epoch)" = 0 ] || fail "epoch changed"
 sign_ok "$G" 0102 >/dev/null
 n=$(grep -c '"event":"request_rejected"' "$C/node1/tkmsd.log")
-[ "$n" -ge 12 ] || fail "only $n rejections logged"
+[ "$n" -ge 16 ] || fail "only $n rejections logged"
 curl -s $U/metrics > "$WORK/metrics.txt"
 grep -q '^tkms_rejected_requests_total [1-9]' "$WORK/metrics.txt" || fail "rejections not counted"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# tkmsd integration: DKG for n = 4 and n = 7 certifies; tkms sign verifies under the MPK; with
-# n - t nodes killed signing still works; one more and it fails with "not enough nodes"; a restart
-# recovers; restarted nodes serve the same epoch from their SQLite state.
+# tkmsd integration: DKG for n = 4 and n = 7 certifies; once every operator approved a message,
+# tkms sign verifies under the MPK; with n - t nodes killed signing still works; one more and it
+# fails with "not enough nodes"; a restart recovers (approvals and epoch kept in the SQLite state).
 source "$(dirname "$0")/common.inc"
 
 log "n=4 DKG"

@@ -76,11 +76,11 @@ done
 K1=$("$TKMS" tbls combine --t 3 --partial "${parts[0]}" --partial "${parts[1]}" --partial "${parts[2]}")
 K2=$("$TKMS" tbls combine --t 3 --partial "${parts[1]}" --partial "${parts[2]}" --partial "${parts[3]}")
 [ "$K1" = "$K2" ] || fail "two subsets of partials combine differently"
-"$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key "$K1" || fail "app key does not verify under the MPK"
+echo "$K1" | "$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key-file - || fail "app key does not verify under the MPK"
 echo "$K1" | "$TKMS" mnemonic from-app-key --app-key-file - > "$W/m3"
 cmp -s "$W/m1" "$W/m3" || fail "tkms key fetch and the directly combined partials give different mnemonics"
 # a partial alone is not the key
-"$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key "${parts[0]#*:}" 2>/dev/null && fail "a partial verified as the key"
+echo "${parts[0]#*:}" | "$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key-file - 2>/dev/null && fail "a partial verified as the key"
 
 log "refusals (curl): each gets nothing, with its code"
 "$TKMS" app create --owner-key-file "$W/owner.key" > "$W/app2.json"
@@ -146,18 +146,18 @@ done
 AM=$(node "$HELPER" app-msg --app "$APP" --msg "$MSG")
 python3 -c "import json; print('\n'.join(json.load(open('$G'))['public_polynomial']))" > "$W/commit"
 SIG=$("$TKMS" tbls combine --t 3 --partial "${sp[3]}" --partial "${sp[0]}" --partial "${sp[2]}" \
-      --commitments "$W/commit" --dst "$DST" --msg "$AM") || fail "partials do not verify"
-"$TKMS" bls verify --variant min-sig --dst "$DST" --pk "$MPK" --msg "$AM" --sig "$SIG" || fail "app signature does not verify"
-"$TKMS" bls verify --variant min-sig --dst "$DST" --pk "$MPK" --msg "$MSG" --sig "$SIG" 2>/dev/null \
+      --commitments "$W/commit" --dst "$APP_DST" --msg "$AM") || fail "partials do not verify"
+"$TKMS" bls verify --variant min-sig --dst "$APP_DST" --pk "$MPK" --msg "$AM" --sig "$SIG" || fail "app signature does not verify"
+"$TKMS" bls verify --variant min-sig --dst "$APP_DST" --pk "$MPK" --msg "$MSG" --sig "$SIG" 2>/dev/null \
   && fail "app signature verifies on the bare message"
 # the message is bound: the same evidence with another message is refused
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r['msg']='00'; print(json.dumps(r))" "$W/sreq.json" > "$W/sreq2.json"
 expect_err "$W/e" 403 "$(curl_post $((P + 1)) /v1/sign/app "$W/sreq2.json" "$W/e")" binding_mismatch
 
 log "no endpoint gives a partial app key without attestation"
-# /v1/sign signs under the signing DST: combining /v1/sign partials on the app ID is not the app key
+# /v1/sign signs under the cluster-signing DST: even t operators' approvals of the app ID give no app key
 S=$(sign_ok "$G" "${APP#0x}")
-"$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key "$S" 2>/dev/null && fail "/v1/sign produced the app key"
+echo "$S" | "$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key-file - 2>/dev/null && fail "/v1/sign produced the app key"
 expect_err "$W/e" 400 "$(curl_post $((P + 3)) /v1/sign/app "$W/noev.json" "$W/e")" bad_request
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((P + 1))/v1/keys/app")" = 404 ] || fail "GET /v1/keys/app"
 

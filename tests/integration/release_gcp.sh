@@ -71,7 +71,7 @@ for i in 1 2 3 4; do
   parts+=("$(node "$HELPER" open --state "$W/ok.state" --group "$G" --resp "$W/resp$i")") || fail "node $i answer does not open"
 done
 K=$("$TKMS" tbls combine --t 3 --partial "${parts[0]}" --partial "${parts[2]}" --partial "${parts[3]}")
-"$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key "$K" || fail "app key does not verify under the MPK"
+echo "$K" | "$TKMS" app-key verify --mpk "$MPK" --app "$APP" --key-file - || fail "app key does not verify under the MPK"
 K2=$("$TKMS" tbls combine --t 3 --partial "${parts[1]}" --partial "${parts[2]}" --partial "${parts[0]}")
 [ "$K" = "$K2" ] || fail "subsets disagree"
 

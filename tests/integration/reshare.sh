@@ -8,8 +8,10 @@ P=17540
 C=$(cluster_up rs 4 $P --interval 6 --phase-ms 800)
 G=$C/group.json
 MPK=$(mpk_of "$G")
-TOKEN=$(cat "$C/admin.token")
-partial() { curl -s -H "Authorization: Bearer $TOKEN" -d '{"msg":"aa"}' "http://127.0.0.1:$1/v1/sign" | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['epoch'], d['partial'])"; }
+# node 1's operator approves the fixed message once; the approval outlives the epochs
+curl -sf -H "Authorization: Bearer $(cat "$C/node1/admin.token")" -d '{"msg":"aa"}' "http://127.0.0.1:$((P+1))/v1/sign/approve" >/dev/null \
+  || fail "approval refused"
+partial() { curl -s -d '{"msg":"aa"}' "http://127.0.0.1:$1/v1/sign" | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['epoch'], d['partial'])"; }
 group_mpk() { curl -s "http://127.0.0.1:$1/v1/group" | python3 -c "import json,sys; print(json.load(sys.stdin)['mpk'])"; }
 
 p0=$(partial $((P+1)))

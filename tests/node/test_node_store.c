@@ -1,5 +1,6 @@
 /* Unit tests of the operator node library: strict config parsing, the at-rest seal, the signed
- * envelope, and the store's epoch commit (atomic switch, old shares erased, wrong key refused). */
+ * envelope (destination bound), strict decimal parsing, cluster-signing approvals, and the store's
+ * epoch commit (atomic switch, old shares erased, wrong key refused). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,13 +70,66 @@ static void test_seal(void **state) {
 static void test_envelope(void **state) {
     (void)state;
     uint8_t sk[32], pk[32], sig[64];
+    const char *n2 = "http://127.0.0.1:17502", *n3 = "http://127.0.0.1:17503";
     assert_true(node_ed25519_keygen(sk, pk));
     const uint8_t body[] = "{\"msg\":\"00\"}";
-    assert_true(node_envelope_sign(sig, sk, "POST", "/v1/sign", 1234, body, sizeof body - 1));
-    assert_true(node_envelope_verify(sig, pk, "POST", "/v1/sign", 1234, body, sizeof body - 1));
-    assert_false(node_envelope_verify(sig, pk, "POST", "/v1/sign", 1235, body, sizeof body - 1));
-    assert_false(node_envelope_verify(sig, pk, "POST", "/v1/group", 1234, body, sizeof body - 1));
-    assert_false(node_envelope_verify(sig, pk, "POST", "/v1/sign", 1234, body, sizeof body - 2));
+    assert_true(node_envelope_sign(sig, sk, n2, "POST", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_true(node_envelope_verify(sig, pk, n2, "POST", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_true(node_envelope_verify(sig, pk, "http://127.0.0.1:17502/", "POST", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, n3, "POST", "/v1/sign", 1234, body, sizeof body - 1)); /* other node */
+    assert_false(node_envelope_verify(sig, pk, "", "POST", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, n2, "GET", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, n2, "POST", "/v1/sign", 1235, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, n2, "POST", "/v1/group", 1234, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, n2, "POST", "/v1/sign", 1234, body, sizeof body - 2));
+    /* the length prefixes keep the fields apart: moving bytes between dest and method fails */
+    assert_false(node_envelope_verify(sig, pk, "http://127.0.0.1:17502P", "OST", "/v1/sign", 1234, body, sizeof body - 1));
+    /* a response (no destination) is not a request */
+    assert_true(node_envelope_sign(sig, sk, "", "RESPONSE", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_true(node_envelope_verify(sig, pk, NULL, "RESPONSE", "/v1/sign", 1234, body, sizeof body - 1));
+    assert_false(node_envelope_verify(sig, pk, n2, "RESPONSE", "/v1/sign", 1234, body, sizeof body - 1));
+}
+
+static void test_parse_u64(void **state) {
+    (void)state;
+    uint64_t v = 7;
+    assert_true(node_parse_u64("0", &v) && v == 0);
+    assert_true(node_parse_u64("17", &v) && v == 17);
+    assert_true(node_parse_u64("18446744073709551615", &v) && v == UINT64_MAX);
+    static const char *const bad[] = {"", "-1", "+1", " 1", "1 ", "01", "00", "1e3", "0x10", "18446744073709551616",
+                                      "99999999999999999999", "184467440737095516150", "1.0", "\t1", NULL};
+    for (size_t i = 0; bad[i]; i++) {
+        v = 42;
+        assert_false(node_parse_u64(bad[i], &v));
+        assert_true(v == 42); /* untouched */
+    }
+    assert_false(node_parse_u64(NULL, &v));
+}
+
+static void test_approvals(void **state) {
+    (void)state;
+    node_status st = {0};
+    char *db = path_in("a.db");
+    node_store *s = NULL;
+    assert_int_equal(node_store_open(&s, db, &st), 1);
+    uint8_t h1[32] = {1}, h2[32] = {2};
+    uint64_t exp = 1, now = 1000000;
+    int found = -1;
+    assert_true(node_store_get_approval(s, h1, now, &exp, &st) && exp == 0);
+    assert_true(node_store_put_approval(s, h1, now, now + 5000, "admin", &st));
+    assert_true(node_store_get_approval(s, h1, now + 4999, &exp, &st) && exp == now + 5000);
+    assert_true(node_store_get_approval(s, h1, now + 5000, &exp, &st) && exp == 0); /* expired */
+    assert_true(node_store_get_approval(s, h2, now, &exp, &st) && exp == 0);       /* other message */
+    assert_true(node_store_revoke_approval(s, h2, now, &found, &st) && found == 0);
+    assert_true(node_store_revoke_approval(s, h1, now, &found, &st) && found == 1);
+    assert_true(node_store_get_approval(s, h1, now, &exp, &st) && exp == 0);
+    /* a new approval replaces the old one; putting prunes expired rows */
+    assert_true(node_store_put_approval(s, h1, now, now + 10, "admin", &st));
+    assert_true(node_store_put_approval(s, h2, now + 20, now + 100, "admin", &st));
+    assert_true(node_store_get_approval(s, h1, now, &exp, &st) && exp == 0);
+    assert_true(node_store_get_approval(s, h2, now + 50, &exp, &st) && exp == now + 100);
+    node_store_close(s);
+    free(db);
 }
 
 static void test_store_epochs(void **state) {
@@ -172,6 +226,8 @@ int main(void) {
         cmocka_unit_test(test_config_strict),
         cmocka_unit_test(test_seal),
         cmocka_unit_test(test_envelope),
+        cmocka_unit_test(test_parse_u64),
+        cmocka_unit_test(test_approvals),
         cmocka_unit_test(test_store_epochs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,7 +199,10 @@ static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const 
     OPENSSL_cleanse(&sh, sizeof sh);
     OPENSSL_cleanse(&k, sizeof k);
     if (f == MOCK_WRONG_APP) app[0] ^= 1;
-    put32(aad, 20), memcpy(aad + 4, app, 20), put64(aad + 24, e), put32(aad + 32, s->index);
+    /* the claimed epoch and index (what a lying node would put in its answer, consistently) */
+    uint32_t ci = f == MOCK_CLAIM_INDEX ? (uint32_t)(s->index % m->cfg.n + 1) : s->index;
+    if (f == MOCK_BAD_EPOCH) e = 99;
+    put32(aad, 20), memcpy(aad + 4, app, 20), put64(aad + 24, e), put32(aad + 32, ci);
     if (RAND_bytes(ikm, 32) != 1 ||
         !tkms_hpke_seal(out, recipient, (const uint8_t *)"tkms/v1/partial-key", 19, aad, sizeof aad, pt, 48, ikm)) {
         OPENSSL_cleanse(pt, sizeof pt);
@@ -210,7 +213,7 @@ static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const 
     memcpy(p, "TKMS-V1-KEY-RESPONSE", 20), p += 20;
     put32(p, 20), memcpy(p + 4, app, 20), p += 24;
     put64(p, e), p += 8;
-    put32(p, s->index), p += 4;
+    put32(p, ci), p += 4;
     put32(p, 32), memcpy(p + 4, recipient, 32), p += 36;
     put32(p, 32), memcpy(p + 4, nonce, 32), p += 36;
     put32(p, 32), memcpy(p + 4, out, 32), p += 36;
@@ -219,8 +222,8 @@ static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const 
     if (f == MOCK_BAD_SIGNATURE) sig[5] ^= 0x40;
     char ah[43] = "0x", eh[65], ch[129], sgh[129];
     hexs(ah + 2, app, 20), hexs(eh, out, 32), hexs(ch, out + 32, 64), hexs(sgh, sig, 64);
-    return reply(c, 200, json_pack("{s:s, s:I, s:i, s:s, s:s, s:s}", "app_id", ah, "epoch", (json_int_t)e, "index",
-                                   (int)s->index, "enc", eh, "ciphertext", ch, "signature", sgh));
+    return reply(c, 200, json_pack("{s:s, s:I, s:i, s:s, s:s, s:s}", "app_id", ah, "epoch", (json_int_t)e, "index", (int)ci,
+                                   "enc", eh, "ciphertext", ch, "signature", sgh));
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -417,7 +420,8 @@ unsigned mock_requests(const mock_cluster *m, uint32_t index) { return atomic_lo
 static volatile sig_atomic_t g_stop;
 static void on_sig(int sig) { (void)sig, g_stop = 1; }
 
-static const char *const FAULTS[] = {"ok", "wrong-partial", "bad-signature", "timeout", "5xx", "down", "refuse", "flaky", "wrong-app", NULL};
+static const char *const FAULTS[] = {"ok",    "wrong-partial", "bad-signature", "timeout",   "5xx", "down",
+                                     "refuse", "flaky",        "wrong-app",    "claim-index", "bad-epoch", NULL};
 
 static int write_text(const char *path, const char *s, int mode) {
     FILE *f = fopen(path, "w");

@@ -18,7 +18,9 @@ typedef enum {
     MOCK_DOWN,          /* nothing listens on its port */
     MOCK_REFUSE,        /* HTTP 403 attestation_refused */
     MOCK_FLAKY,         /* first request HTTP 503 not_ready, then correct */
-    MOCK_WRONG_APP      /* echoes another app id */
+    MOCK_WRONG_APP,     /* echoes another app id */
+    MOCK_CLAIM_INDEX,   /* answers correctly for itself, but labelled as the next member (index % n + 1) */
+    MOCK_BAD_EPOCH      /* answers for epoch 99, which does not exist */
 } mock_fault;
 
 typedef struct {

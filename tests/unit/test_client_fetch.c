@@ -1,10 +1,12 @@
 /* libtkms-client key release against in-process mock nodes (tests/tools/mock_node.c) with really
  * dealt shares: n = 4 and 7, bad partials named, bad signatures ignored, n - t nodes down, retries,
- * timeouts, fewer than t honest (clear error, no key), reshared epochs, and sealed secrets. */
+ * timeouts, fewer than t honest (clear error, no key), nodes named as addressed (not as they claim),
+ * reshared epochs, and sealed secrets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "appkey.h"
@@ -88,6 +90,23 @@ static const tkms_client_node_report *node(const run *x, uint32_t index) {
         if (x->r.nodes[i].index == index) return &x->r.nodes[i];
     TU_CHECK(0);
     return NULL;
+}
+
+/* Member index's address in the group file of epoch 0 (what the client addresses). */
+static void addr_of(char *out, size_t cap, const run *x, uint32_t index) {
+    json_t *g = json_loads(mock_group_json(x->m, 0), 0, NULL);
+    const char *a = json_string_value(json_object_get(json_array_get(json_object_get(g, "members"), index - 1), "address"));
+    TU_CHECK(a && strlen(a) < cap);
+    snprintf(out, cap, "%s", a);
+    json_decref(g);
+}
+
+/* "node I (ADDRESS): STATE" as the error summary names a node. */
+static int err_names(const run *x, uint32_t index, const char *state) {
+    char a[128], want[256];
+    addr_of(a, sizeof a, x, index);
+    snprintf(want, sizeof want, "node %u (%s): %s", index, a, state);
+    return strstr(x->err, want) != NULL;
 }
 
 static void check_key(run *x, size_t t, unsigned epoch) {
@@ -233,7 +252,7 @@ static void test_not_enough(void) {
     start(&x, &cfg);
     go(&x);
     expect_no_key(&x, "2 of 4 dishonest");
-    TU_CHECK(strstr(x.err, "node 1: bad_partial") && strstr(x.err, "node 3: bad_signature"));
+    TU_CHECK(err_names(&x, 1, "bad_partial") && err_names(&x, 3, "bad_signature"));
     finish(&x);
 
     mock_config cfg2 = {.n = 7, .t = 5};
@@ -260,6 +279,46 @@ static void test_not_enough(void) {
     go(&x);
     expect_no_key(&x, "responses for another app");
     TU_CHECK(node(&x, 1)->state == TKMS_CLIENT_NODE_BAD_RESPONSE && strcmp(node(&x, 1)->code, "echo_mismatch") == 0);
+    finish(&x);
+}
+
+/* A node that labels its answer with another member's index, or answers for an epoch that does not
+ * exist, is reported under the index and URL the client addressed, never under what it claims. */
+static void test_named_as_addressed(void) {
+    run x;
+    mock_config cfg = {.n = 7, .t = 5};
+    cfg.fault[2] = MOCK_CLAIM_INDEX; /* says it is member 3 */
+    cfg.fault[4] = MOCK_BAD_EPOCH;   /* says epoch 99 */
+    start(&x, &cfg);
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 5, 0);
+    char a[128];
+    for (uint32_t i = 1; i <= 7; i++) { /* one report per member, at the member's own address */
+        size_t k = 0;
+        for (size_t j = 0; j < x.r.n_nodes; j++) k += x.r.nodes[j].index == i;
+        TU_CHECK(k == 1);
+        addr_of(a, sizeof a, &x, i);
+        TU_CHECK(strcmp(node(&x, i)->address, a) == 0 && node(&x, i)->epoch == 0);
+    }
+    const tkms_client_node_report *n2 = node(&x, 2), *n3 = node(&x, 3), *n4 = node(&x, 4);
+    TU_CHECK(n2->state == TKMS_CLIENT_NODE_BAD_RESPONSE && strcmp(n2->code, "index_mismatch") == 0);
+    TU_CHECK(strstr(n2->detail, "answered as member 3"));
+    TU_CHECK(n3->state == TKMS_CLIENT_NODE_USED || n3->state == TKMS_CLIENT_NODE_VALID); /* not blamed */
+    TU_CHECK(n4->state == TKMS_CLIENT_NODE_STALE_EPOCH && strstr(n4->detail, "epoch 99"));
+    TU_CHECK(x.r.n_bad == 1 && x.r.n_valid == 5);
+    printf("ok node 2 claiming index 3 and node 4 claiming epoch 99 are named as addressed: %s; %s\n", n2->detail,
+           n4->detail);
+    finish(&x);
+
+    mock_config cfg2 = {.n = 4, .t = 3};
+    cfg2.fault[2] = MOCK_BAD_EPOCH;
+    cfg2.fault[3] = MOCK_CLAIM_INDEX;
+    start(&x, &cfg2);
+    go(&x);
+    expect_no_key(&x, "epoch 99 and a false index");
+    TU_CHECK(err_names(&x, 2, "stale_epoch") && err_names(&x, 3, "bad_response index_mismatch"));
+    TU_CHECK(!err_names(&x, 4, "bad"));
     finish(&x);
 }
 
@@ -364,6 +423,7 @@ int main(void) {
     test_retries();
     test_timeout();
     test_not_enough();
+    test_named_as_addressed();
     test_reshared();
     test_unseal();
     printf("all client fetch tests passed\n");
