@@ -17,7 +17,11 @@ int tkms_ed25519_pubkey(uint8_t pk[32], const uint8_t sk[32]);
 /* Pure Ed25519 (RFC 8032) signature over msg. Returns 1/0. */
 int tkms_ed25519_sign(uint8_t sig[64], const uint8_t sk[32], const uint8_t *msg, size_t msg_len);
 /* Returns 1 if sig is a valid signature of msg under pk, else 0 (OpenSSL rejects non-canonical S). */
+/* Returns 1 iff sig is a valid Ed25519 signature of msg under pk (RFC 8032), and neither pk nor R
+ * (sig[0..31]) encodes a point of small order (see tkms_ed25519_small_order). */
 int tkms_ed25519_verify(const uint8_t sig[64], const uint8_t pk[32], const uint8_t *msg, size_t msg_len);
+/* 1 if p encodes a point of order dividing 8 (or y = p, p + 1): never a valid key or R. */
+int tkms_ed25519_small_order(const uint8_t p[32]);
 
 /* X25519 public key from a private key; and the raw shared secret (returns 0 on an all-zero
  * result, i.e. a low-order peer key). */

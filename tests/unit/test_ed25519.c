@@ -50,6 +50,36 @@ int main(void) {
         count++;
     }
     TU_CHECK(count == 5);
+    /* small-order keys: with the all-zero key and signature (both of order 4) OpenSSL's
+     * cofactorless check accepts about one message in four; none may verify */
+    uint8_t zk[32] = {0}, zs[64] = {0}, m[16];
+    int forged = 0;
+    for (int i = 0; i < 256; i++) {
+        tu_randbytes(m, sizeof m);
+        forged += tkms_ed25519_verify(zs, zk, m, sizeof m);
+    }
+    TU_CHECK(forged == 0);
+    static const char *const weak[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    };
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+        uint8_t p[32];
+        TU_CHECK(tu_unhex(p, 32, weak[i]) == 32);
+        TU_CHECK(tkms_ed25519_small_order(p));
+    }
+    tkms_identity real;
+    uint8_t rs[32];
+    tu_randbytes(rs, 32);
+    TU_CHECK(tkms_identity_from_seed(&real, rs) && !tkms_ed25519_small_order(real.sign_pk));
     /* identities from seeds: deterministic, and the two key pairs differ */
     tkms_identity a, b;
     uint8_t seed[32];
