@@ -31,6 +31,7 @@ class Chaos:
         self.n = a.nodes
         self.t = (2 * self.n + 2) // 3
         self.down = set()        # nodes stopped by us (or by the hook)
+        self.down_until = {}     # node -> earliest restart time (some stay down across a reshare)
         self.hooked = {}         # node -> epoch of its kill hook
         self.faults = {"kill9": 0, "sigterm": 0, "hook": 0, "restart": 0, "in_session": 0}
         self.min_holders_seen = None
@@ -138,13 +139,15 @@ class Chaos:
             for i in list(self.hooked):
                 if not self.pid(i):
                     self.down.add(i)
+                    self.down_until[i] = time.time() + self.rng.uniform(0.2, 2 * self.a.interval)
                     del self.hooked[i]
             self.observe()
             budget = self.max_down() - len(self.down) - len(self.hooked)
             up = [i for i in range(1, self.n + 1) if i not in self.down and i not in self.hooked]
             choice = self.rng.random()
-            if self.down and (budget <= 0 or choice < 0.35):
-                i = self.rng.choice(sorted(self.down))
+            ready = [i for i in sorted(self.down) if time.time() >= self.down_until.get(i, 0)]
+            if ready and (budget <= 0 or choice < 0.35):
+                i = self.rng.choice(ready)
                 if not self.pid(i):  # a SIGTERM'd node may still be draining
                     self.start(i)
                     self.down.discard(i)
@@ -178,6 +181,11 @@ class Chaos:
                         os.kill(p, sig)
                         self.faults["kill9" if sig == signal.SIGKILL else "sigterm"] += 1
                         self.down.add(i)
+                        # a third of the victims stay down across a whole reshare (then they need a
+                        # repair), the others come back within seconds
+                        long = self.rng.random() < 0.33
+                        self.down_until[i] = time.time() + (self.rng.uniform(self.a.interval, 2 * self.a.interval)
+                                                            if long else self.rng.uniform(0.2, 3))
             time.sleep(self.rng.uniform(0.2, 1.2))
 
     def heal(self):
