@@ -64,6 +64,14 @@ void metrics_peer(int out_ok, int out_fail, int in) {
 
 void metrics_rejected(void) { atomic_fetch_add(&g_rejected, 1); }
 
+static _Atomic unsigned long long g_early_bytes, g_early_bundles, g_early_dropped;
+
+void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total) {
+    atomic_store(&g_early_bytes, (unsigned long long)bytes);
+    atomic_store(&g_early_bundles, (unsigned long long)bundles);
+    atomic_store(&g_early_dropped, (unsigned long long)dropped_total);
+}
+
 #define REL_CODES 32
 static _Atomic unsigned long long g_release[3][REL_CODES];
 
@@ -136,6 +144,15 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "tkms_peer_messages_total{dir=\"out\",result=\"ok\"} %llu\n", (unsigned long long)g_peer_msgs_out);
     sb_printf(&b, "tkms_peer_messages_total{dir=\"out\",result=\"failed\"} %llu\n", (unsigned long long)g_peer_msgs_fail);
     sb_printf(&b, "tkms_peer_messages_total{dir=\"in\",result=\"accepted\"} %llu\n", (unsigned long long)g_peer_msgs_in);
+    sb_printf(&b, "# HELP tkms_early_bundle_bytes Bytes of peer bundles held for a session that has not started here.\n"
+                  "# TYPE tkms_early_bundle_bytes gauge\ntkms_early_bundle_bytes %llu\n",
+              (unsigned long long)g_early_bytes);
+    sb_printf(&b, "# HELP tkms_early_bundles Peer bundles held for a session that has not started here.\n"
+                  "# TYPE tkms_early_bundles gauge\ntkms_early_bundles %llu\n",
+              (unsigned long long)g_early_bundles);
+    sb_printf(&b, "# HELP tkms_early_bundles_dropped_total Early bundles refused, evicted or expired.\n"
+                  "# TYPE tkms_early_bundles_dropped_total counter\ntkms_early_bundles_dropped_total %llu\n",
+              (unsigned long long)g_early_dropped);
     sb_printf(&b, "# HELP tkms_rejected_requests_total Requests refused as bad input or unauthenticated.\n"
                   "# TYPE tkms_rejected_requests_total counter\n");
     sb_printf(&b, "tkms_rejected_requests_total %llu\n", (unsigned long long)g_rejected);

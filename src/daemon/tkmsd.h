@@ -38,6 +38,9 @@ void metrics_request(int route, int status, uint64_t us);
 void metrics_reshare(int is_dkg, int ok, uint64_t ms);
 void metrics_peer(int out_ok, int out_fail, int in);
 void metrics_rejected(void);
+/* Early-bundle buffer (early.c): bytes and bundles held, bundles dropped so far (refused, evicted,
+ * expired). */
+void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total);
 /* Release requests by endpoint (0 keys/app, 1 sign/app, 2 apps) and result (tkms_release_code). */
 void metrics_release(int endpoint, int code);
 char *metrics_render(const metrics_gauges *g); /* malloc'd */
