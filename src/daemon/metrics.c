@@ -64,7 +64,9 @@ void metrics_peer(int out_ok, int out_fail, int in) {
 
 void metrics_rejected(void) { atomic_fetch_add(&g_rejected, 1); }
 
-static _Atomic unsigned long long g_early_bytes, g_early_bundles, g_early_dropped;
+static _Atomic unsigned long long g_early_bytes, g_early_bundles, g_early_dropped, g_log_suppressed;
+
+void metrics_log_suppressed(void) { atomic_fetch_add(&g_log_suppressed, 1); }
 
 void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total) {
     atomic_store(&g_early_bytes, (unsigned long long)bytes);
@@ -156,6 +158,9 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "# HELP tkms_rejected_requests_total Requests refused as bad input or unauthenticated.\n"
                   "# TYPE tkms_rejected_requests_total counter\n");
     sb_printf(&b, "tkms_rejected_requests_total %llu\n", (unsigned long long)g_rejected);
+    sb_printf(&b, "# HELP tkms_log_lines_suppressed_total request_rejected log lines sampled out (at most 10/s are "
+                  "written).\n# TYPE tkms_log_lines_suppressed_total counter\ntkms_log_lines_suppressed_total %llu\n",
+              (unsigned long long)g_log_suppressed);
     static const char *const rel_ep[3] = {"keys/app", "sign/app", "apps"};
     sb_printf(&b, "# HELP tkms_release_requests_total Release, app-signing and app-registry requests by endpoint and "
                   "result (ok or the error code).\n# TYPE tkms_release_requests_total counter\n");

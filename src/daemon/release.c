@@ -24,16 +24,32 @@ struct relay {
     int jwks_fetching;
 };
 
-/* One audit row per request (the library never passes key material, evidence or nonces). */
-static void on_audit(void *arg, const tkms_release_audit *a) {
+/* Audit rows (the library never passes key material, evidence or nonces): every release, app
+ * signature and stored statement, and every refusal of genuine evidence. Refusals of requests
+ * nobody authenticated (malformed, rate limited, unknown app, forged evidence, ...) are counted in
+ * tkms_release_requests_total and sampled in the log instead: anyone can send those, and one row
+ * each let unauthenticated traffic grow the table without bound (docs/security.md, "Audit log").
+ * Returns 0 when a row to keep could not be written: the handler then refuses a release. */
+static int on_audit(void *arg, const tkms_release_audit *a) {
     tkmsd *d = arg;
-    json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "method", a->method, "digest", a->digest,
-                               "source", a->source, "code", a->code, "reason", a->reason, "seq", (json_int_t)a->seq,
-                               "insecure", a->insecure);
-    char *dt = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (node_store_audit(d->store, a->endpoint, a->app_id, a->decision, dt) != 1)
-        logf_(LOG_ERROR, "audit_failed", "cannot write the audit record of a %s request", a->endpoint);
-    free(dt);
+    int ok = 1;
+    if (strcmp(a->decision, "refuse") != 0 || a->genuine) {
+        json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "method", a->method, "digest", a->digest,
+                                   "source", a->source, "code", a->code, "reason", a->reason, "seq",
+                                   (json_int_t)a->seq, "insecure", a->insecure);
+        char *dt = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(detail);
+        ok = dt && node_store_audit(d->store, a->endpoint, a->app_id, a->decision, dt) == 1;
+        free(dt);
+        if (!ok)
+            log_json(LOG_ERROR, "audit_failed",
+                     json_pack("{s:s, s:s, s:s, s:s}", "endpoint", a->endpoint, "app_id", a->app_id, "decision",
+                               a->decision, "consequence",
+                               strcmp(a->decision, "release") == 0 || strcmp(a->decision, "sign") == 0
+                                   ? "refused with 503 audit_unavailable (fail closed)"
+                               : strcmp(a->decision, "stored") == 0 ? "statement stored without an audit row"
+                                                                     : "refused, without an audit row"));
+    }
     if (a->insecure) {
         /* insecure-dev evidence proves nothing about the code that receives the key: say so, every time */
         log_json(LOG_WARN, "INSECURE_DEV_EVIDENCE",
@@ -42,7 +58,7 @@ static void on_audit(void *arg, const tkms_release_audit *a) {
                            a->endpoint, "app_id", a->app_id, "decision", a->decision, "dev_key", a->digest, "source",
                            a->source));
     }
-    json_decref(detail);
+    return ok;
 }
 
 static int load_jwks_file(tkmsd *d, node_status *st) {

@@ -22,6 +22,16 @@ int log_enabled(int level);
 /* Takes ownership of fields (may be NULL). */
 void log_json(int level, const char *event, json_t *fields);
 void logf_(int level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Sampling of a class of log lines that unauthenticated traffic can cause (refused requests): a
+ * token bucket of `rate` lines/s, bursts of `burst`. Returns 1 if this line may be written, with
+ * *suppressed = lines dropped since the last one written (log it with the line). */
+typedef struct {
+    pthread_mutex_t mu;
+    double tokens;
+    uint64_t last_ms, suppressed;
+} log_sampler;
+#define LOG_SAMPLER_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}
+int log_sample(log_sampler *ls, double rate, double burst, uint64_t *suppressed);
 
 /* ---- metrics ---- */
 enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
@@ -38,6 +48,7 @@ void metrics_request(int route, int status, uint64_t us);
 void metrics_reshare(int is_dkg, int ok, uint64_t ms);
 void metrics_peer(int out_ok, int out_fail, int in);
 void metrics_rejected(void);
+void metrics_log_suppressed(void); /* a sampled-out log line */
 /* Early-bundle buffer (early.c): bytes and bundles held, bundles dropped so far (refused, evicted,
  * expired). */
 void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total);

@@ -248,17 +248,24 @@ typedef struct {
     const char *reason;
     uint64_t seq;
     int insecure;
+    int genuine; /* the verifier found the evidence genuine */
     int quiet; /* no audit record (public reads) */
     char msg[320];
 } req_state;
 
+/* Audits the request and builds the answer. A release or signature (fail_closed) whose audit
+ * record cannot be written becomes audit_unavailable: its body is wiped, nothing leaves. */
 static tkms_release_code finish(tkms_release_ctx *c, req_state *rs, tkms_release_code code, char **resp, int *status,
-                                char *ok_body, const char *decision) {
+                                char *ok_body, const char *decision, int fail_closed) {
     if (c->audit && !rs->quiet) {
         tkms_release_audit a = {rs->endpoint, rs->app_id, rs->method, rs->digest, rs->source ? rs->source : "",
                                 code == TKMS_REL_OK ? decision : "refuse", tkms_release_code_name(code),
-                                rs->reason ? rs->reason : "", rs->seq, rs->insecure};
-        c->audit(c->audit_arg, &a);
+                                rs->reason ? rs->reason : "", rs->seq, rs->insecure, rs->genuine};
+        if (!c->audit(c->audit_arg, &a) && code == TKMS_REL_OK && fail_closed) {
+            code = TKMS_REL_AUDIT_FAILED;
+            snprintf(rs->msg, sizeof rs->msg, "the audit record could not be written; nothing was released");
+            if (ok_body) OPENSSL_cleanse(ok_body, strlen(ok_body));
+        }
     }
     *status = tkms_release_code_http(code);
     if (code == TKMS_REL_OK) {
@@ -543,6 +550,7 @@ static tkms_release_code check_evidence(tkms_release_ctx *c, req_state *rs, cons
     }
     const tkms_attest_claims *cl = &res->claims;
     rs->insecure = cl->insecure;
+    rs->genuine = cl->genuine;
     if (p->method == TKMS_ATTEST_GCP_CS) snprintf(rs->digest, sizeof rs->digest, "%s", cl->image_digest);
     else if (p->method == TKMS_ATTEST_TDX) rel_hex(rs->digest, cl->mrtd, 48);
     else if (p->method == TKMS_ATTEST_SEV_SNP) rel_hex(rs->digest, cl->measurement, 48);
@@ -738,7 +746,7 @@ tkms_release_code tkms_release_handle_key(tkms_release_ctx *c, char **resp, int 
     rs.source = source;
     char *body = NULL;
     tkms_release_code code = do_key(c, &rs, &body, req, len, now_ms);
-    return finish(c, &rs, code, resp, status, body, "release");
+    return finish(c, &rs, code, resp, status, body, "release", 1);
 }
 
 /* ---- POST /v1/sign/app ---- */
@@ -845,7 +853,7 @@ tkms_release_code tkms_release_handle_sign(tkms_release_ctx *c, char **resp, int
     rs.source = source;
     char *body = NULL;
     tkms_release_code code = do_sign(c, &rs, &body, req, len, now_ms);
-    return finish(c, &rs, code, resp, status, body, "sign");
+    return finish(c, &rs, code, resp, status, body, "sign", 1);
 }
 
 /* ---- POST /v1/apps, GET /v1/apps/<id> ---- */
@@ -881,7 +889,8 @@ tkms_release_code tkms_release_handle_app_update(tkms_release_ctx *c, char **res
     rs.source = source;
     char *body = NULL;
     tkms_release_code code = do_update(c, &rs, &body, req, len, now_ms);
-    return finish(c, &rs, code, resp, status, body, "stored");
+    /* not fail-closed: the statement is stored (and is its own signed record) before the audit */
+    return finish(c, &rs, code, resp, status, body, "stored", 0);
 }
 
 tkms_release_code tkms_release_handle_app_get(tkms_release_ctx *c, char **resp, int *status, const char *app_id_text) {
@@ -907,7 +916,7 @@ tkms_release_code tkms_release_handle_app_get(tkms_release_ctx *c, char **resp, 
         }
     }
     rs.quiet = 1; /* reads are not audited: the registry is public */
-    return finish(c, &rs, code, resp, status, body, "read");
+    return finish(c, &rs, code, resp, status, body, "read", 0);
 }
 
 /* ---- anti-entropy ---- */

@@ -93,9 +93,11 @@ static const char *const CODE_NAMES[] = {
     "ok", "bad_request", "too_large", "unknown_app", "method_not_allowed", "attestation_refused",
     "binding_mismatch", "app_not_bound", "digest_not_allowed", "measurement_not_allowed", "deployment_not_allowed",
     "dev_mode_only", "rate_limited", "not_ready", "bad_statement", "bad_signature", "stale_statement",
-    "owner_mismatch", "storage_error", "internal_error"};
+    "owner_mismatch", "storage_error", "internal_error", "audit_unavailable"};
 static const int CODE_HTTP[] = {200, 400, 413, 404, 403, 403, 403, 403, 403, 403, 403,
-                                403, 429, 503, 400, 403, 409, 403, 500, 500};
+                                403, 429, 503, 400, 403, 409, 403, 500, 500, 503};
+_Static_assert(sizeof CODE_NAMES / sizeof *CODE_NAMES == sizeof CODE_HTTP / sizeof *CODE_HTTP, "one status per code");
+_Static_assert(sizeof CODE_HTTP / sizeof *CODE_HTTP == TKMS_REL_AUDIT_FAILED + 1, "every code has a name");
 
 const char *tkms_release_code_name(tkms_release_code c) {
     if ((unsigned)c >= sizeof CODE_NAMES / sizeof *CODE_NAMES) return "internal_error";

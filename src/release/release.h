@@ -43,7 +43,9 @@ typedef enum {
     TKMS_REL_OWNER_MISMATCH,          /* 403 stored app has another owner/salt (cannot happen
                                          unless keccak collides; kept as a defensive check) */
     TKMS_REL_STORAGE,                 /* 500 SQLite error */
-    TKMS_REL_INTERNAL                 /* 500 OpenSSL/allocation failure */
+    TKMS_REL_INTERNAL,                /* 500 OpenSSL/allocation failure */
+    TKMS_REL_AUDIT_FAILED             /* 503 the audit record of a release or signature could not be
+                                         written: nothing is released (fail closed) */
 } tkms_release_code;
 
 /* "bad_request", "unknown_app", ...; never NULL. */
@@ -170,9 +172,15 @@ typedef struct {
     const char *reason;    /* verifier reason name, or "" */
     uint64_t seq;          /* statement seq applied (0 if none) */
     int insecure;          /* insecure-dev evidence: log loudly */
+    int genuine;           /* the evidence passed the verifier's genuineness checks (signatures,
+                              chains, collateral): a refusal after that refused valid evidence */
 } tkms_release_audit;
 
-typedef void (*tkms_release_audit_fn)(void *arg, const tkms_release_audit *rec);
+/* Returns 1 if the record was written (or deliberately not kept: the daemon keeps rows only for
+ * accepted requests and refusals of genuine evidence, docs/security.md), 0 if it could not be
+ * written. A release or app signature whose record fails is not answered: the handler returns
+ * TKMS_REL_AUDIT_FAILED (503 audit_unavailable) instead, so no key leaves the node unrecorded. */
+typedef int (*tkms_release_audit_fn)(void *arg, const tkms_release_audit *rec);
 
 typedef struct {
     sqlite3 *db;                              /* registry; the handlers lock it with their own mutex */

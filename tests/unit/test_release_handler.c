@@ -42,15 +42,19 @@ static EVP_PKEY *RSA_KEY;
 static char *JWKS;
 static uint8_t DEV_SK[32], DEV_PK[32];
 static const char *DIGEST = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-static int audit_count, audit_refused;
-static char last_code[64], last_reason[64];
+static int audit_count, audit_refused, audit_fail, last_genuine;
+static char last_code[64], last_reason[64], last_decision[16];
 
-static void audit_cb(void *arg, const tkms_release_audit *a) {
+/* audit_fail set: the record cannot be written (a full disk) */
+static int audit_cb(void *arg, const tkms_release_audit *a) {
     (void)arg;
     audit_count++;
     if (strcmp(a->decision, "refuse") == 0) audit_refused++;
     snprintf(last_code, sizeof last_code, "%s", a->code);
     snprintf(last_reason, sizeof last_reason, "%s", a->reason);
+    snprintf(last_decision, sizeof last_decision, "%s", a->decision);
+    last_genuine = a->genuine;
+    return !audit_fail;
 }
 
 /* ---- encoders ---- */
@@ -381,6 +385,58 @@ static void expect_key(node_t *nd, const char *req, tkms_release_code want, int 
     free(key_call(nd, req, strlen(req), want, http, label));
 }
 
+/* A release or signature whose audit record cannot be written is refused (503, nothing released);
+ * refusals and registry updates are answered as usual. The record says whether the evidence was
+ * genuine, which is what the daemon keeps rows for. */
+static void test_audit_fail_closed(node_t *nodes) {
+    uint8_t rsk[32], rpk[32], nonce[32], B[64], Bother[64];
+    recipient(rsk, rpk);
+    tu_randbytes(nonce, 32);
+    binding_key(B, APP, rpk, nonce);
+    char *ev = dev_evidence(APP, B), *req = key_request(APP, rpk, nonce, "insecure-dev", ev);
+    audit_fail = 1;
+    expect_key(&nodes[0], req, TKMS_REL_AUDIT_FAILED, 503, "release with an unwritable audit record");
+    EXPECT(strcmp(last_decision, "release") == 0 && last_genuine, "the failed record was the release's");
+    char *resp = NULL;
+    int st = 0;
+    uint8_t msg[3] = {1, 2, 3}, np[32];
+    tu_randbytes(np, 32);
+    uint8_t Bs[64];
+    binding_sign(Bs, APP, msg, sizeof msg, np);
+    char *sev = dev_evidence(APP, Bs), *sreq = sign_request(APP, msg, sizeof msg, np, "insecure-dev", sev);
+    EXPECT(tkms_release_handle_sign(nodes[0].ctx, &resp, &st, sreq, strlen(sreq), "s", NOW_MS) == TKMS_REL_AUDIT_FAILED &&
+               st == 503 && resp && !strstr(resp, "partial") && strstr(resp, "audit_unavailable"),
+           "app signature with an unwritable audit record");
+    free(resp), free(sreq), free(sev);
+    /* refusing needs no record to be safe */
+    expect_key(&nodes[0], "{}", TKMS_REL_BAD_REQUEST, 400, "refusal with an unwritable audit record");
+    audit_fail = 0;
+    expect_key(&nodes[0], req, TKMS_REL_OK, 200, "release once the audit record is written again");
+    EXPECT(last_genuine && strcmp(last_decision, "release") == 0, "release record");
+    free(ev), free(req);
+    /* genuine: set for evidence that verified (then refused for its binding), not for forged evidence */
+    uint8_t r2[32];
+    memcpy(r2, rpk, 32);
+    r2[0] ^= 1;
+    binding_key(Bother, APP, r2, nonce);
+    ev = dev_evidence(APP, Bother);
+    req = key_request(APP, rpk, nonce, "insecure-dev", ev);
+    expect_key(&nodes[0], req, TKMS_REL_BINDING_MISMATCH, 403, "genuine evidence, other binding");
+    EXPECT(last_genuine, "a binding mismatch of genuine evidence is a refusal of valid evidence");
+    free(ev), free(req);
+    ev = dev_evidence(APP, B);
+    char *sig = strstr(ev, "\"signature\":\"");
+    TU_CHECK(sig);
+    sig += 13;
+    *sig = *sig == '0' ? '1' : '0';
+    req = key_request(APP, rpk, nonce, "insecure-dev", ev);
+    expect_key(&nodes[0], req, TKMS_REL_ATTESTATION_REFUSED, 403, "forged dev evidence");
+    EXPECT(!last_genuine, "forged evidence is not genuine");
+    free(ev), free(req);
+    expect_key(&nodes[0], "{\"app_id\":1}", TKMS_REL_BAD_REQUEST, 400, "garbage");
+    EXPECT(!last_genuine, "garbage is not genuine");
+}
+
 static void test_refusals(node_t *nodes, node_t *prod) {
     uint8_t rsk[32], rpk[32], nonce[32], B[64], Bother[64], r2[32];
     recipient(rsk, rpk);
@@ -709,6 +765,7 @@ int main(void) {
     test_rate_limit();
     test_statements(nodes);
     test_sign(nodes);
+    test_audit_fail_closed(nodes);
     EXPECT(audit_count > 20 && audit_refused > 10, "every request audited");
 
     for (int i = 0; i < 2; i++) free_node(&nodes[i]);
