@@ -189,6 +189,9 @@ static void reload(tkmsd *d) {
     if (nc.release_source_rate != d->cfg.release_source_rate || nc.release_source_burst != d->cfg.release_source_burst ||
         nc.release_app_rate != d->cfg.release_app_rate || nc.release_app_burst != d->cfg.release_app_burst)
         logf_(LOG_WARN, "reload", "release rate limit changes need a restart; keeping the old values");
+    if (nc.registry_max_apps != d->cfg.registry_max_apps ||
+        nc.registry_max_apps_per_owner != d->cfg.registry_max_apps_per_owner)
+        logf_(LOG_WARN, "reload", "registry limit changes need a restart; keeping the old values");
     relay_reload(d);
     log_set_level(nc.log_level);
     char *tmp = d->cfg.admin_token_file;

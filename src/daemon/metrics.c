@@ -126,6 +126,13 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "# HELP tkms_next_reshare_timestamp_seconds Start of the next reshare slot.\n"
                   "# TYPE tkms_next_reshare_timestamp_seconds gauge\n");
     sb_printf(&b, "tkms_next_reshare_timestamp_seconds %llu\n", (unsigned long long)g->next_reshare_s);
+    if (g->registry_apps >= 0) {
+        sb_printf(&b, "# HELP tkms_registry_apps Apps in this node's registry.\n# TYPE tkms_registry_apps gauge\n");
+        sb_printf(&b, "tkms_registry_apps %lld\n", g->registry_apps);
+        sb_printf(&b, "# HELP tkms_registry_max_apps registry_max_apps: new apps are refused (registry_full) at this size.\n"
+                      "# TYPE tkms_registry_max_apps gauge\ntkms_registry_max_apps %lld\n",
+                  g->registry_max_apps);
+    }
     sb_printf(&b, "# HELP tkms_sessions_total Finished protocol sessions by kind and result.\n# TYPE tkms_sessions_total counter\n");
     sb_printf(&b, "tkms_sessions_total{kind=\"dkg\",result=\"ok\"} %llu\n", (unsigned long long)g_dkg_ok);
     sb_printf(&b, "tkms_sessions_total{kind=\"dkg\",result=\"failed\"} %llu\n", (unsigned long long)g_dkg_fail);

@@ -43,6 +43,7 @@ typedef struct {
     unsigned threshold, n, peers, peers_up;
     int serving, session_active;
     uint64_t next_reshare_s;
+    long long registry_apps, registry_max_apps; /* -1: unknown */
 } metrics_gauges;
 void metrics_request(int route, int status, uint64_t us);
 void metrics_reshare(int is_dkg, int ok, uint64_t ms);
@@ -156,6 +157,8 @@ void relay_set_epoch(tkmsd *d, uint64_t epoch, uint32_t index, const fr_t *share
 void relay_reload(tkmsd *d);
 /* Main thread: anti-entropy with peers and JWKS URL refreshes when due. */
 void relay_tick(tkmsd *d);
+/* Apps in the registry (-1 if unknown), for the metrics. */
+long long relay_app_count(tkmsd *d);
 /* HTTP handlers for ROUTE_KEYS_APP .. ROUTE_APPS_GET (worker threads). */
 void relay_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
 /* POST /v1/peer/apps (authenticated peer): body = the peer's registry summary; answers the

@@ -71,6 +71,8 @@ typedef struct {
     long gcp_jwks_refresh_s; /* refresh period of gcp_jwks_url; default 3600 */
     long release_source_rate, release_source_burst; /* per-source bucket (req/s, burst); default 20, 40 */
     long release_app_rate, release_app_burst;       /* per-app bucket; default 50, 100 */
+    long registry_max_apps;           /* apps in the registry; default 100000 */
+    long registry_max_apps_per_owner; /* apps of one owner accepted by POST /v1/apps; default 1000 */
     /* audit log retention (docs/security.md, "Audit log") */
     long audit_max_rows;     /* rows kept in the audit table; default 1000000 */
     char *audit_archive_dir; /* rows leave the table only into JSON-lines files here; NULL: deleted */
