@@ -129,7 +129,7 @@ static char *key_req(const uint8_t rpk[32], const uint8_t nonce[32], const char 
 }
 
 static sqlite3_stmt *audit_ins;
-static void audit_sqlite(void *arg, const tkms_release_audit *a) {
+static int audit_sqlite(void *arg, const tkms_release_audit *a) {
     (void)arg;
     sqlite3_bind_int64(audit_ins, 1, NOW_MS);
     sqlite3_bind_text(audit_ins, 2, a->endpoint, -1, SQLITE_STATIC);
@@ -137,8 +137,9 @@ static void audit_sqlite(void *arg, const tkms_release_audit *a) {
     sqlite3_bind_text(audit_ins, 4, a->decision, -1, SQLITE_STATIC);
     sqlite3_bind_text(audit_ins, 5, a->code, -1, SQLITE_STATIC);
     sqlite3_bind_text(audit_ins, 6, a->digest, -1, SQLITE_STATIC);
-    sqlite3_step(audit_ins);
+    int ok = sqlite3_step(audit_ins) == SQLITE_DONE;
     sqlite3_reset(audit_ins);
+    return ok;
 }
 
 int main(int argc, char **argv) {
@@ -259,7 +260,7 @@ int main(int argc, char **argv) {
     g1_serialize(part, &ka);
     BENCH("HPKE seal (X25519, ChaCha20Poly1305)", iters, tkms_hpke_seal(sealed, rpk, (const uint8_t *)"tkms/v1/partial-key", 19, aad, 36, part, 48, ikm));
     BENCH("Ed25519 sign response", iters, tkms_ed25519_sign(sig, id.sign_sk, msg, sizeof msg));
-    tkms_release_audit ar = {"keys/app", APPS, "gcp-cs", DIGEST, "bench", "release", "ok", "", 1, 0};
+    tkms_release_audit ar = {"keys/app", APPS, "gcp-cs", DIGEST, "bench", "release", "ok", "", 1, 0, 1};
     BENCH("audit write (SQLite WAL, sync=NORMAL)", iters, audit_sqlite(NULL, &ar));
     uint64_t sq;
     BENCH("registry seq lookup", iters, tkms_registry_seq(db, &sq, APP));

@@ -186,6 +186,8 @@ static void h_metrics(tkmsd *d, http_resp *rs) {
     g.session_active = atomic_load(&d->session_active);
     g.peers_up = atomic_load(&d->peers_up);
     g.next_reshare_s = atomic_load(&d->next_reshare_s);
+    g.registry_apps = relay_app_count(d);
+    g.registry_max_apps = d->cfg.registry_max_apps;
     rs->status = 200;
     rs->body = metrics_render(&g);
     rs->body_len = rs->body ? strlen(rs->body) : 0;

@@ -35,18 +35,32 @@ foreach(src ${TKMS_INTEG_TESTS})
     set(labels "integration;security")
   endif()
   add_test(NAME integ_${name} COMMAND bash ${src})
-  # chaos_*: long fault-injection runs (release build only, see the Makefile)
+  # chaos_*: long fault-injection runs (release build only, see the Makefile); exit 77 = skipped
+  # (a test that cannot set up its environment, e.g. mount a tmpfs)
   set(timeout 300)
   if(name MATCHES "^chaos")
     list(APPEND labels chaos)
     set(timeout 420)
   endif()
-  set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT ${timeout}
+  set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT ${timeout} SKIP_RETURN_CODE 77
     ENVIRONMENT "TKMS_BIN=$<TARGET_FILE:tkms>;TKMSD_BIN=$<TARGET_FILE:tkmsd>;TKMS_BUILD=${CMAKE_BINARY_DIR}")
 endforeach()
+
+# Test tool: a member flooding a peer with signed bundles (tests/integration/security_*.sh).
+add_executable(tkms-test-peer-flood ${CMAKE_SOURCE_DIR}/tests/tools/peer_flood.c)
+target_compile_options(tkms-test-peer-flood PRIVATE ${TKMS_WARN})
+target_link_libraries(tkms-test-peer-flood PRIVATE tkms_node)
 
 # Unit tests of the node library.
 add_executable(test_node_store ${CMAKE_SOURCE_DIR}/tests/node/test_node_store.c)
 target_compile_options(test_node_store PRIVATE ${TKMS_WARN})
 target_link_libraries(test_node_store PRIVATE tkms_node PkgConfig::CMOCKA)
 add_test(NAME test_node_store COMMAND test_node_store)
+
+# Unit test of the daemon's early-bundle buffer (src/daemon/early.c and what it calls).
+add_executable(test_early ${CMAKE_SOURCE_DIR}/tests/node/test_early.c ${CMAKE_SOURCE_DIR}/src/daemon/early.c
+               ${CMAKE_SOURCE_DIR}/src/daemon/gfile.c ${CMAKE_SOURCE_DIR}/src/daemon/metrics.c)
+target_include_directories(test_early PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
+target_compile_options(test_early PRIVATE ${TKMS_WARN})
+target_link_libraries(test_early PRIVATE tkms_node tkms_release PkgConfig::CMOCKA)
+add_test(NAME test_early COMMAND test_early)

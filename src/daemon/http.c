@@ -12,6 +12,9 @@
 
 #include <microhttpd.h>
 
+#define REJECT_LOG_RATE 10.0  /* request_rejected lines per second ... */
+#define REJECT_LOG_BURST 50.0 /* ... with bursts of this many */
+
 static struct MHD_Daemon *g_mhd;
 
 typedef struct {
@@ -132,9 +135,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         api_handle(d, route, &rq, &rs);
     }
     if (rs.status >= 400 && rs.status != 429 && rs.status != 503 && log_enabled(rs.status == 404 ? LOG_DEBUG : LOG_WARN)) {
-        log_json(rs.status == 404 ? LOG_DEBUG : LOG_WARN, "request_rejected",
-                 json_pack("{s:s, s:s, s:i, s:s, s:s%}", "method", method, "path", url, "status", rs.status, "peer",
-                           peer, "reason", rs.body ? rs.body : "", (size_t)(rs.body_len > 300 ? 300 : rs.body_len)));
+        /* Anyone can cause these: sampled (the metrics count every one), so a flood of refused
+         * requests cannot fill the disk through the log. */
+        static log_sampler sampler = LOG_SAMPLER_INIT;
+        uint64_t suppressed = 0;
+        if (log_sample(&sampler, REJECT_LOG_RATE, REJECT_LOG_BURST, &suppressed))
+            log_json(rs.status == 404 ? LOG_DEBUG : LOG_WARN, "request_rejected",
+                     json_pack("{s:s, s:s, s:i, s:s, s:s%, s:I}", "method", method, "path", url, "status", rs.status,
+                               "peer", peer, "reason", rs.body ? rs.body : "",
+                               (size_t)(rs.body_len > 300 ? 300 : rs.body_len), "suppressed", (json_int_t)suppressed));
+        else
+            metrics_log_suppressed();
     }
     enum MHD_Result ret = send_resp(c, d, url, &rs);
     metrics_request(route, rs.status, now_us() - rc->start_us);

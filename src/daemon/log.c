@@ -64,3 +64,22 @@ void logf_(int level, const char *event, const char *fmt, ...) {
     va_end(ap);
     log_json(level, event, json_pack("{s:s}", "msg", msg));
 }
+
+int log_sample(log_sampler *ls, double rate, double burst, uint64_t *suppressed) {
+    uint64_t now = node_mono_ms();
+    pthread_mutex_lock(&ls->mu);
+    if (!ls->last_ms) ls->tokens = burst;
+    else if (now > ls->last_ms) ls->tokens += (double)(now - ls->last_ms) * rate / 1000.0;
+    if (ls->tokens > burst) ls->tokens = burst;
+    ls->last_ms = now;
+    int ok = ls->tokens >= 1.0;
+    if (ok) {
+        ls->tokens -= 1.0;
+        *suppressed = ls->suppressed;
+        ls->suppressed = 0;
+    } else {
+        ls->suppressed++;
+    }
+    pthread_mutex_unlock(&ls->mu);
+    return ok;
+}

@@ -158,6 +158,18 @@ static int load_epoch(tkmsd *d, node_status *st) {
     return 1;
 }
 
+static void on_audit_note(void *arg, const char *event, const char *msg) {
+    (void)arg;
+    log_json(strcmp(event, "audit_pruned") ? LOG_ERROR : LOG_INFO, event, json_pack("{s:s}", "msg", msg));
+}
+
+/* audit_max_rows, audit_archive_dir (relative to the node directory) */
+static void apply_audit_retention(tkmsd *d) {
+    char *dir = d->cfg.audit_archive_dir ? node_path_join(d->cfg.dir, d->cfg.audit_archive_dir) : NULL;
+    node_store_audit_retention(d->store, d->cfg.audit_max_rows, dir, on_audit_note, d);
+    free(dir);
+}
+
 static void reload(tkmsd *d) {
     node_config nc;
     node_status st = {0};
@@ -165,6 +177,7 @@ static void reload(tkmsd *d) {
         log_json(LOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
         return;
     }
+    char *swap;
     if (strcmp(nc.listen, d->cfg.listen) || strcmp(nc.db, d->cfg.db))
         logf_(LOG_WARN, "reload", "listen and db changes need a restart; keeping the old values");
     /* values read per use by other threads are plain longs; the swap is benign on x86-64/aarch64 */
@@ -178,8 +191,13 @@ static void reload(tkmsd *d) {
     d->cfg.drain_timeout_s = nc.drain_timeout_s;
     d->cfg.app_sync_interval_ms = nc.app_sync_interval_ms;
     d->cfg.gcp_jwks_refresh_s = nc.gcp_jwks_refresh_s;
+    d->cfg.audit_max_rows = nc.audit_max_rows;
+    swap = d->cfg.audit_archive_dir;
+    d->cfg.audit_archive_dir = nc.audit_archive_dir;
+    nc.audit_archive_dir = swap;
+    apply_audit_retention(d); /* the store copies what it needs under its own lock */
     /* read by the main thread only (relay_tick, relay_reload) */
-    char *swap = d->cfg.gcp_jwks_file;
+    swap = d->cfg.gcp_jwks_file;
     d->cfg.gcp_jwks_file = nc.gcp_jwks_file;
     nc.gcp_jwks_file = swap;
     swap = d->cfg.gcp_jwks_url;
@@ -188,6 +206,9 @@ static void reload(tkmsd *d) {
     if (nc.release_source_rate != d->cfg.release_source_rate || nc.release_source_burst != d->cfg.release_source_burst ||
         nc.release_app_rate != d->cfg.release_app_rate || nc.release_app_burst != d->cfg.release_app_burst)
         logf_(LOG_WARN, "reload", "release rate limit changes need a restart; keeping the old values");
+    if (nc.registry_max_apps != d->cfg.registry_max_apps ||
+        nc.registry_max_apps_per_owner != d->cfg.registry_max_apps_per_owner)
+        logf_(LOG_WARN, "reload", "registry limit changes need a restart; keeping the old values");
     relay_reload(d);
     log_set_level(nc.log_level);
     char *tmp = d->cfg.admin_token_file;
@@ -242,6 +263,7 @@ int main(int argc, char **argv) {
     int ok = dbpath && node_store_open(&d->store, dbpath, &st);
     free(dbpath);
     if (!ok) goto fail;
+    apply_audit_retention(d);
     char *addr = NULL;
     if (!node_store_get_identity(d->store, d->sec, &addr, &st)) goto fail;
     free(addr);

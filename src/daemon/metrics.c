@@ -69,6 +69,16 @@ static _Atomic unsigned long long g_repair_ok, g_repair_fail, g_noshare_sent, g_
 void metrics_repair(int ok) { atomic_fetch_add(ok ? &g_repair_ok : &g_repair_fail, 1); }
 void metrics_noshare(int sent) { atomic_fetch_add(sent ? &g_noshare_sent : &g_noshare_recv, 1); }
 
+static _Atomic unsigned long long g_early_bytes, g_early_bundles, g_early_dropped, g_log_suppressed;
+
+void metrics_log_suppressed(void) { atomic_fetch_add(&g_log_suppressed, 1); }
+
+void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total) {
+    atomic_store(&g_early_bytes, (unsigned long long)bytes);
+    atomic_store(&g_early_bundles, (unsigned long long)bundles);
+    atomic_store(&g_early_dropped, (unsigned long long)dropped_total);
+}
+
 #define REL_CODES 32
 static _Atomic unsigned long long g_release[3][REL_CODES];
 
@@ -134,6 +144,13 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "# HELP tkms_next_reshare_timestamp_seconds Start of the next reshare slot.\n"
                   "# TYPE tkms_next_reshare_timestamp_seconds gauge\n");
     sb_printf(&b, "tkms_next_reshare_timestamp_seconds %llu\n", (unsigned long long)g->next_reshare_s);
+    if (g->registry_apps >= 0) {
+        sb_printf(&b, "# HELP tkms_registry_apps Apps in this node's registry.\n# TYPE tkms_registry_apps gauge\n");
+        sb_printf(&b, "tkms_registry_apps %lld\n", g->registry_apps);
+        sb_printf(&b, "# HELP tkms_registry_max_apps registry_max_apps: new apps are refused (registry_full) at this size.\n"
+                      "# TYPE tkms_registry_max_apps gauge\ntkms_registry_max_apps %lld\n",
+                  g->registry_max_apps);
+    }
     sb_printf(&b, "# HELP tkms_sessions_total Finished protocol sessions by kind and result.\n# TYPE tkms_sessions_total counter\n");
     sb_printf(&b, "tkms_sessions_total{kind=\"dkg\",result=\"ok\"} %llu\n", (unsigned long long)g_dkg_ok);
     sb_printf(&b, "tkms_sessions_total{kind=\"dkg\",result=\"failed\"} %llu\n", (unsigned long long)g_dkg_fail);
@@ -154,9 +171,21 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "tkms_peer_messages_total{dir=\"out\",result=\"ok\"} %llu\n", (unsigned long long)g_peer_msgs_out);
     sb_printf(&b, "tkms_peer_messages_total{dir=\"out\",result=\"failed\"} %llu\n", (unsigned long long)g_peer_msgs_fail);
     sb_printf(&b, "tkms_peer_messages_total{dir=\"in\",result=\"accepted\"} %llu\n", (unsigned long long)g_peer_msgs_in);
+    sb_printf(&b, "# HELP tkms_early_bundle_bytes Bytes of peer bundles held for a session that has not started here.\n"
+                  "# TYPE tkms_early_bundle_bytes gauge\ntkms_early_bundle_bytes %llu\n",
+              (unsigned long long)g_early_bytes);
+    sb_printf(&b, "# HELP tkms_early_bundles Peer bundles held for a session that has not started here.\n"
+                  "# TYPE tkms_early_bundles gauge\ntkms_early_bundles %llu\n",
+              (unsigned long long)g_early_bundles);
+    sb_printf(&b, "# HELP tkms_early_bundles_dropped_total Early bundles refused, evicted or expired.\n"
+                  "# TYPE tkms_early_bundles_dropped_total counter\ntkms_early_bundles_dropped_total %llu\n",
+              (unsigned long long)g_early_dropped);
     sb_printf(&b, "# HELP tkms_rejected_requests_total Requests refused as bad input or unauthenticated.\n"
                   "# TYPE tkms_rejected_requests_total counter\n");
     sb_printf(&b, "tkms_rejected_requests_total %llu\n", (unsigned long long)g_rejected);
+    sb_printf(&b, "# HELP tkms_log_lines_suppressed_total request_rejected log lines sampled out (at most 10/s are "
+                  "written).\n# TYPE tkms_log_lines_suppressed_total counter\ntkms_log_lines_suppressed_total %llu\n",
+              (unsigned long long)g_log_suppressed);
     static const char *const rel_ep[3] = {"keys/app", "sign/app", "apps"};
     sb_printf(&b, "# HELP tkms_release_requests_total Release, app-signing and app-registry requests by endpoint and "
                   "result (ok or the error code).\n# TYPE tkms_release_requests_total counter\n");

@@ -11,29 +11,53 @@
 
 #include "release.h"
 
-#define SYNC_BATCH 256                 /* statements per anti-entropy answer */
 #define JWKS_MAX (1u << 20)
 #define JWKS_RETRY_MS 60000u           /* after a failed URL refresh */
+
+/* One anti-entropy round with one peer (main thread). */
+typedef struct peer_round {
+    tkmsd *d;
+    tkms_release_sync *s;
+    char url[256];
+    uint64_t started_ms;
+    struct peer_round *next;
+} peer_round;
 
 struct relay {
     sqlite3 *db; /* the release context's own connection (the store's is not shared) */
     tkms_release_ctx *ctx;
     /* main thread only */
     uint64_t next_sync_ms, next_jwks_ms;
-    unsigned sync_outstanding;
+    peer_round *rounds; /* running anti-entropy rounds, one per peer at most */
     int jwks_fetching;
 };
 
-/* One audit row per request (the library never passes key material, evidence or nonces). */
-static void on_audit(void *arg, const tkms_release_audit *a) {
+/* Audit rows (the library never passes key material, evidence or nonces): every release, app
+ * signature and stored statement, and every refusal of genuine evidence. Refusals of requests
+ * nobody authenticated (malformed, rate limited, unknown app, forged evidence, ...) are counted in
+ * tkms_release_requests_total and sampled in the log instead: anyone can send those, and one row
+ * each let unauthenticated traffic grow the table without bound (docs/security.md, "Audit log").
+ * Returns 0 when a row to keep could not be written: the handler then refuses a release. */
+static int on_audit(void *arg, const tkms_release_audit *a) {
     tkmsd *d = arg;
-    json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "method", a->method, "digest", a->digest,
-                               "source", a->source, "code", a->code, "reason", a->reason, "seq", (json_int_t)a->seq,
-                               "insecure", a->insecure);
-    char *dt = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (node_store_audit(d->store, a->endpoint, a->app_id, a->decision, dt) != 1)
-        logf_(LOG_ERROR, "audit_failed", "cannot write the audit record of a %s request", a->endpoint);
-    free(dt);
+    int ok = 1;
+    if (strcmp(a->decision, "refuse") != 0 || a->genuine) {
+        json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "method", a->method, "digest", a->digest,
+                                   "source", a->source, "code", a->code, "reason", a->reason, "seq",
+                                   (json_int_t)a->seq, "insecure", a->insecure);
+        char *dt = detail ? json_dumps(detail, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(detail);
+        ok = dt && node_store_audit(d->store, a->endpoint, a->app_id, a->decision, dt) == 1;
+        free(dt);
+        if (!ok)
+            log_json(LOG_ERROR, "audit_failed",
+                     json_pack("{s:s, s:s, s:s, s:s}", "endpoint", a->endpoint, "app_id", a->app_id, "decision",
+                               a->decision, "consequence",
+                               strcmp(a->decision, "release") == 0 || strcmp(a->decision, "sign") == 0
+                                   ? "refused with 503 audit_unavailable (fail closed)"
+                               : strcmp(a->decision, "stored") == 0 ? "statement stored without an audit row"
+                                                                     : "refused, without an audit row"));
+    }
     if (a->insecure) {
         /* insecure-dev evidence proves nothing about the code that receives the key: say so, every time */
         log_json(LOG_WARN, "INSECURE_DEV_EVIDENCE",
@@ -42,7 +66,7 @@ static void on_audit(void *arg, const tkms_release_audit *a) {
                            a->endpoint, "app_id", a->app_id, "decision", a->decision, "dev_key", a->digest, "source",
                            a->source));
     }
-    json_decref(detail);
+    return ok;
 }
 
 static int load_jwks_file(tkmsd *d, node_status *st) {
@@ -93,6 +117,8 @@ int relay_start(tkmsd *d, node_status *st) {
     cfg.source_burst = (double)d->cfg.release_source_burst;
     cfg.app_rate = (double)d->cfg.release_app_rate;
     cfg.app_burst = (double)d->cfg.release_app_burst;
+    cfg.max_apps = (uint64_t)d->cfg.registry_max_apps;
+    cfg.max_apps_per_owner = (uint64_t)d->cfg.registry_max_apps_per_owner;
     r->ctx = tkms_release_new(&cfg);
     node_wipe(cfg.ed25519_sk, sizeof cfg.ed25519_sk);
     if (!r->ctx) return node_err(st, NS_INTERNAL, "cannot create the release context");
@@ -102,6 +128,12 @@ int relay_start(tkmsd *d, node_status *st) {
 void relay_stop(tkmsd *d) {
     struct relay *r = d->relay;
     if (!r) return;
+    while (r->rounds) { /* rounds whose request was still queued when the peer client stopped */
+        peer_round *n = r->rounds->next;
+        tkms_release_sync_end(r->rounds->s);
+        free(r->rounds);
+        r->rounds = n;
+    }
     tkms_release_free(r->ctx);
     if (r->db) sqlite3_close(r->db);
     free(r);
@@ -128,6 +160,8 @@ void relay_set_epoch(tkmsd *d, uint64_t epoch, uint32_t index, const fr_t *share
              json_pack("{s:I, s:i, s:b, s:s}", "epoch", (json_int_t)epoch, "index", (int)index, "dev_mode", dev_mode,
                        "evidence", dev_mode ? "insecure-dev ACCEPTED (development cluster)" : "insecure-dev refused"));
 }
+
+long long relay_app_count(tkmsd *d) { return d->relay && d->relay->ctx ? (long long)tkms_release_app_count(d->relay->ctx) : -1; }
 
 static void set_body(http_resp *rs, int status, char *body) {
     static const char oom[] = "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
@@ -166,18 +200,38 @@ void relay_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs) {
     set_body(rs, status, body);
 }
 
-/* ---- anti-entropy ---- */
+/* ---- anti-entropy (paged: docs/release-protocol.md §5) ---- */
 
 void relay_peer_sync(tkmsd *d, const http_req *rq, http_resp *rs) {
-    char *batch = tkms_release_sync_export(d->relay->ctx, (const char *)rq->body, rq->body_len, SYNC_BATCH);
-    if (!batch) {
+    char *answer = tkms_release_sync_serve(d->relay->ctx, (const char *)rq->body, rq->body_len);
+    if (!answer) {
         rs->status = 400;
-        rs->body = strdup("{\"errors\":[\"body must be an app registry summary\"],\"code\":\"bad_request\"}");
+        rs->body = strdup("{\"errors\":[\"body must be an app registry digest or pull request\"],\"code\":\"bad_request\"}");
         rs->body_len = rs->body ? strlen(rs->body) : 0;
         rs->ctype = "application/json";
         return;
     }
-    set_body(rs, 200, batch);
+    set_body(rs, 200, answer);
+}
+
+static void round_send(peer_round *pr);
+
+static void round_end(peer_round *pr) {
+    struct relay *r = pr->d->relay;
+    size_t stored = 0, stale = 0, refused = 0, requests = 0;
+    tkms_release_sync_counts(pr->s, &stored, &stale, &refused, &requests);
+    if (stored || refused)
+        log_json(refused ? LOG_WARN : LOG_INFO, "apps_synced",
+                 json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "peer", pr->url, "stored", (json_int_t)stored, "stale",
+                           (json_int_t)stale, "refused", (json_int_t)refused, "requests", (json_int_t)requests, "ms",
+                           (json_int_t)(node_mono_ms() - pr->started_ms)));
+    for (peer_round **pp = &r->rounds; *pp; pp = &(*pp)->next)
+        if (*pp == pr) {
+            *pp = pr->next;
+            break;
+        }
+    tkms_release_sync_end(pr->s);
+    free(pr);
 }
 
 /* One anti-entropy request in flight: the peer it went to, so that every outcome names it. */
@@ -187,58 +241,51 @@ typedef struct {
 } sync_req;
 
 static void on_sync(void *ctx, int ok, long status, const char *body, size_t len) {
-    sync_req *q = ctx;
-    tkmsd *d = q->d;
-    struct relay *r = d->relay;
-    if (r->sync_outstanding) r->sync_outstanding--;
-    if (!ok) {
-        /* a peer that is down shows in peers_up; say which one only at debug level */
-        if (log_enabled(LOG_DEBUG))
-            log_json(LOG_DEBUG, "apps_sync_failed", json_pack("{s:s, s:s}", "peer", q->url, "error", "unreachable"));
-    } else if (status != 200 || !body) {
+    peer_round *pr = ctx;
+    tkms_release_code c = tkms_release_sync_answer(pr->s, ok && status == 200 ? body : NULL, len, (int64_t)node_now_ms());
+    if (c != TKMS_REL_OK)
         log_json(LOG_WARN, "apps_sync_failed",
-                 json_pack("{s:s, s:s, s:i}", "peer", q->url, "error", "peer refused the summary", "status", (int)status));
-    } else {
-        size_t stored = 0, stale = 0, refused = 0;
-        tkms_release_code c = tkms_release_sync_import(r->ctx, &stored, &stale, &refused, body, len, (int64_t)node_now_ms());
-        if (c != TKMS_REL_OK)
-            log_json(LOG_WARN, "apps_sync_failed",
-                     json_pack("{s:s, s:s, s:s}", "peer", q->url, "error", "the peer's statements were not imported", "code",
-                               tkms_release_code_name(c)));
-        else if (stored || refused)
-            log_json(refused ? LOG_WARN : LOG_INFO, "apps_synced",
-                     json_pack("{s:s, s:I, s:I, s:I}", "peer", q->url, "stored", (json_int_t)stored, "stale",
-                               (json_int_t)stale, "refused", (json_int_t)refused));
-    }
-    free(q);
+                 json_pack("{s:s, s:s}", "peer", pr->url, "error", tkms_release_code_name(c)));
+    round_send(pr);
 }
 
-/* Sends our registry summary to every other member; each answers the statements we lack. */
+static void round_send(peer_round *pr) {
+    char *body = atomic_load(&pr->d->stopping) ? NULL : tkms_release_sync_next(pr->s);
+    if (!body) {
+        round_end(pr);
+        return;
+    }
+    peer_send(pr->d->peers, "POST", pr->url, "/v1/peer/apps", (const uint8_t *)body, strlen(body), 1, on_sync, pr);
+    free(body);
+}
+
+/* Starts a round with every other member: their bucket digests, then pulls of what differs. */
 static void sync_peers(tkmsd *d) {
     struct relay *r = d->relay;
-    char *summary = tkms_release_sync_summary(r->ctx);
-    if (!summary) return;
-    size_t sl = strlen(summary);
     char(*urls)[256] = calloc(MAX_MEMBERS, sizeof *urls);
     uint32_t k = 0;
-    if (urls) {
-        pthread_rwlock_rdlock(&d->lock);
-        const member_t *ms = d->group ? d->group->members : d->have_genesis ? d->genesis.members : NULL;
-        uint32_t n = d->group ? d->group->n : d->have_genesis ? d->genesis.n : 0;
-        for (uint32_t i = 0; ms && i < n; i++)
-            if (memcmp(ms[i].ed, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", ms[i].address);
-        pthread_rwlock_unlock(&d->lock);
-    }
+    if (!urls) return;
+    pthread_rwlock_rdlock(&d->lock);
+    const member_t *ms = d->group ? d->group->members : d->have_genesis ? d->genesis.members : NULL;
+    uint32_t n = d->group ? d->group->n : d->have_genesis ? d->genesis.n : 0;
+    for (uint32_t i = 0; ms && i < n; i++)
+        if (memcmp(ms[i].ed, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", ms[i].address);
+    pthread_rwlock_unlock(&d->lock);
     for (uint32_t i = 0; i < k; i++) {
-        sync_req *q = malloc(sizeof *q);
-        if (!q) break;
-        q->d = d;
-        snprintf(q->url, sizeof q->url, "%s", urls[i]);
-        r->sync_outstanding++;
-        peer_send(d->peers, "POST", urls[i], "/v1/peer/apps", (const uint8_t *)summary, sl, 1, on_sync, q);
+        peer_round *pr = calloc(1, sizeof *pr);
+        if (pr) pr->s = tkms_release_sync_begin(r->ctx);
+        if (!pr || !pr->s) {
+            free(pr);
+            break;
+        }
+        pr->d = d;
+        memcpy(pr->url, urls[i], sizeof pr->url);
+        pr->started_ms = node_mono_ms();
+        pr->next = r->rounds;
+        r->rounds = pr;
+        round_send(pr);
     }
     free(urls);
-    free(summary);
 }
 
 /* ---- JWKS URL ---- */
@@ -266,7 +313,7 @@ void relay_tick(tkmsd *d) {
     struct relay *r = d->relay;
     if (!r || atomic_load(&d->stopping)) return;
     uint64_t now = node_mono_ms();
-    if (now >= r->next_sync_ms && !r->sync_outstanding) {
+    if (now >= r->next_sync_ms && !r->rounds) {
         r->next_sync_ms = now + (uint64_t)d->cfg.app_sync_interval_ms;
         sync_peers(d);
     }

@@ -10,20 +10,10 @@
 
 #include <openssl/sha.h>
 
+#include "early.h"
 #include "engine.h"
 #include "tbls.h"
 #include "gfile.h"
-
-#define EARLY_MAX 4096          /* bundles buffered while no session matches yet */
-#define EARLY_MAX_AGE_MS 60000
-
-typedef struct early {
-    struct early *next;
-    uint8_t from[32];
-    uint8_t *msg;
-    size_t len;
-    uint64_t at;
-} early_t;
 
 /* Inputs a session was started with; persisted with its checkpoint so a restart rebuilds the
  * same engine configuration. */
@@ -52,8 +42,7 @@ struct sched {
     uint64_t window_end_ms;
     uint64_t started_mono;
     tkms_identity *self; /* locked memory */
-    early_t *early;
-    size_t n_early;
+    early_buf *early; /* bundles for the next session, received before it starts here */
     /* probes and catch-up */
     uint64_t next_probe_ms;
     unsigned probe_outstanding, probe_up;
@@ -136,7 +125,10 @@ struct sched *sched_new(tkmsd *d) {
     s->d = d;
     pthread_mutex_init(&s->mu, NULL);
     s->self = node_secure_alloc(sizeof *s->self);
-    if (!s->self) {
+    s->early = early_new(NULL);
+    if (!s->self || !s->early) {
+        node_secure_free(s->self, sizeof *s->self);
+        early_free(s->early);
         free(s);
         return NULL;
     }
@@ -177,12 +169,7 @@ static void drop_engine(struct sched *s) {
 void sched_free(struct sched *s) {
     if (!s) return;
     drop_engine(s);
-    while (s->early) {
-        early_t *n = s->early->next;
-        free(s->early->msg);
-        free(s->early);
-        s->early = n;
-    }
+    early_free(s->early);
     node_secure_free(s->self, sizeof *s->self);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -339,6 +326,11 @@ static void earlier_attempt(struct sched *s, const tkms_dkg_config *cfg, uint8_t
     free(b);
 }
 
+static void replay_early(void *arg, const uint8_t *msg, size_t len) {
+    struct sched *s = arg;
+    tkms_dkg_receive(s->eng, sched_now(s), msg, len);
+}
+
 /* Creates the engine for s->plan: restored from ckpt (a restart within the attempt), or, without
  * ckpt, a retry from the checkpoint of an earlier attempt of the same session if one is stored
  * (docs/dkg.md, "Retries": a fresh engine would deal a second polynomial and be taken for an
@@ -406,15 +398,7 @@ static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
                        "slot", (json_int_t)s->plan.slot));
     /* replay bundles that arrived before the session started */
     uint64_t now = sched_now(s);
-    early_t **pp = &s->early;
-    while (*pp) {
-        early_t *e = *pp;
-        *pp = e->next;
-        s->n_early--;
-        if (now - e->at < EARLY_MAX_AGE_MS) tkms_dkg_receive(s->eng, now, e->msg, e->len);
-        free(e->msg);
-        free(e);
-    }
+    early_drain(s->early, tkms_dkg_session(s->eng), node_now_ms(), replay_early, s);
     tkms_dkg_tick(s->eng, now);
     flush_outputs(s);
     daemon_refresh_state(d);
@@ -1116,6 +1100,7 @@ void sched_tick(struct sched *s) {
                  json_pack("{s:I, s:I}", "session_start_ms", (json_int_t)s->plan.start_ms, "now_ms", (json_int_t)now));
         fail_session(s, "the session's slot lies in the future (clock moved back)");
     }
+    early_expire(s->early, node_now_ms());
     if (s->eng && !s->finished) {
         tkms_dkg_tick(s->eng, now);
         flush_outputs(s);
@@ -1222,8 +1207,9 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
         status = feed(s, body, len, why, &stale);
     } else {
         /* No session running. A finished one still answers catch-up requests for itself; anything
-         * else is probably for the next session, which a peer started a few ms before us: buffer
-         * a bounded number; the engine checks them when the session starts. */
+         * else is probably for the next session, which a peer started a few ms before us: keep it
+         * (early.h: next session only, bounded per sender and in total); the engine checks it when
+         * the session starts. */
         status = s->eng ? feed(s, body, len, why, &stale) : 409;
         if (!s->eng) stale = 1;
         else if (status == 200) {
@@ -1239,26 +1225,11 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
             if (replay) {
                 *why = "bundle of the already certified session (replay)";
                 status = 409;
-            } else if (s->n_early >= EARLY_MAX) {
-                *why = "no session running and the early buffer is full";
-                status = 503;
             } else {
-                early_t *e = calloc(1, sizeof *e);
-                if (e) e->msg = malloc(len);
-                if (!e || !e->msg) {
-                    free(e);
-                    *why = "out of memory";
-                    status = 503;
-                } else {
-                    memcpy(e->from, from_ed, 32);
-                    memcpy(e->msg, body, len);
-                    e->len = len;
-                    e->at = sched_now(s);
-                    e->next = s->early;
-                    s->early = e;
-                    s->n_early++;
-                    status = 200;
-                }
+                uint64_t now = node_now_ms();
+                uint8_t next[32];
+                int known = early_next_session(s->early, s->d, now, next);
+                status = early_put(s->early, from_ed, body, len, known ? next : NULL, now, why);
             }
         }
     }

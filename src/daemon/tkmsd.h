@@ -22,6 +22,16 @@ int log_enabled(int level);
 /* Takes ownership of fields (may be NULL). */
 void log_json(int level, const char *event, json_t *fields);
 void logf_(int level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Sampling of a class of log lines that unauthenticated traffic can cause (refused requests): a
+ * token bucket of `rate` lines/s, bursts of `burst`. Returns 1 if this line may be written, with
+ * *suppressed = lines dropped since the last one written (log it with the line). */
+typedef struct {
+    pthread_mutex_t mu;
+    double tokens;
+    uint64_t last_ms, suppressed;
+} log_sampler;
+#define LOG_SAMPLER_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}
+int log_sample(log_sampler *ls, double rate, double burst, uint64_t *suppressed);
 
 /* ---- metrics ---- */
 enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
@@ -35,6 +45,7 @@ typedef struct {
     int serving, session_active, has_share;
     uint64_t next_reshare_s;
     long long clock_offset_ms;
+    long long registry_apps, registry_max_apps; /* -1: unknown */
 } metrics_gauges;
 /* Repair reshares (ok/failed) and no-share announcements (sent/received). */
 void metrics_repair(int ok);
@@ -43,6 +54,10 @@ void metrics_request(int route, int status, uint64_t us);
 void metrics_reshare(int is_dkg, int ok, uint64_t ms);
 void metrics_peer(int out_ok, int out_fail, int in);
 void metrics_rejected(void);
+void metrics_log_suppressed(void); /* a sampled-out log line */
+/* Early-bundle buffer (early.c): bytes and bundles held, bundles dropped so far (refused, evicted,
+ * expired). */
+void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total);
 /* Release requests by endpoint (0 keys/app, 1 sign/app, 2 apps) and result (tkms_release_code). */
 void metrics_release(int endpoint, int code);
 char *metrics_render(const metrics_gauges *g); /* malloc'd */
@@ -160,6 +175,8 @@ void relay_set_epoch(tkmsd *d, uint64_t epoch, uint32_t index, const fr_t *share
 void relay_reload(tkmsd *d);
 /* Main thread: anti-entropy with peers and JWKS URL refreshes when due. */
 void relay_tick(tkmsd *d);
+/* Apps in the registry (-1 if unknown), for the metrics. */
+long long relay_app_count(tkmsd *d);
 /* HTTP handlers for ROUTE_KEYS_APP .. ROUTE_APPS_GET (worker threads). */
 void relay_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
 /* POST /v1/peer/apps (authenticated peer): body = the peer's registry summary; answers the

@@ -30,6 +30,9 @@ void node_config_defaults(node_config *c) {
     c->release_source_burst = 40;
     c->release_app_rate = 50;
     c->release_app_burst = 100;
+    c->audit_max_rows = 1000000;
+    c->registry_max_apps = 100000;
+    c->registry_max_apps_per_owner = 1000;
     c->kdf_t_cost = 3;
     c->kdf_m_cost_kib = 65536;
     c->kdf_parallelism = 1;
@@ -38,7 +41,7 @@ void node_config_defaults(node_config *c) {
 void node_config_free(node_config *c) {
     char **strs[] = {&c->path, &c->dir, &c->listen, &c->address, &c->db, &c->storage_key_file, &c->passphrase_file,
                      &c->genesis, &c->join_group, &c->admin_token_file, &c->log_level,
-                     &c->gcp_jwks_file, &c->gcp_jwks_url};
+                     &c->gcp_jwks_file, &c->gcp_jwks_url, &c->audit_archive_dir};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -109,6 +112,11 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
         else if (!strcmp(k, "release_source_burst")) ok = set_int(&c->release_source_burst, v, k, 1, 1000000, st);
         else if (!strcmp(k, "release_app_rate")) ok = set_int(&c->release_app_rate, v, k, 1, 1000000, st);
         else if (!strcmp(k, "release_app_burst")) ok = set_int(&c->release_app_burst, v, k, 1, 1000000, st);
+        else if (!strcmp(k, "registry_max_apps")) ok = set_int(&c->registry_max_apps, v, k, 1, 100000000, st);
+        else if (!strcmp(k, "registry_max_apps_per_owner"))
+            ok = set_int(&c->registry_max_apps_per_owner, v, k, 1, 100000000, st);
+        else if (!strcmp(k, "audit_max_rows")) ok = set_int(&c->audit_max_rows, v, k, 100, 1000000000, st);
+        else if (!strcmp(k, "audit_archive_dir")) ok = set_str(&c->audit_archive_dir, v, k, st);
         else if (!strcmp(k, "storage_kdf")) {
             /* {"salt": hex16, "t_cost": 3, "m_cost_kib": 65536, "parallelism": 1}: passphrase mode */
             json_t *s = json_object_get(v, "salt");
@@ -173,6 +181,10 @@ json_t *node_config_to_json(const node_config *c) {
     I(release_source_burst);
     I(release_app_rate);
     I(release_app_burst);
+    I(registry_max_apps);
+    I(registry_max_apps_per_owner);
+    I(audit_max_rows);
+    S(audit_archive_dir);
 #undef S
 #undef I
     if (c->kdf_passphrase) {

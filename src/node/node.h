@@ -77,6 +77,11 @@ typedef struct {
     long gcp_jwks_refresh_s; /* refresh period of gcp_jwks_url; default 3600 */
     long release_source_rate, release_source_burst; /* per-source bucket (req/s, burst); default 20, 40 */
     long release_app_rate, release_app_burst;       /* per-app bucket; default 50, 100 */
+    long registry_max_apps;           /* apps in the registry; default 100000 */
+    long registry_max_apps_per_owner; /* apps of one owner accepted by POST /v1/apps; default 1000 */
+    /* audit log retention (docs/security.md, "Audit log") */
+    long audit_max_rows;     /* rows kept in the audit table; default 1000000 */
+    char *audit_archive_dir; /* rows leave the table only into JSON-lines files here; NULL: deleted */
     /* passphrase mode parameters (Argon2id) */
     uint8_t kdf_salt[16];
     int kdf_passphrase;
@@ -195,8 +200,17 @@ NODE_WUR int node_store_put_proposal(node_store *s, const uint8_t id[32], uint64
                                      node_status *st);
 NODE_WUR int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, node_status *st);
 
-/* Audit log: never key material. */
+/* Audit log: never key material. Returns 1 once the row is committed, 0 if it could not be
+ * written (full or read-only disk): callers that must not act unrecorded refuse then. */
 int node_store_audit(node_store *s, const char *kind, const char *subject, const char *decision, const char *detail);
+/* Audit retention: the table never keeps more than max_rows rows; an insert that takes it over
+ * removes the oldest 1% (at most 10000) after its own commit. With archive_dir (absolute, or NULL), pruned rows are first appended to a new
+ * file there, audit-<first id>-<last id>.jsonl (one JSON object per row, fsynced, renamed into
+ * place), and deleted only once that file is durable; tkmsd never deletes archive files. note
+ * (may be NULL) is told of each prune ("audit_pruned") and archive failure
+ * ("audit_archive_failed"; the rows then stay). Thread-safe. */
+typedef void (*node_audit_note_fn)(void *arg, const char *event, const char *msg);
+void node_store_audit_retention(node_store *s, long max_rows, const char *archive_dir, node_audit_note_fn note, void *arg);
 
 /* Replay cache for signed envelopes: returns 1 if new (and records it), 0 if seen, -1 on error. */
 int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts_ms);

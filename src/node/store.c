@@ -3,6 +3,7 @@
 #include "node.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,12 @@ struct node_store {
     sqlite3 *db;
     pthread_mutex_t mu;
     char *path;
+    /* audit retention (node_store_audit_retention); under mu */
+    long audit_max_rows;
+    char *audit_archive;
+    node_audit_note_fn audit_note;
+    void *audit_note_arg;
+    uint64_t audit_retry_ms; /* no prune before (monotonic ms): after a failure */
 };
 
 static const char *SCHEMA =
@@ -171,6 +178,7 @@ void node_store_close(node_store *s) {
     if (s->db) sqlite3_close_v2(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
+    free(s->audit_archive);
     free(s);
 }
 
@@ -658,6 +666,131 @@ int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, node_sta
     return ok;
 }
 
+#define AUDIT_PRUNE_CHUNK 10000    /* rows per prune (and archive file) at most */
+#define AUDIT_RETRY_MS 60000       /* after a failed prune or archive */
+
+static void audit_note(node_store *s, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void audit_note(node_store *s, const char *event, const char *fmt, ...) {
+    if (!s->audit_note) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->audit_note(s->audit_note_arg, event, msg);
+}
+
+/* Appends rows first..last (ids) to a new archive file; 1 when it is durable. */
+static int audit_archive(node_store *s, int64_t first, int64_t last) {
+    sqlite3_stmt *q = prep(s, "SELECT id, ts_ms, kind, subject, decision, detail FROM audit WHERE id >= ? AND id <= ? ORDER BY id",
+                           NULL);
+    if (!q) return 0;
+    sqlite3_bind_int64(q, 1, first);
+    sqlite3_bind_int64(q, 2, last);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    int rc, ok = buf != NULL;
+    int64_t lo = 0, hi = 0;
+    while (ok && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *o = json_pack("{s:I, s:I, s:s?, s:s?, s:s?, s:s?}", "id", (json_int_t)sqlite3_column_int64(q, 0), "ts_ms",
+                              (json_int_t)sqlite3_column_int64(q, 1), "kind", (const char *)sqlite3_column_text(q, 2),
+                              "subject", (const char *)sqlite3_column_text(q, 3), "decision",
+                              (const char *)sqlite3_column_text(q, 4), "detail", (const char *)sqlite3_column_text(q, 5));
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(o);
+        size_t l = line ? strlen(line) : 0;
+        if (line && n + l + 1 > cap) {
+            size_t nc = 2 * (n + l + 1);
+            char *nb = realloc(buf, nc);
+            if (nb) buf = nb, cap = nc;
+            else ok = 0;
+        }
+        if (!line || !ok) {
+            free(line);
+            ok = 0;
+            break;
+        }
+        memcpy(buf + n, line, l);
+        buf[n + l] = '\n';
+        n += l + 1;
+        free(line);
+        if (!lo) lo = sqlite3_column_int64(q, 0);
+        hi = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    if (!ok || !lo) {
+        free(buf);
+        if (!ok) audit_note(s, "audit_archive_failed", "out of memory while archiving audit rows");
+        return ok; /* nothing to archive is not an error */
+    }
+    char name[96];
+    snprintf(name, sizeof name, "audit-%020lld-%020lld.jsonl", (long long)lo, (long long)hi);
+    char *path = node_path_join(s->audit_archive, name);
+    node_status st = {0};
+    (void)mkdir(s->audit_archive, 0700); /* EEXIST is fine; any other problem shows in the write */
+    ok = path && node_write_file_atomic(path, buf, n, 0600, &st);
+    if (!ok) audit_note(s, "audit_archive_failed", "%s (audit rows %lld..%lld stay in the table)", st.msg, (long long)lo, (long long)hi);
+    free(path);
+    free(buf);
+    return ok;
+}
+
+/* Keeps at most audit_max_rows rows: once the table is over, the oldest go until 1% (at most
+ * AUDIT_PRUNE_CHUNK) is free again, so prunes (and archive files) come in batches. Ids are
+ * AUTOINCREMENT and only the oldest are ever removed: the ids in (hi - k, hi] are the newest k rows.
+ * Two indexed lookups per insert. Called with mu held, outside any transaction. */
+static void audit_prune(node_store *s) {
+    uint64_t now = node_mono_ms();
+    if (now < s->audit_retry_ms) return;
+    sqlite3_stmt *q = prep(s, "SELECT min(id), max(id) FROM audit", NULL);
+    if (!q) return;
+    int64_t lo = 0, hi = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        lo = sqlite3_column_int64(q, 0);
+        hi = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    if (!lo || hi - lo + 1 <= s->audit_max_rows) return;
+    int64_t slack = s->audit_max_rows / 100;
+    if (slack < 1) slack = 1;
+    if (slack > AUDIT_PRUNE_CHUNK) slack = AUDIT_PRUNE_CHUNK;
+    int64_t cut = hi - (s->audit_max_rows - slack);
+    if (cut - lo + 1 > AUDIT_PRUNE_CHUNK) cut = lo + AUDIT_PRUNE_CHUNK - 1;
+    if (s->audit_archive && !audit_archive(s, lo, cut)) {
+        s->audit_retry_ms = now + AUDIT_RETRY_MS;
+        return;
+    }
+    int ok = begin(s, 0, NULL);
+    if (ok) {
+        q = prep(s, "DELETE FROM audit WHERE id <= ?", NULL);
+        ok = q != NULL;
+        if (ok) {
+            sqlite3_bind_int64(q, 1, cut);
+            ok = step_done(s, q, NULL);
+        }
+        ok = ok ? commit(s, NULL) : (rollback(s), 0);
+    }
+    if (ok)
+        audit_note(s, "audit_pruned", "audit rows %lld..%lld %s (audit_max_rows %ld)", (long long)lo, (long long)cut,
+                   s->audit_archive ? "archived and removed from the table" : "deleted", s->audit_max_rows);
+    else {
+        audit_note(s, "audit_prune_failed", "cannot delete audit rows %lld..%lld: %s", (long long)lo, (long long)cut,
+                   sqlite3_errmsg(s->db));
+        s->audit_retry_ms = now + AUDIT_RETRY_MS;
+    }
+}
+
+void node_store_audit_retention(node_store *s, long max_rows, const char *archive_dir, node_audit_note_fn note, void *arg) {
+    pthread_mutex_lock(&s->mu);
+    s->audit_max_rows = max_rows;
+    free(s->audit_archive);
+    s->audit_archive = archive_dir ? strdup(archive_dir) : NULL;
+    s->audit_note = note;
+    s->audit_note_arg = arg;
+    s->audit_retry_ms = 0;
+    pthread_mutex_unlock(&s->mu);
+}
+
 int node_store_audit(node_store *s, const char *kind, const char *subject, const char *decision, const char *detail) {
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 0, NULL);
@@ -674,6 +807,8 @@ int node_store_audit(node_store *s, const char *kind, const char *subject, const
         }
         ok = ok ? commit(s, NULL) : (rollback(s), 0);
     }
+    /* retention: after the record is committed, never in its way */
+    if (ok && s->audit_max_rows > 0) audit_prune(s);
     pthread_mutex_unlock(&s->mu);
     return ok;
 }

@@ -122,6 +122,12 @@ struct tkms_release_ctx {
     qa_entry *qa;
     size_t qa_n;
     uint64_t qa_clock;
+    /* registry bounds and anti-entropy caches, under db_mu; reset when another connection writes */
+    tkms_registry_limits lim;
+    int64_t n_apps; /* -1: count at the next new app */
+    uint8_t dig[TKMS_SYNC_BUCKETS][32];
+    uint8_t dig_ok[TKMS_SYNC_BUCKETS];
+    int64_t data_version;
 };
 
 static secrets_t *secrets_alloc(void) {
@@ -182,6 +188,10 @@ tkms_release_ctx *tkms_release_new(const tkms_release_config *cfg) {
     c->app_rl->burst = cfg->app_burst > 0 ? cfg->app_burst : 100;
     c->src_rl->rate = cfg->source_rate > 0 ? cfg->source_rate : 20;
     c->src_rl->burst = cfg->source_burst > 0 ? cfg->source_burst : 40;
+    c->lim.max_apps = cfg->max_apps ? cfg->max_apps : 100000;
+    c->lim.max_per_owner = cfg->max_apps_per_owner ? cfg->max_apps_per_owner : 1000;
+    c->n_apps = -1;
+    c->data_version = -1;
     memcpy(c->sec->ed_sk, cfg->ed25519_sk, 32);
     return c;
 }
@@ -248,17 +258,24 @@ typedef struct {
     const char *reason;
     uint64_t seq;
     int insecure;
+    int genuine; /* the verifier found the evidence genuine */
     int quiet; /* no audit record (public reads) */
     char msg[320];
 } req_state;
 
+/* Audits the request and builds the answer. A release or signature (fail_closed) whose audit
+ * record cannot be written becomes audit_unavailable: its body is wiped, nothing leaves. */
 static tkms_release_code finish(tkms_release_ctx *c, req_state *rs, tkms_release_code code, char **resp, int *status,
-                                char *ok_body, const char *decision) {
+                                char *ok_body, const char *decision, int fail_closed) {
     if (c->audit && !rs->quiet) {
         tkms_release_audit a = {rs->endpoint, rs->app_id, rs->method, rs->digest, rs->source ? rs->source : "",
                                 code == TKMS_REL_OK ? decision : "refuse", tkms_release_code_name(code),
-                                rs->reason ? rs->reason : "", rs->seq, rs->insecure};
-        c->audit(c->audit_arg, &a);
+                                rs->reason ? rs->reason : "", rs->seq, rs->insecure, rs->genuine};
+        if (!c->audit(c->audit_arg, &a) && code == TKMS_REL_OK && fail_closed) {
+            code = TKMS_REL_AUDIT_FAILED;
+            snprintf(rs->msg, sizeof rs->msg, "the audit record could not be written; nothing was released");
+            if (ok_body) OPENSSL_cleanse(ok_body, strlen(ok_body));
+        }
     }
     *status = tkms_release_code_http(code);
     if (code == TKMS_REL_OK) {
@@ -543,6 +560,7 @@ static tkms_release_code check_evidence(tkms_release_ctx *c, req_state *rs, cons
     }
     const tkms_attest_claims *cl = &res->claims;
     rs->insecure = cl->insecure;
+    rs->genuine = cl->genuine;
     if (p->method == TKMS_ATTEST_GCP_CS) snprintf(rs->digest, sizeof rs->digest, "%s", cl->image_digest);
     else if (p->method == TKMS_ATTEST_TDX) rel_hex(rs->digest, cl->mrtd, 48);
     else if (p->method == TKMS_ATTEST_SEV_SNP) rel_hex(rs->digest, cl->measurement, 48);
@@ -738,7 +756,7 @@ tkms_release_code tkms_release_handle_key(tkms_release_ctx *c, char **resp, int 
     rs.source = source;
     char *body = NULL;
     tkms_release_code code = do_key(c, &rs, &body, req, len, now_ms);
-    return finish(c, &rs, code, resp, status, body, "release");
+    return finish(c, &rs, code, resp, status, body, "release", 1);
 }
 
 /* ---- POST /v1/sign/app ---- */
@@ -845,7 +863,109 @@ tkms_release_code tkms_release_handle_sign(tkms_release_ctx *c, char **resp, int
     rs.source = source;
     char *body = NULL;
     tkms_release_code code = do_sign(c, &rs, &body, req, len, now_ms);
-    return finish(c, &rs, code, resp, status, body, "sign");
+    return finish(c, &rs, code, resp, status, body, "sign", 1);
+}
+
+/* ---- registry caches (db_mu held) ---- */
+
+/* Drops the cached app count and bucket digests if another connection committed to the
+ * database since they were computed (PRAGMA data_version changes only for others' commits; this
+ * context's own writes update the caches themselves). */
+static void caches_check(tkms_release_ctx *c) {
+    sqlite3_stmt *q = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA data_version", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (v < 0 || v != c->data_version) {
+        memset(c->dig_ok, 0, sizeof c->dig_ok);
+        c->n_apps = -1;
+        c->data_version = v;
+    }
+}
+
+/* This node's bucket digests; the lock is taken per bucket, so that recomputing all of them (at
+ * start, ~50 ms for 50,000 apps) never holds up a key release for long. Returns 1 or 0. */
+static int bucket_digests(tkms_release_ctx *c, uint8_t out[TKMS_SYNC_BUCKETS][32]) {
+    int ok = 1;
+    for (unsigned b = 0; ok && b < TKMS_SYNC_BUCKETS; b++) {
+        pthread_mutex_lock(&c->db_mu);
+        if (b == 0) caches_check(c);
+        if (!c->dig_ok[b]) c->dig_ok[b] = (uint8_t)rel_bucket_digest(c->db, b, c->dig[b]);
+        ok = c->dig_ok[b];
+        memcpy(out[b], c->dig[b], 32);
+        pthread_mutex_unlock(&c->db_mu);
+    }
+    return ok;
+}
+
+/* Imports signed statements from a peer: stale ones are recognised under the lock without a
+ * signature check, the others are authenticated without the lock, then written in one
+ * transaction, obeying max_apps (not the per-owner quota: every owner-signed statement some node
+ * accepted may spread). */
+static tkms_release_code import_batch(tkms_release_ctx *c, json_t *arr, int64_t now_ms, size_t *stored, size_t *stale,
+                                      size_t *refused) {
+    size_t n = json_array_size(arr);
+    tkms_app_signed *v = calloc(n ? n : 1, sizeof *v);
+    uint8_t *todo = calloc(n ? n : 1, 1);
+    tkms_release_code res = TKMS_REL_OK;
+    if (!v || !todo) {
+        free(v);
+        free(todo);
+        return TKMS_REL_INTERNAL;
+    }
+    pthread_mutex_lock(&c->db_mu);
+    caches_check(c);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[20];
+        uint64_t seq = 0, cur = 0;
+        todo[i] = 1;
+        if (rel_statement_key(json_array_get(arr, i), id, &seq) && tkms_registry_seq(c->db, &cur, id) == 1 && cur >= seq) {
+            todo[i] = 0;
+            (*stale)++;
+        }
+    }
+    pthread_mutex_unlock(&c->db_mu);
+    for (size_t i = 0; i < n; i++)
+        if (todo[i] && rel_signed_from_json(&v[i], json_array_get(arr, i)) != TKMS_REL_OK) {
+            todo[i] = 0;
+            (*refused)++;
+        }
+    tkms_registry_limits lim = {c->lim.max_apps, 0};
+    size_t got = 0;
+    pthread_mutex_lock(&c->db_mu);
+    int tx = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    if (!tx) res = TKMS_REL_STORAGE;
+    for (size_t i = 0; tx && i < n && res == TKMS_REL_OK; i++) {
+        if (!todo[i]) continue;
+        tkms_release_code r = rel_registry_put(c->db, &v[i], now_ms, &lim, &c->n_apps, NULL, 0);
+        if (r == TKMS_REL_OK) got++, c->dig_ok[v[i].st.app_id[0]] = 0;
+        else if (r == TKMS_REL_STALE_STATEMENT) (*stale)++;
+        else if (r == TKMS_REL_STORAGE) res = r;
+        else (*refused)++; /* registry_full, owner_mismatch */
+    }
+    if (tx && (res != TKMS_REL_OK || sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        res = TKMS_REL_STORAGE;
+        got = 0;
+        memset(c->dig_ok, 0, sizeof c->dig_ok);
+        c->n_apps = -1;
+    }
+    pthread_mutex_unlock(&c->db_mu);
+    *stored += got;
+    for (size_t i = 0; i < n; i++) tkms_app_signed_free(&v[i]);
+    free(v);
+    free(todo);
+    return res;
+}
+
+int64_t tkms_release_app_count(tkms_release_ctx *c) {
+    pthread_mutex_lock(&c->db_mu);
+    caches_check(c);
+    if (c->n_apps < 0) c->n_apps = tkms_registry_count(c->db);
+    int64_t n = c->n_apps;
+    pthread_mutex_unlock(&c->db_mu);
+    return n;
 }
 
 /* ---- POST /v1/apps, GET /v1/apps/<id> ---- */
@@ -861,7 +981,9 @@ static tkms_release_code do_update(tkms_release_ctx *c, req_state *rs, char **bo
     tkms_app_id_format(rs->app_id, s.st.app_id);
     rs->seq = s.st.seq;
     pthread_mutex_lock(&c->db_mu);
-    code = tkms_registry_put(c->db, &s, now_ms, rs->msg, sizeof rs->msg);
+    caches_check(c);
+    code = rel_registry_put(c->db, &s, now_ms, &c->lim, &c->n_apps, rs->msg, sizeof rs->msg);
+    if (code == TKMS_REL_OK) c->dig_ok[s.st.app_id[0]] = 0;
     pthread_mutex_unlock(&c->db_mu);
     if (code == TKMS_REL_OK) {
         *body = malloc(160);
@@ -881,7 +1003,8 @@ tkms_release_code tkms_release_handle_app_update(tkms_release_ctx *c, char **res
     rs.source = source;
     char *body = NULL;
     tkms_release_code code = do_update(c, &rs, &body, req, len, now_ms);
-    return finish(c, &rs, code, resp, status, body, "stored");
+    /* not fail-closed: the statement is stored (and is its own signed record) before the audit */
+    return finish(c, &rs, code, resp, status, body, "stored", 0);
 }
 
 tkms_release_code tkms_release_handle_app_get(tkms_release_ctx *c, char **resp, int *status, const char *app_id_text) {
@@ -907,7 +1030,7 @@ tkms_release_code tkms_release_handle_app_get(tkms_release_ctx *c, char **resp, 
         }
     }
     rs.quiet = 1; /* reads are not audited: the registry is public */
-    return finish(c, &rs, code, resp, status, body, "read");
+    return finish(c, &rs, code, resp, status, body, "read", 0);
 }
 
 /* ---- anti-entropy ---- */
@@ -926,10 +1049,197 @@ char *tkms_release_sync_export(tkms_release_ctx *c, const char *peer_summary, si
     return s;
 }
 
+/* {"statements":[…][,"more":b]}: the array and more, or NULL. */
+static json_t *batch_of(json_t *o, int *more) {
+    json_t *arr = json_object_get(o, "statements"), *m = json_object_get(o, "more");
+    if (!json_is_object(o) || json_object_size(o) != 1u + (m != NULL) || !json_is_array(arr) ||
+        json_array_size(arr) > TKMS_SYNC_MAX_BATCH || (m && !json_is_boolean(m)))
+        return NULL;
+    *more = json_is_true(m);
+    return arr;
+}
+
 tkms_release_code tkms_release_sync_import(tkms_release_ctx *c, size_t *stored, size_t *stale, size_t *refused,
                                            const char *batch, size_t len, int64_t now_ms) {
+    *stored = *stale = *refused = 0;
+    json_t *o = json_loadb(batch, len, JSON_REJECT_DUPLICATES, NULL);
+    int more = 0;
+    json_t *arr = o ? batch_of(o, &more) : NULL;
+    tkms_release_code code = arr ? import_batch(c, arr, now_ms, stored, stale, refused) : TKMS_REL_BAD_REQUEST;
+    json_decref(o);
+    return code;
+}
+
+static int id_field(uint8_t out[20], json_t *o, const char *k) {
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) && tkms_app_id_parse(out, json_string_value(v));
+}
+
+char *tkms_release_sync_serve(tkms_release_ctx *c, const char *req, size_t len) {
+    json_t *o = json_loadb(req, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *op = json_object_get(o, "op"), *apps = json_object_get(o, "apps"), *ko = json_object_get(o, "known_only");
+    char *out = NULL;
+    uint8_t lo[20], hi[20];
+    if (!json_is_object(o)) goto done;
+    if (json_is_string(op) && !strcmp(json_string_value(op), "digests") && json_object_size(o) == 1) {
+        uint8_t (*d)[32] = malloc(TKMS_SYNC_BUCKETS * sizeof *d);
+        json_t *arr = json_array();
+        if (d && arr && bucket_digests(c, d)) {
+            for (unsigned b = 0; b < TKMS_SYNC_BUCKETS; b++) {
+                char h[65];
+                rel_hex(h, d[b], 32);
+                json_array_append_new(arr, json_string(h));
+            }
+            json_t *r = json_pack("{s:O}", "digests", arr);
+            out = r ? json_dumps(r, JSON_COMPACT) : NULL;
+            json_decref(r);
+        }
+        json_decref(arr);
+        free(d);
+        goto done;
+    }
+    if (!json_is_object(apps)) goto done;
+    if (op) {
+        /* {"op":"pull","lo","hi","known_only","apps"}: exactly these */
+        if (!json_is_string(op) || strcmp(json_string_value(op), "pull") || json_object_size(o) != 5 ||
+            !id_field(lo, o, "lo") || !id_field(hi, o, "hi") || memcmp(lo, hi, 20) > 0 || !json_is_boolean(ko) ||
+            json_object_size(apps) > TKMS_SYNC_MAX_SUMMARY)
+            goto done;
+    } else {
+        /* legacy whole-registry summary {"apps":{…}} */
+        if (json_object_size(o) != 1) goto done;
+        memset(lo, 0, 20);
+        memset(hi, 0xff, 20);
+    }
     pthread_mutex_lock(&c->db_mu);
-    tkms_release_code code = tkms_registry_import(c->db, stored, stale, refused, batch, len, now_ms);
+    out = rel_pull_answer(c->db, lo, hi, apps, json_is_true(ko), TKMS_SYNC_BATCH, TKMS_SYNC_ANSWER_BYTES);
     pthread_mutex_unlock(&c->db_mu);
+done:
+    json_decref(o);
+    return out;
+}
+
+#define SYNC_MAX_REQUESTS 4096 /* per round and peer; the rest waits for the next round */
+
+struct tkms_release_sync {
+    tkms_release_ctx *c;
+    enum { SY_DIGESTS, SY_PULL, SY_DONE } state;
+    uint8_t differ[TKMS_SYNC_BUCKETS];
+    uint8_t cursor[20]; /* next app ID to cover */
+    uint8_t lo[20], hi[20]; /* the pending pull */
+    size_t stored, stale, refused, requests;
+};
+
+tkms_release_sync *tkms_release_sync_begin(tkms_release_ctx *c) {
+    tkms_release_sync *s = calloc(1, sizeof *s);
+    if (s) s->c = c;
+    return s;
+}
+
+void tkms_release_sync_end(tkms_release_sync *s) { free(s); }
+
+void tkms_release_sync_counts(const tkms_release_sync *s, size_t *stored, size_t *stale, size_t *refused,
+                              size_t *requests) {
+    *stored = s->stored;
+    *stale = s->stale;
+    *refused = s->refused;
+    *requests = s->requests;
+}
+
+/* cursor = id + 1 (160-bit big-endian); 0 past the last app ID */
+static int id_next(uint8_t cursor[20], const uint8_t id[20]) {
+    memcpy(cursor, id, 20);
+    for (int i = 19; i >= 0; i--)
+        if (++cursor[i]) return 1;
+    return 0;
+}
+
+char *tkms_release_sync_next(tkms_release_sync *s) {
+    tkms_release_ctx *c = s->c;
+    if (s->state == SY_DONE || s->requests >= SYNC_MAX_REQUESTS) return NULL;
+    if (s->state == SY_DIGESTS) {
+        s->requests++;
+        return strdup("{\"op\":\"digests\"}");
+    }
+    /* the next run of differing buckets from the cursor on */
+    unsigned b = s->cursor[0], e;
+    while (b < TKMS_SYNC_BUCKETS && !s->differ[b]) b++;
+    if (b == TKMS_SYNC_BUCKETS) {
+        s->state = SY_DONE;
+        return NULL;
+    }
+    if (b != s->cursor[0]) {
+        memset(s->cursor, 0, 20);
+        s->cursor[0] = (uint8_t)b;
+    }
+    for (e = b; e + 1 < TKMS_SYNC_BUCKETS && s->differ[e + 1];) e++;
+    uint8_t blo[20], hi_limit[20];
+    rel_bucket_range(blo, hi_limit, e);
+    pthread_mutex_lock(&c->db_mu);
+    caches_check(c);
+    if (c->n_apps < 0) c->n_apps = tkms_registry_count(c->db);
+    int full = c->lim.max_apps && c->n_apps >= 0 && (uint64_t)c->n_apps >= c->lim.max_apps;
+    json_t *apps = rel_page(c->db, s->cursor, hi_limit, TKMS_SYNC_PAGE, s->hi);
+    pthread_mutex_unlock(&c->db_mu);
+    if (!apps) {
+        s->state = SY_DONE;
+        return NULL;
+    }
+    memcpy(s->lo, s->cursor, 20);
+    char lo_t[TKMS_APP_ID_TEXT], hi_t[TKMS_APP_ID_TEXT];
+    tkms_app_id_format(lo_t, s->lo);
+    tkms_app_id_format(hi_t, s->hi);
+    /* a full registry asks only for newer statements of its own apps */
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:o}", "op", "pull", "lo", lo_t, "hi", hi_t, "known_only", full, "apps", apps);
+    char *out = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    if (!out) s->state = SY_DONE;
+    else s->requests++;
+    return out;
+}
+
+tkms_release_code tkms_release_sync_answer(tkms_release_sync *s, const char *body, size_t len, int64_t now_ms) {
+    tkms_release_code code = TKMS_REL_BAD_REQUEST;
+    if (!body) { /* the peer did not answer: the round ends, nothing is wrong with our data */
+        s->state = SY_DONE;
+        return TKMS_REL_OK;
+    }
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!o) goto end;
+    if (s->state == SY_DIGESTS) {
+        json_t *arr = json_object_get(o, "digests");
+        uint8_t(*mine)[32] = malloc(TKMS_SYNC_BUCKETS * sizeof *mine);
+        int any = 0, ok = json_is_object(o) && json_object_size(o) == 1 && json_is_array(arr) &&
+                          json_array_size(arr) == TKMS_SYNC_BUCKETS && mine && bucket_digests(s->c, mine);
+        for (unsigned b = 0; ok && b < TKMS_SYNC_BUCKETS; b++) {
+            json_t *v = json_array_get(arr, b);
+            uint8_t d[32];
+            ok = json_is_string(v) && rel_unhex(d, 32, json_string_value(v), json_string_length(v), 1);
+            s->differ[b] = ok && memcmp(d, mine[b], 32) != 0;
+            any |= s->differ[b];
+        }
+        free(mine);
+        if (!ok) goto end;
+        memset(s->cursor, 0, 20);
+        s->state = any ? SY_PULL : SY_DONE;
+        json_decref(o);
+        return TKMS_REL_OK;
+    }
+    if (s->state != SY_PULL) goto end;
+    int more = 0;
+    json_t *arr = batch_of(o, &more);
+    if (!arr) goto end;
+    size_t before = s->stored;
+    code = import_batch(s->c, arr, now_ms, &s->stored, &s->stale, &s->refused);
+    if (code != TKMS_REL_OK) goto end;
+    json_decref(o);
+    /* the same page again while the peer has more and this node takes some (progress: each
+     * repeat stores at least one statement); else the page is done */
+    if (more && s->stored > before) memcpy(s->cursor, s->lo, 20);
+    else if (!id_next(s->cursor, s->hi)) s->state = SY_DONE;
+    return TKMS_REL_OK;
+end:
+    json_decref(o);
+    s->state = SY_DONE;
     return code;
 }

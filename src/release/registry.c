@@ -93,9 +93,11 @@ static const char *const CODE_NAMES[] = {
     "ok", "bad_request", "too_large", "unknown_app", "method_not_allowed", "attestation_refused",
     "binding_mismatch", "app_not_bound", "digest_not_allowed", "measurement_not_allowed", "deployment_not_allowed",
     "dev_mode_only", "rate_limited", "not_ready", "bad_statement", "bad_signature", "stale_statement",
-    "owner_mismatch", "storage_error", "internal_error"};
+    "owner_mismatch", "storage_error", "internal_error", "audit_unavailable", "registry_full", "owner_quota_exceeded"};
 static const int CODE_HTTP[] = {200, 400, 413, 404, 403, 403, 403, 403, 403, 403, 403,
-                                403, 429, 503, 400, 403, 409, 403, 500, 500};
+                                403, 429, 503, 400, 403, 409, 403, 500, 500, 503, 507, 403};
+_Static_assert(sizeof CODE_NAMES / sizeof *CODE_NAMES == sizeof CODE_HTTP / sizeof *CODE_HTTP, "one status per code");
+_Static_assert(sizeof CODE_HTTP / sizeof *CODE_HTTP == TKMS_REL_OWNER_QUOTA + 1, "every code has a name");
 
 const char *tkms_release_code_name(tkms_release_code c) {
     if ((unsigned)c >= sizeof CODE_NAMES / sizeof *CODE_NAMES) return "internal_error";
@@ -512,6 +514,8 @@ int tkms_registry_init(sqlite3 *db, char *err, size_t errlen) {
         if (sqlite3_exec(db, "DROP TABLE apps", NULL, NULL, NULL) != SQLITE_OK) goto dberr;
     }
     if (sqlite3_exec(db, APPS_SCHEMA, NULL, NULL, NULL) != SQLITE_OK) goto dberr;
+    /* per-owner quota (registry_max_apps_per_owner) counts by owner */
+    if (sqlite3_exec(db, "CREATE INDEX IF NOT EXISTS apps_owner ON apps(owner)", NULL, NULL, NULL) != SQLITE_OK) goto dberr;
     return 1;
 dberr:
     sqlite3_finalize(q);
@@ -519,38 +523,131 @@ dberr:
     return 0;
 }
 
-tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, char *err, size_t errlen) {
-    /* One statement, so it is atomic without an explicit transaction: insert, or update only when
-     * the new seq is higher and the owner and salt are the stored ones. */
-    static const char *sql =
-        "INSERT INTO apps(app_id, owner, salt, seq, statement, signature, updated) VALUES(?1,?2,?3,?4,?5,?6,?7)"
-        " ON CONFLICT(app_id) DO UPDATE SET seq = excluded.seq, statement = excluded.statement,"
-        " signature = excluded.signature, updated = excluded.updated"
-        " WHERE excluded.seq > apps.seq AND apps.owner = excluded.owner AND apps.salt = excluded.salt";
+/* Stored seq, owner and salt of app_id: 1, 0 if unknown, -1 on a storage error. */
+static int row_of(sqlite3 *db, const uint8_t app_id[20], uint64_t *seq, uint8_t owner[20], uint8_t salt[32]) {
     sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) goto dberr;
-    sqlite3_bind_blob(q, 1, s->st.app_id, 20, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 2, s->owner, 20, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 3, s->salt, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)s->st.seq);
-    sqlite3_bind_text(q, 5, s->canonical, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 6, s->signature, 65, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 7, now_ms);
-    if (sqlite3_step(q) != SQLITE_DONE) goto dberr;
-    int changed = sqlite3_changes(db);
+    if (sqlite3_prepare_v2(db, "SELECT seq, owner, salt FROM apps WHERE app_id = ?1", -1, &q, NULL) != SQLITE_OK) return -1;
+    sqlite3_bind_blob(q, 1, app_id, 20, SQLITE_STATIC);
+    int rc = sqlite3_step(q), r = -1;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 1) == 20 && sqlite3_column_bytes(q, 2) == 32) {
+        *seq = (uint64_t)sqlite3_column_int64(q, 0);
+        memcpy(owner, sqlite3_column_blob(q, 1), 20);
+        memcpy(salt, sqlite3_column_blob(q, 2), 32);
+        r = 1;
+    } else if (rc == SQLITE_DONE) {
+        r = 0;
+    }
     sqlite3_finalize(q);
-    if (changed) return TKMS_REL_OK;
-    /* Nothing written: find out why (stale seq, or another owner which a keccak collision would need). */
+    return r;
+}
+
+static int64_t count_where(sqlite3 *db, const char *sql, const uint8_t *blob, int blen) {
+    sqlite3_stmt *q = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return -1;
+    if (blob) sqlite3_bind_blob(q, 1, blob, blen, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+int64_t tkms_registry_count(sqlite3 *db) { return count_where(db, "SELECT count(*) FROM apps", NULL, 0); }
+
+tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, const tkms_registry_limits *lim,
+                                   int64_t *n_apps, char *err, size_t errlen) {
+    char oh[41];
+    uint8_t cur_owner[20], cur_salt[32];
     uint64_t cur = 0;
-    if (tkms_registry_seq(db, &cur, s->st.app_id) < 0) return rel_fail(err, errlen, TKMS_REL_STORAGE, "%s", sqlite3_errmsg(db));
-    if (cur >= s->st.seq)
-        return rel_fail(err, errlen, TKMS_REL_STALE_STATEMENT, "seq %llu is not higher than the stored %llu",
-                        (unsigned long long)s->st.seq, (unsigned long long)cur);
-    return rel_fail(err, errlen, TKMS_REL_OWNER_MISMATCH, "the stored app has another owner or salt");
+    sqlite3_stmt *q = NULL;
+    tkms_release_code code = TKMS_REL_OK;
+    /* check and write in one IMMEDIATE transaction (unless the caller runs one): the limits and
+     * the seq rule hold against concurrent writers */
+    int own_tx = sqlite3_get_autocommit(db);
+    if (own_tx && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto dberr;
+    int have = row_of(db, s->st.app_id, &cur, cur_owner, cur_salt);
+    if (have < 0) goto dberr;
+    if (have) {
+        if (cur >= s->st.seq) {
+            code = rel_fail(err, errlen, TKMS_REL_STALE_STATEMENT, "seq %llu is not higher than the stored %llu",
+                            (unsigned long long)s->st.seq, (unsigned long long)cur);
+            goto out;
+        }
+        if (memcmp(cur_owner, s->owner, 20) || memcmp(cur_salt, s->salt, 32)) {
+            code = rel_fail(err, errlen, TKMS_REL_OWNER_MISMATCH, "the stored app has another owner or salt");
+            goto out;
+        }
+        if (sqlite3_prepare_v2(db,
+                               "UPDATE apps SET seq = ?2, statement = ?3, signature = ?4, updated = ?5"
+                               " WHERE app_id = ?1 AND seq < ?2",
+                               -1, &q, NULL) != SQLITE_OK)
+            goto dberr;
+        sqlite3_bind_blob(q, 1, s->st.app_id, 20, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)s->st.seq);
+        sqlite3_bind_text(q, 3, s->canonical, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 4, s->signature, 65, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 5, now_ms);
+    } else {
+        /* a new app: the registry's bounds (docs/security.md, "App registry limits") */
+        if (lim && lim->max_apps) {
+            int64_t n = n_apps && *n_apps >= 0 ? *n_apps : tkms_registry_count(db);
+            if (n < 0) goto dberr;
+            if (n_apps) *n_apps = n;
+            if ((uint64_t)n >= lim->max_apps) {
+                code = rel_fail(err, errlen, TKMS_REL_REGISTRY_FULL,
+                                "the registry holds %lld apps, its limit (registry_max_apps); updates of registered "
+                                "apps are still accepted",
+                                (long long)n);
+                goto out;
+            }
+        }
+        if (lim && lim->max_per_owner) {
+            int64_t k = count_where(db, "SELECT count(*) FROM apps WHERE owner = ?1", s->owner, 20);
+            if (k < 0) goto dberr;
+            if ((uint64_t)k >= lim->max_per_owner) {
+                rel_hex(oh, s->owner, 20);
+                code = rel_fail(err, errlen, TKMS_REL_OWNER_QUOTA,
+                                "owner 0x%s has %lld apps on this node, its limit (registry_max_apps_per_owner)", oh,
+                                (long long)k);
+                goto out;
+            }
+        }
+        if (sqlite3_prepare_v2(db,
+                               "INSERT INTO apps(app_id, owner, salt, seq, statement, signature, updated)"
+                               " VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                               -1, &q, NULL) != SQLITE_OK)
+            goto dberr;
+        sqlite3_bind_blob(q, 1, s->st.app_id, 20, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 2, s->owner, 20, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 3, s->salt, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)s->st.seq);
+        sqlite3_bind_text(q, 5, s->canonical, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 6, s->signature, 65, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 7, now_ms);
+    }
+    if (sqlite3_step(q) != SQLITE_DONE || sqlite3_changes(db) != 1) goto dberr;
+    sqlite3_finalize(q);
+    q = NULL;
+    if (own_tx && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto dberr;
+    if (!have && n_apps && *n_apps >= 0) (*n_apps)++;
+    return TKMS_REL_OK;
+out:
+    if (own_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return code;
 dberr:
     rel_fail(err, errlen, TKMS_REL_STORAGE, "registry write: %s", sqlite3_errmsg(db));
     sqlite3_finalize(q);
+    if (own_tx && !sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (n_apps) *n_apps = -1; /* recount next time */
     return TKMS_REL_STORAGE;
+}
+
+tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, char *err, size_t errlen) {
+    return rel_registry_put(db, s, now_ms, NULL, NULL, err, errlen);
+}
+
+tkms_release_code tkms_registry_put_limited(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms,
+                                           const tkms_registry_limits *lim, char *err, size_t errlen) {
+    return rel_registry_put(db, s, now_ms, lim, NULL, err, errlen);
 }
 
 int tkms_registry_seq(sqlite3 *db, uint64_t *seq, const uint8_t app_id[TKMS_APP_ID_LEN]) {
@@ -625,39 +722,195 @@ done:
     return out;
 }
 
+/* ---- anti-entropy, paged (docs/release-protocol.md §5) ---- */
+
+void rel_bucket_range(uint8_t lo[20], uint8_t hi[20], unsigned bucket) {
+    memset(lo, 0, 20);
+    memset(hi, 0xff, 20);
+    lo[0] = hi[0] = (uint8_t)bucket;
+}
+
+int rel_bucket_digest(sqlite3 *db, unsigned bucket, uint8_t out[32]) {
+    static const char tag[] = "TKMS-V1-APPS-BUCKET";
+    uint8_t lo[20], hi[20];
+    rel_bucket_range(lo, hi, bucket);
+    sqlite3_stmt *q = NULL;
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    int ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) && EVP_DigestUpdate(h, tag, sizeof tag - 1) &&
+             sqlite3_prepare_v2(db, "SELECT app_id, seq FROM apps WHERE app_id >= ?1 AND app_id <= ?2 ORDER BY app_id", -1,
+                                &q, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_blob(q, 1, lo, 20, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 2, hi, 20, SQLITE_STATIC);
+        int rc;
+        while (ok && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            uint8_t e[28];
+            uint64_t seq = (uint64_t)sqlite3_column_int64(q, 1);
+            if (sqlite3_column_bytes(q, 0) != 20) continue;
+            memcpy(e, sqlite3_column_blob(q, 0), 20);
+            for (int i = 0; i < 8; i++) e[20 + i] = (uint8_t)(seq >> (56 - 8 * i));
+            ok = EVP_DigestUpdate(h, e, sizeof e);
+        }
+        ok = ok && rc == SQLITE_DONE;
+    }
+    unsigned int n = 32;
+    ok = ok && EVP_DigestFinal_ex(h, out, &n);
+    sqlite3_finalize(q);
+    EVP_MD_CTX_free(h);
+    return ok;
+}
+
+json_t *rel_page(sqlite3 *db, const uint8_t lo[20], const uint8_t hi_limit[20], size_t max, uint8_t hi_out[20]) {
+    sqlite3_stmt *q = NULL;
+    json_t *apps = json_object();
+    size_t n = 0;
+    memcpy(hi_out, hi_limit, 20);
+    if (!apps || sqlite3_prepare_v2(db, "SELECT app_id, seq FROM apps WHERE app_id >= ?1 AND app_id <= ?2 ORDER BY app_id"
+                                        " LIMIT ?3", -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_blob(q, 1, lo, 20, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 2, hi_limit, 20, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)max + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(q, 0) != 20) continue;
+        if (n == max) break; /* a row past the page: the page ends at the previous one */
+        char id[TKMS_APP_ID_TEXT];
+        memcpy(hi_out, sqlite3_column_blob(q, 0), 20);
+        tkms_app_id_format(id, hi_out);
+        if (json_object_set_new(apps, id, json_integer(sqlite3_column_int64(q, 1)))) goto fail;
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) goto fail;
+    if (rc == SQLITE_DONE) memcpy(hi_out, hi_limit, 20); /* everything up to hi_limit fits */
+    sqlite3_finalize(q);
+    return apps;
+fail:
+    sqlite3_finalize(q);
+    json_decref(apps);
+    return NULL;
+}
+
+typedef struct {
+    uint8_t id[20];
+    int64_t seq;
+} sum_entry;
+
+static int sum_cmp(const void *a, const void *b) { return memcmp(((const sum_entry *)a)->id, ((const sum_entry *)b)->id, 20); }
+
+/* The peer's summary as a sorted array; NULL (and *bad set) if an entry is not "0x…": seq >= 0 or
+ * lies outside [lo, hi]. */
+static sum_entry *summary_entries(json_t *papps, const uint8_t lo[20], const uint8_t hi[20], size_t *n, int *bad) {
+    size_t cap = json_object_size(papps), k = 0;
+    sum_entry *e = malloc((cap ? cap : 1) * sizeof *e);
+    const char *key;
+    json_t *v;
+    *bad = 0;
+    if (!e) return NULL;
+    json_object_foreach(papps, key, v) {
+        if (!tkms_app_id_parse(e[k].id, key) || !json_is_integer(v) || json_integer_value(v) < 0 ||
+            memcmp(e[k].id, lo, 20) < 0 || memcmp(e[k].id, hi, 20) > 0) {
+            *bad = 1;
+            free(e);
+            return NULL;
+        }
+        e[k].seq = json_integer_value(v);
+        k++;
+    }
+    qsort(e, k, sizeof *e, sum_cmp);
+    *n = k;
+    return e;
+}
+
+/* Appends the row's signed statement to arr unless the answer is full; 0 once it is. */
+static int add_row(json_t *arr, size_t *bytes, sqlite3_stmt *q, int salt_col, size_t max, size_t max_bytes) {
+    if (json_array_size(arr) >= max || (json_array_size(arr) && *bytes >= max_bytes)) return 0;
+    char *js = row_signed_json(q, salt_col, salt_col + 1, salt_col + 2);
+    json_error_t je;
+    json_t *v = js ? json_loads(js, 0, &je) : NULL;
+    if (v) {
+        *bytes += strlen(js);
+        json_array_append_new(arr, v);
+    }
+    free(js);
+    return 1;
+}
+
+char *rel_pull_answer(sqlite3 *db, const uint8_t lo[20], const uint8_t hi[20], json_t *papps, int known_only, size_t max,
+                      size_t max_bytes) {
+    size_t n = 0, bytes = 0;
+    int bad = 0, more = 0;
+    sum_entry *e = summary_entries(papps, lo, hi, &n, &bad);
+    json_t *arr = json_array(), *o = NULL;
+    sqlite3_stmt *q = NULL;
+    char *out = NULL;
+    if (!e || !arr) goto done;
+    /* 1. newer statements of apps the peer has: a revocation never waits behind new apps */
+    if (sqlite3_prepare_v2(db, "SELECT seq, salt, signature, statement FROM apps WHERE app_id = ?1", -1, &q, NULL) != SQLITE_OK)
+        goto done;
+    for (size_t i = 0; i < n && !more; i++) {
+        sqlite3_reset(q);
+        sqlite3_bind_blob(q, 1, e[i].id, 20, SQLITE_STATIC);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW && sqlite3_column_int64(q, 0) > e[i].seq) more = !add_row(arr, &bytes, q, 1, max, max_bytes);
+        else if (rc != SQLITE_ROW && rc != SQLITE_DONE) goto done;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    /* 2. apps the peer lacks, in app ID order (not when the peer's registry is full) */
+    if (!known_only && !more) {
+        if (sqlite3_prepare_v2(db,
+                               "SELECT app_id, salt, signature, statement FROM apps WHERE app_id >= ?1 AND app_id <= ?2"
+                               " ORDER BY app_id",
+                               -1, &q, NULL) != SQLITE_OK)
+            goto done;
+        sqlite3_bind_blob(q, 1, lo, 20, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 2, hi, 20, SQLITE_STATIC);
+        int rc;
+        while (!more && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            if (sqlite3_column_bytes(q, 0) != 20) continue;
+            sum_entry key;
+            memcpy(key.id, sqlite3_column_blob(q, 0), 20);
+            if (n && bsearch(&key, e, n, sizeof *e, sum_cmp)) continue;
+            more = !add_row(arr, &bytes, q, 1, max, max_bytes);
+        }
+        if (!more && rc != SQLITE_DONE) goto done;
+    }
+    o = json_pack("{s:O, s:b}", "statements", arr, "more", more);
+    /* the statements are embedded by json_loads + dump with sorted keys: canonical already */
+    out = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+done:
+    sqlite3_finalize(q);
+    free(e);
+    json_decref(arr);
+    json_decref(o);
+    return out;
+}
+
+/* Legacy whole-registry export (a summary without "lo"/"hi" covers every app ID). */
 char *tkms_registry_export(sqlite3 *db, const char *peer_summary, size_t len, size_t max) {
     json_error_t je;
     json_t *peer = json_loadb(peer_summary, len, JSON_REJECT_DUPLICATES, &je);
     json_t *papps = peer ? json_object_get(peer, "apps") : NULL;
-    json_t *arr = json_array(), *o = json_object();
-    sqlite3_stmt *q = NULL;
     char *out = NULL;
-    if (!json_is_object(papps) || !arr || !o) goto done;
-    if (sqlite3_prepare_v2(db, "SELECT app_id, seq, salt, signature, statement FROM apps ORDER BY updated", -1, &q, NULL) !=
-        SQLITE_OK)
-        goto done;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW && json_array_size(arr) < max) {
-        char id[TKMS_APP_ID_TEXT];
-        if (sqlite3_column_bytes(q, 0) != 20) continue;
-        tkms_app_id_format(id, sqlite3_column_blob(q, 0));
-        json_t *ps = json_object_get(papps, id);
-        if (json_is_integer(ps) && json_integer_value(ps) >= sqlite3_column_int64(q, 1)) continue;
-        char *js = row_signed_json(q, 2, 3, 4);
-        json_t *v = js ? json_loads(js, 0, &je) : NULL;
-        free(js);
-        if (v) json_array_append_new(arr, v);
-    }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) goto done;
-    json_object_set(o, "statements", arr);
-    /* The statement is embedded verbatim by json_loads+dump with sorted keys: canonical already. */
-    out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-done:
-    sqlite3_finalize(q);
+    uint8_t lo[20], hi[20];
+    memset(lo, 0, 20);
+    memset(hi, 0xff, 20);
+    if (json_is_object(papps)) out = rel_pull_answer(db, lo, hi, papps, 0, max, TKMS_SYNC_ANSWER_BYTES);
     json_decref(peer);
-    json_decref(arr);
-    json_decref(o);
     return out;
+}
+
+tkms_release_code rel_signed_from_json(tkms_app_signed *out, json_t *o) { return signed_from_json(out, NULL, 0, o); }
+
+int rel_statement_key(json_t *signed_stmt, uint8_t app_id[20], uint64_t *seq) {
+    json_t *st = json_object_get(signed_stmt, "statement");
+    json_t *app = json_object_get(st, "app_id"), *sq = json_object_get(st, "seq");
+    if (!json_is_string(app) || !tkms_app_id_parse(app_id, json_string_value(app)) || !json_is_integer(sq) ||
+        json_integer_value(sq) < 1)
+        return 0;
+    *seq = (uint64_t)json_integer_value(sq);
+    return 1;
 }
 
 tkms_release_code tkms_registry_import(sqlite3 *db, size_t *stored, size_t *stale, size_t *refused, const char *batch,
@@ -665,15 +918,24 @@ tkms_release_code tkms_registry_import(sqlite3 *db, size_t *stored, size_t *stal
     json_error_t je;
     *stored = *stale = *refused = 0;
     json_t *o = json_loadb(batch, len, JSON_REJECT_DUPLICATES, &je);
-    json_t *arr = o ? json_object_get(o, "statements") : NULL;
-    if (!json_is_object(o) || json_object_size(o) != 1 || !json_is_array(arr) || json_array_size(arr) > 1024) {
+    json_t *arr = o ? json_object_get(o, "statements") : NULL, *more = o ? json_object_get(o, "more") : NULL;
+    if (!json_is_object(o) || json_object_size(o) != 1u + (more != NULL) || !json_is_array(arr) ||
+        json_array_size(arr) > TKMS_SYNC_MAX_BATCH || (more && !json_is_boolean(more))) {
         json_decref(o);
         return TKMS_REL_BAD_REQUEST;
     }
     tkms_release_code res = TKMS_REL_OK;
     for (size_t i = 0; i < json_array_size(arr); i++) {
+        /* a statement not newer than ours is stale whatever it is: no signature check needed */
+        uint8_t id[20];
+        uint64_t seq = 0, cur = 0;
+        json_t *v = json_array_get(arr, i);
+        if (rel_statement_key(v, id, &seq) && tkms_registry_seq(db, &cur, id) == 1 && cur >= seq) {
+            (*stale)++;
+            continue;
+        }
         tkms_app_signed s;
-        if (signed_from_json(&s, NULL, 0, json_array_get(arr, i)) != TKMS_REL_OK) {
+        if (signed_from_json(&s, NULL, 0, v) != TKMS_REL_OK) {
             (*refused)++;
             continue;
         }

@@ -38,3 +38,8 @@ target_include_directories(tkms-bench-release PRIVATE ${CMAKE_SOURCE_DIR}/src/re
                            ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/attest)
 target_compile_definitions(tkms-bench-release PRIVATE TKMS_VECTORS_DIR="${TKMS_VECTORS}")
 target_link_libraries(tkms-bench-release PRIVATE tkms_release)
+
+# Test tool: fills a stopped node's registry with owner-signed statements (tests/integration).
+add_executable(tkms-test-registry-fill ${CMAKE_SOURCE_DIR}/tests/tools/registry_fill.c)
+target_compile_options(tkms-test-registry-fill PRIVATE ${TKMS_WARN})
+target_link_libraries(tkms-test-registry-fill PRIVATE tkms_release)

@@ -43,7 +43,11 @@ typedef enum {
     TKMS_REL_OWNER_MISMATCH,          /* 403 stored app has another owner/salt (cannot happen
                                          unless keccak collides; kept as a defensive check) */
     TKMS_REL_STORAGE,                 /* 500 SQLite error */
-    TKMS_REL_INTERNAL                 /* 500 OpenSSL/allocation failure */
+    TKMS_REL_INTERNAL,                /* 500 OpenSSL/allocation failure */
+    TKMS_REL_AUDIT_FAILED,            /* 503 the audit record of a release or signature could not be
+                                         written: nothing is released (fail closed) */
+    TKMS_REL_REGISTRY_FULL,           /* 507 a new app, and the registry holds registry_max_apps */
+    TKMS_REL_OWNER_QUOTA              /* 403 a new app of an owner with registry_max_apps_per_owner */
 } tkms_release_code;
 
 /* "bad_request", "unknown_app", ...; never NULL. */
@@ -135,24 +139,46 @@ char *tkms_app_signed_json(const tkms_app_signed *s);
  * INTEGER, statement TEXT, signature BLOB, updated INTEGER). A legacy empty `apps` table of another
  * shape is replaced. Returns 1 or 0 with err. */
 TKMS_REL_WUR int tkms_registry_init(sqlite3 *db, char *err, size_t errlen);
-/* Stores s if its seq is higher than the stored one (one IMMEDIATE transaction). The statement
- * must come from tkms_app_signed_parse (so it is authenticated). Codes: OK, STALE_STATEMENT,
- * OWNER_MISMATCH, STORAGE. */
+/* Bounds on the registry's growth (docs/security.md, "App registry limits"); 0 = no bound. They
+ * apply to new apps only: an update of a registered app is always possible. */
+typedef struct {
+    uint64_t max_apps;      /* apps in the registry */
+    uint64_t max_per_owner; /* apps of one owner address */
+} tkms_registry_limits;
+
+/* Stores s if its seq is higher than the stored one (one IMMEDIATE transaction, or the caller's).
+ * The statement must come from tkms_app_signed_parse (so it is authenticated). Codes: OK,
+ * STALE_STATEMENT, OWNER_MISMATCH, STORAGE; with limits also REGISTRY_FULL, OWNER_QUOTA. */
 TKMS_REL_WUR tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, char *err,
                                                  size_t errlen);
+TKMS_REL_WUR tkms_release_code tkms_registry_put_limited(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms,
+                                                         const tkms_registry_limits *lim, char *err, size_t errlen);
+/* Number of registered apps, or -1 on a storage error. */
+int64_t tkms_registry_count(sqlite3 *db);
 /* Loads and re-authenticates the stored statement of app_id. Codes: OK (free with
  * tkms_app_signed_free), UNKNOWN_APP, STORAGE, BAD_SIGNATURE (corrupted row). */
 TKMS_REL_WUR tkms_release_code tkms_registry_get(sqlite3 *db, tkms_app_signed *out, const uint8_t app_id[TKMS_APP_ID_LEN]);
 /* Stored seq of app_id: 1 with *seq set, 0 if unknown, -1 on a storage error. */
 int tkms_registry_seq(sqlite3 *db, uint64_t *seq, const uint8_t app_id[TKMS_APP_ID_LEN]);
 
-/* Anti-entropy (docs/registry.md). Summary: {"apps":{"0x…":seq,…}} (malloc'd). */
+/* Anti-entropy bounds (docs/release-protocol.md §5). */
+#define TKMS_SYNC_BUCKETS 256               /* digest buckets: first byte of the app ID */
+#define TKMS_SYNC_PAGE 1000                 /* apps in one pull request's summary */
+#define TKMS_SYNC_MAX_SUMMARY 4096          /* apps a pull request may list */
+#define TKMS_SYNC_BATCH 256                 /* statements in one answer ... */
+#define TKMS_SYNC_ANSWER_BYTES (1u << 20)   /* ... and bytes (past the first statement) */
+#define TKMS_SYNC_MAX_BATCH 1024            /* statements an imported answer may hold */
+
+/* Whole-registry summary {"apps":{"0x…":seq,…}} (malloc'd): tests and small registries only; the
+ * daemon's anti-entropy is paged (tkms_release_sync_*). */
 char *tkms_registry_summary(sqlite3 *db);
-/* Statements this node has that a peer with the given summary lacks (absent or lower seq), at
- * most max of them: {"statements":[signed…]} (malloc'd). NULL on a bad summary or storage error. */
+/* Legacy pull over the whole key space: the statements this node has that a peer with the given
+ * summary lacks or holds with a lower seq (those first), at most max of them and 1 MiB:
+ * {"more":b,"statements":[signed…]} (malloc'd). NULL on a bad summary or storage error. */
 char *tkms_registry_export(sqlite3 *db, const char *peer_summary, size_t len, size_t max);
-/* Imports {"statements":[signed…]} (at most 1024): each is authenticated and stored if newer.
- * Counts what was stored, stale and refused. Returns OK, BAD_REQUEST (not that shape) or STORAGE. */
+/* Imports {"statements":[signed…][,"more":b]} (at most 1024): each is authenticated and stored if
+ * newer (a statement not newer than the stored one is stale without a signature check). Counts
+ * what was stored, stale and refused. Returns OK, BAD_REQUEST (not that shape) or STORAGE. */
 TKMS_REL_WUR tkms_release_code tkms_registry_import(sqlite3 *db, size_t *stored, size_t *stale, size_t *refused,
                                                     const char *batch, size_t len, int64_t now_ms);
 
@@ -170,9 +196,15 @@ typedef struct {
     const char *reason;    /* verifier reason name, or "" */
     uint64_t seq;          /* statement seq applied (0 if none) */
     int insecure;          /* insecure-dev evidence: log loudly */
+    int genuine;           /* the evidence passed the verifier's genuineness checks (signatures,
+                              chains, collateral): a refusal after that refused valid evidence */
 } tkms_release_audit;
 
-typedef void (*tkms_release_audit_fn)(void *arg, const tkms_release_audit *rec);
+/* Returns 1 if the record was written (or deliberately not kept: the daemon keeps rows only for
+ * accepted requests and refusals of genuine evidence, docs/security.md), 0 if it could not be
+ * written. A release or app signature whose record fails is not answered: the handler returns
+ * TKMS_REL_AUDIT_FAILED (503 audit_unavailable) instead, so no key leaves the node unrecorded. */
+typedef int (*tkms_release_audit_fn)(void *arg, const tkms_release_audit *rec);
 
 typedef struct {
     sqlite3 *db;                              /* registry; the handlers lock it with their own mutex */
@@ -184,6 +216,10 @@ typedef struct {
     /* Token buckets (requests/s and burst); 0 keeps the defaults (docs/registry.md). */
     double app_rate, app_burst, source_rate, source_burst;
     size_t qa_cache;                          /* Q_A LRU entries; 0: 256 */
+    /* Registry growth (docs/security.md, "App registry limits"); 0 keeps the defaults. The total
+     * applies to POST /v1/apps and to anti-entropy, the per-owner quota to POST /v1/apps. */
+    uint64_t max_apps;                        /* default 100000 */
+    uint64_t max_apps_per_owner;              /* default 1000 */
 } tkms_release_config;
 
 typedef struct tkms_release_ctx tkms_release_ctx;
@@ -197,6 +233,9 @@ void tkms_release_free(tkms_release_ctx *ctx);
  * called, the handlers answer not_ready. Returns 1, or 0 if share is not a valid non-zero scalar. */
 TKMS_REL_WUR int tkms_release_set_epoch(tkms_release_ctx *ctx, uint64_t epoch, uint32_t index, const uint8_t share[32],
                                         int dev_mode);
+/* Apps in the registry (cached; counted after another connection's writes), -1 on a storage
+ * error. For the tkms_registry_apps gauge. */
+int64_t tkms_release_app_count(tkms_release_ctx *ctx);
 /* Drops the share (handlers answer not_ready again). */
 void tkms_release_clear_epoch(tkms_release_ctx *ctx);
 /* Replaces the gcp-cs JWKS (the daemon refreshes it). Returns 1, or 0 on OOM. */
@@ -217,11 +256,39 @@ tkms_release_code tkms_release_handle_app_update(tkms_release_ctx *ctx, char **r
 tkms_release_code tkms_release_handle_app_get(tkms_release_ctx *ctx, char **resp_json, int *http_status,
                                               const char *app_id_text);
 
-/* Anti-entropy under the context's DB lock (same as the tkms_registry_* functions). */
+/* Anti-entropy under the context's DB lock (same as the tkms_registry_* functions). The summary,
+ * export and import are the whole-registry forms (tests, small registries); tkmsd uses the paged
+ * protocol below. */
 char *tkms_release_sync_summary(tkms_release_ctx *ctx);
 char *tkms_release_sync_export(tkms_release_ctx *ctx, const char *peer_summary, size_t len, size_t max);
 TKMS_REL_WUR tkms_release_code tkms_release_sync_import(tkms_release_ctx *ctx, size_t *stored, size_t *stale,
                                                         size_t *refused, const char *batch, size_t len, int64_t now_ms);
+
+/* Paged anti-entropy (docs/release-protocol.md §5), sans I/O: the caller moves the bytes.
+ *
+ * Serving side (POST /v1/peer/apps from an authenticated member): the answer (malloc'd JSON) to
+ * {"op":"digests"} -> {"digests":[256 × 64 hex]}, or to {"op":"pull","lo","hi","known_only",
+ * "apps":{"0x…":seq}} (at most TKMS_SYNC_MAX_SUMMARY apps, all in [lo, hi]) -> {"more":b,
+ * "statements":[…]}; a bare {"apps":{…}} is a pull over every app ID. NULL on a malformed request
+ * (answer 400) or a storage error. */
+char *tkms_release_sync_serve(tkms_release_ctx *ctx, const char *req, size_t len);
+
+/* Asking side: one round with one peer. begin, then loop { body = next(); if (!body) break; POST
+ * it; answer(reply) } and end. The round asks for the peer's bucket digests, then pulls, page by
+ * page (at most TKMS_SYNC_PAGE of this node's apps each), only the buckets that differ, repeating
+ * a page while the peer has more and this node stores some. Imports are authenticated and obey
+ * max_apps (a full registry pulls only updates of its own apps). */
+typedef struct tkms_release_sync tkms_release_sync;
+tkms_release_sync *tkms_release_sync_begin(tkms_release_ctx *ctx); /* NULL on OOM */
+/* The next request body (malloc'd), or NULL when the round is over. */
+char *tkms_release_sync_next(tkms_release_sync *s);
+/* The peer's reply to the last request; body NULL (transport or HTTP failure) ends the round.
+ * Returns OK, BAD_REQUEST (a reply of the wrong shape: the round ends) or STORAGE. */
+tkms_release_code tkms_release_sync_answer(tkms_release_sync *s, const char *body, size_t len, int64_t now_ms);
+/* What the round did so far: statements stored, stale, refused; requests made. */
+void tkms_release_sync_counts(const tkms_release_sync *s, size_t *stored, size_t *stale, size_t *refused,
+                              size_t *requests);
+void tkms_release_sync_end(tkms_release_sync *s);
 
 /* Bounds (docs/release-protocol.md). */
 #define TKMS_RELEASE_MAX_BODY (64u * 1024u)

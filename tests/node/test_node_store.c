@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "node.h"
 
@@ -219,6 +220,72 @@ static void test_store_epochs(void **state) {
     free(db);
 }
 
+static int g_notes;
+static void note(void *arg, const char *event, const char *msg) {
+    (void)arg;
+    (void)msg;
+    if (!strcmp(event, "audit_pruned")) g_notes++;
+}
+
+static long count_sql(const char *dbpath, const char *sql) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    long n = -1;
+    if (sqlite3_open(dbpath, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Audit retention: never more than max_rows rows; with an archive directory every pruned row is in
+ * exactly one archive file (ids contiguous from 1), without one the oldest are deleted. */
+static void test_audit_retention(void **state) {
+    (void)state;
+    node_store *s = NULL;
+    node_status st = {0};
+    char *db = path_in("audit.db"), *arch = path_in("audit-archive");
+    assert_int_equal(node_store_open(&s, db, &st), 1);
+    node_store_audit_retention(s, 200, arch, note, NULL);
+    for (int i = 0; i < 1000; i++) {
+        char subj[32];
+        snprintf(subj, sizeof subj, "row %d", i + 1);
+        assert_int_equal(node_store_audit(s, "keys/app", subj, "release", "{\"code\":\"ok\"}"), 1);
+        assert_true(count_sql(db, "SELECT count(*) FROM audit") <= 200);
+    }
+    assert_true(g_notes > 0);
+    long kept = count_sql(db, "SELECT count(*) FROM audit"), lo = count_sql(db, "SELECT min(id) FROM audit");
+    assert_true(kept >= 198 && kept <= 200);
+    assert_int_equal(count_sql(db, "SELECT max(id) FROM audit"), 1000);
+    /* the archive holds rows 1 .. lo-1, each once, in order */
+    char cmd[600], line[512];
+    snprintf(cmd, sizeof cmd, "cat %s/audit-*.jsonl", arch);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    long want = 1;
+    while (fgets(line, sizeof line, f)) {
+        json_t *o = json_loads(line, 0, NULL);
+        assert_non_null(o);
+        assert_int_equal(json_integer_value(json_object_get(o, "id")), want);
+        char subj[32];
+        snprintf(subj, sizeof subj, "row %ld", want);
+        assert_string_equal(json_string_value(json_object_get(o, "subject")), subj);
+        json_decref(o);
+        want++;
+    }
+    pclose(f);
+    assert_int_equal(want, lo);
+    /* without an archive the oldest rows are deleted; a smaller bound applies at the next insert */
+    node_store_audit_retention(s, 100, NULL, NULL, NULL);
+    assert_int_equal(node_store_audit(s, "keys/app", "row 1001", "release", NULL), 1);
+    assert_true(count_sql(db, "SELECT count(*) FROM audit") <= 100);
+    assert_int_equal(count_sql(db, "SELECT max(id) FROM audit"), 1001);
+    node_store_close(s);
+    free(db);
+    free(arch);
+}
+
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/tkms-node-test.XXXXXX");
     if (!mkdtemp(g_dir)) return 1;
@@ -229,6 +296,7 @@ int main(void) {
         cmocka_unit_test(test_parse_u64),
         cmocka_unit_test(test_approvals),
         cmocka_unit_test(test_store_epochs),
+        cmocka_unit_test(test_audit_retention),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

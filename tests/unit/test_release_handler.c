@@ -42,15 +42,19 @@ static EVP_PKEY *RSA_KEY;
 static char *JWKS;
 static uint8_t DEV_SK[32], DEV_PK[32];
 static const char *DIGEST = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-static int audit_count, audit_refused;
-static char last_code[64], last_reason[64];
+static int audit_count, audit_refused, audit_fail, last_genuine;
+static char last_code[64], last_reason[64], last_decision[16];
 
-static void audit_cb(void *arg, const tkms_release_audit *a) {
+/* audit_fail set: the record cannot be written (a full disk) */
+static int audit_cb(void *arg, const tkms_release_audit *a) {
     (void)arg;
     audit_count++;
     if (strcmp(a->decision, "refuse") == 0) audit_refused++;
     snprintf(last_code, sizeof last_code, "%s", a->code);
     snprintf(last_reason, sizeof last_reason, "%s", a->reason);
+    snprintf(last_decision, sizeof last_decision, "%s", a->decision);
+    last_genuine = a->genuine;
+    return !audit_fail;
 }
 
 /* ---- encoders ---- */
@@ -381,6 +385,58 @@ static void expect_key(node_t *nd, const char *req, tkms_release_code want, int 
     free(key_call(nd, req, strlen(req), want, http, label));
 }
 
+/* A release or signature whose audit record cannot be written is refused (503, nothing released);
+ * refusals and registry updates are answered as usual. The record says whether the evidence was
+ * genuine, which is what the daemon keeps rows for. */
+static void test_audit_fail_closed(node_t *nodes) {
+    uint8_t rsk[32], rpk[32], nonce[32], B[64], Bother[64];
+    recipient(rsk, rpk);
+    tu_randbytes(nonce, 32);
+    binding_key(B, APP, rpk, nonce);
+    char *ev = dev_evidence(APP, B), *req = key_request(APP, rpk, nonce, "insecure-dev", ev);
+    audit_fail = 1;
+    expect_key(&nodes[0], req, TKMS_REL_AUDIT_FAILED, 503, "release with an unwritable audit record");
+    EXPECT(strcmp(last_decision, "release") == 0 && last_genuine, "the failed record was the release's");
+    char *resp = NULL;
+    int st = 0;
+    uint8_t msg[3] = {1, 2, 3}, np[32];
+    tu_randbytes(np, 32);
+    uint8_t Bs[64];
+    binding_sign(Bs, APP, msg, sizeof msg, np);
+    char *sev = dev_evidence(APP, Bs), *sreq = sign_request(APP, msg, sizeof msg, np, "insecure-dev", sev);
+    EXPECT(tkms_release_handle_sign(nodes[0].ctx, &resp, &st, sreq, strlen(sreq), "s", NOW_MS) == TKMS_REL_AUDIT_FAILED &&
+               st == 503 && resp && !strstr(resp, "partial") && strstr(resp, "audit_unavailable"),
+           "app signature with an unwritable audit record");
+    free(resp), free(sreq), free(sev);
+    /* refusing needs no record to be safe */
+    expect_key(&nodes[0], "{}", TKMS_REL_BAD_REQUEST, 400, "refusal with an unwritable audit record");
+    audit_fail = 0;
+    expect_key(&nodes[0], req, TKMS_REL_OK, 200, "release once the audit record is written again");
+    EXPECT(last_genuine && strcmp(last_decision, "release") == 0, "release record");
+    free(ev), free(req);
+    /* genuine: set for evidence that verified (then refused for its binding), not for forged evidence */
+    uint8_t r2[32];
+    memcpy(r2, rpk, 32);
+    r2[0] ^= 1;
+    binding_key(Bother, APP, r2, nonce);
+    ev = dev_evidence(APP, Bother);
+    req = key_request(APP, rpk, nonce, "insecure-dev", ev);
+    expect_key(&nodes[0], req, TKMS_REL_BINDING_MISMATCH, 403, "genuine evidence, other binding");
+    EXPECT(last_genuine, "a binding mismatch of genuine evidence is a refusal of valid evidence");
+    free(ev), free(req);
+    ev = dev_evidence(APP, B);
+    char *sig = strstr(ev, "\"signature\":\"");
+    TU_CHECK(sig);
+    sig += 13;
+    *sig = *sig == '0' ? '1' : '0';
+    req = key_request(APP, rpk, nonce, "insecure-dev", ev);
+    expect_key(&nodes[0], req, TKMS_REL_ATTESTATION_REFUSED, 403, "forged dev evidence");
+    EXPECT(!last_genuine, "forged evidence is not genuine");
+    free(ev), free(req);
+    expect_key(&nodes[0], "{\"app_id\":1}", TKMS_REL_BAD_REQUEST, 400, "garbage");
+    EXPECT(!last_genuine, "garbage is not genuine");
+}
+
 static void test_refusals(node_t *nodes, node_t *prod) {
     uint8_t rsk[32], rpk[32], nonce[32], B[64], Bother[64], r2[32];
     recipient(rsk, rpk);
@@ -547,6 +603,178 @@ static void test_rate_limit(void) {
     free_node(&nd);
 }
 
+/* A new app of owner_sk with a random salt: its signed statement (seq) and its ID. */
+static char *new_app(const uint8_t owner_sk[32], unsigned seq, uint8_t app[20], uint8_t salt[32]) {
+    uint8_t owner[20];
+    char id[TKMS_APP_ID_TEXT], st[256], *out = NULL, err[256];
+    TU_CHECK(tkms_eth_address_of_key(owner, owner_sk));
+    if (seq == 1) tu_randbytes(salt, 32);
+    tkms_app_id_derive(app, owner, salt);
+    tkms_app_id_format(id, app);
+    snprintf(st, sizeof st, "{\"app_id\":\"%s\",\"seq\":%u,\"methods\":[\"insecure-dev\"]}", id, seq);
+    TU_CHECK(tkms_app_sign_statement(&out, err, sizeof err, st, strlen(st), owner_sk, salt) == TKMS_REL_OK);
+    return out;
+}
+
+static node_t make_limited(uint64_t max_apps, uint64_t per_owner) {
+    node_t nd;
+    char err[256];
+    TU_CHECK(sqlite3_open(":memory:", &nd.db) == SQLITE_OK && tkms_registry_init(nd.db, err, sizeof err));
+    tkms_release_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.db = nd.db;
+    memcpy(cfg.ed25519_sk, IDS[0].sign_sk, 32);
+    cfg.audit = audit_cb;
+    cfg.source_rate = cfg.source_burst = 1e9;
+    cfg.max_apps = max_apps;
+    cfg.max_apps_per_owner = per_owner;
+    nd.ctx = tkms_release_new(&cfg);
+    TU_CHECK(nd.ctx);
+    return nd;
+}
+
+static int64_t apps_in(node_t *nd) { return tkms_registry_count(nd->db); }
+
+/* One paged anti-entropy round: `asker` pulls from `server` in memory. Returns the requests. */
+static size_t sync_round(node_t *asker, node_t *server, size_t *stored) {
+    tkms_release_sync *s = tkms_release_sync_begin(asker->ctx);
+    TU_CHECK(s);
+    char *req;
+    while ((req = tkms_release_sync_next(s))) {
+        char *ans = tkms_release_sync_serve(server->ctx, req, strlen(req));
+        EXPECT(ans != NULL, "the server answers every request of the round");
+        EXPECT(tkms_release_sync_answer(s, ans, ans ? strlen(ans) : 0, NOW_MS) == TKMS_REL_OK || !ans, "answer imported");
+        free(req);
+        free(ans);
+    }
+    size_t st, sl, rf, n;
+    tkms_release_sync_counts(s, &st, &sl, &rf, &n);
+    tkms_release_sync_end(s);
+    if (stored) *stored = st;
+    return n;
+}
+
+/* Registry limits over the handler: per-owner quota and total cap for new apps (a clear code,
+ * nothing stored), updates of registered apps always accepted. */
+static void test_registry_limits(void) {
+    node_t nd = make_limited(5, 2);
+    uint8_t sk1[32], sk2[32], a[8][20], salt[8][32], addr[20];
+    do tu_randbytes(sk1, 32);
+    while (!tkms_eth_address_of_key(addr, sk1));
+    do tu_randbytes(sk2, 32);
+    while (!tkms_eth_address_of_key(addr, sk2));
+    int st;
+    char *js;
+    for (int i = 0; i < 2; i++) {
+        js = new_app(sk1, 1, a[i], salt[i]);
+        EXPECT(update(&nd, js, &st) == TKMS_REL_OK, "owner 1, apps 1-2");
+        free(js);
+    }
+    js = new_app(sk1, 1, a[2], salt[2]);
+    char *resp = NULL;
+    EXPECT(tkms_release_handle_app_update(nd.ctx, &resp, &st, js, strlen(js), "cli", NOW_MS) == TKMS_REL_OWNER_QUOTA &&
+               st == 403 && resp && strstr(resp, "owner_quota_exceeded") && strstr(resp, "registry_max_apps_per_owner"),
+           "third app of one owner refused");
+    free(resp), free(js);
+    EXPECT(apps_in(&nd) == 2, "nothing stored by the refusal");
+    /* an update of a registered app is not a new app */
+    js = new_app(sk1, 2, a[0], salt[0]);
+    EXPECT(update(&nd, js, &st) == TKMS_REL_OK, "update within the quota");
+    free(js);
+    /* fill the registry (5) with other owners, then the cap */
+    for (int i = 3; i < 6; i++) {
+        uint8_t sk[32];
+        do tu_randbytes(sk, 32);
+        while (!tkms_eth_address_of_key(addr, sk));
+        js = new_app(sk, 1, a[i], salt[i]);
+        EXPECT(update(&nd, js, &st) == TKMS_REL_OK, "apps 3-5");
+        free(js);
+    }
+    js = new_app(sk2, 1, a[6], salt[6]);
+    EXPECT(tkms_release_handle_app_update(nd.ctx, &resp, &st, js, strlen(js), "cli", NOW_MS) == TKMS_REL_REGISTRY_FULL &&
+               st == 507 && resp && strstr(resp, "registry_full"),
+           "sixth app refused: registry full");
+    free(resp), free(js);
+    EXPECT(apps_in(&nd) == 5, "nothing stored by the refusal");
+    js = new_app(sk1, 3, a[0], salt[0]);
+    EXPECT(update(&nd, js, &st) == TKMS_REL_OK, "a registered app is updated even when the registry is full");
+    free(js);
+    free_node(&nd);
+}
+
+/* Paged anti-entropy: 3000 apps reach an empty node in pages; an unchanged registry costs one
+ * digest request; a new statement crosses in one pull; a node at its cap still receives updates
+ * of its own apps; malformed requests are refused. */
+static void test_paged_sync(void) {
+    node_t a = make_limited(100000, 100000), b = make_limited(100000, 100000), full = make_limited(40, 100000);
+    uint8_t sk[32], addr[20];
+    do tu_randbytes(sk, 32);
+    while (!tkms_eth_address_of_key(addr, sk));
+    enum { NA = 3000 };
+    uint8_t(*ids)[20] = malloc(NA * sizeof *ids), (*salts)[32] = malloc(NA * sizeof *salts);
+    int st;
+    for (int i = 0; i < NA; i++) {
+        char *js = new_app(sk, 1, ids[i], salts[i]);
+        TU_CHECK(update(&a, js, &st) == TKMS_REL_OK);
+        free(js);
+    }
+    size_t stored = 0, n = sync_round(&b, &a, &stored);
+    EXPECT(stored == NA && apps_in(&b) == NA, "every app reached the empty node");
+    EXPECT(n > NA / TKMS_SYNC_BATCH && n < 3 * (NA / TKMS_SYNC_BATCH) + 8, "in pages of at most 256 statements");
+    char *sa = tkms_release_sync_summary(a.ctx), *sb = tkms_release_sync_summary(b.ctx);
+    EXPECT(sa && sb && strcmp(sa, sb) == 0, "same registry on both");
+    free(sa), free(sb);
+    EXPECT(sync_round(&b, &a, &stored) == 1 && stored == 0, "in sync: one digest request");
+    /* a newer statement of one app: digests, one pull */
+    char *js = new_app(sk, 2, ids[1234], salts[1234]);
+    TU_CHECK(update(&a, js, &st) == TKMS_REL_OK);
+    free(js);
+    EXPECT(sync_round(&b, &a, &stored) == 2 && stored == 1, "one new statement: digests and one pull");
+    uint64_t seq = 0;
+    EXPECT(tkms_registry_seq(b.db, &seq, ids[1234]) == 1 && seq == 2, "seq 2 arrived");
+    /* a node with registry_max_apps 40 takes 40 apps, then only updates of those */
+    sync_round(&full, &a, &stored);
+    EXPECT(apps_in(&full) == 40, "the cap holds under anti-entropy");
+    sqlite3_stmt *q;
+    uint8_t held[20];
+    TU_CHECK(sqlite3_prepare_v2(full.db, "SELECT app_id FROM apps LIMIT 1 OFFSET 17", -1, &q, NULL) == SQLITE_OK &&
+             sqlite3_step(q) == SQLITE_ROW);
+    memcpy(held, sqlite3_column_blob(q, 0), 20);
+    sqlite3_finalize(q);
+    int k = -1;
+    for (int i = 0; i < NA; i++)
+        if (!memcmp(ids[i], held, 20)) k = i;
+    TU_CHECK(k >= 0);
+    js = new_app(sk, 5, ids[k], salts[k]);
+    TU_CHECK(update(&a, js, &st) == TKMS_REL_OK);
+    free(js);
+    n = sync_round(&full, &a, &stored);
+    EXPECT(stored == 1 && tkms_registry_seq(full.db, &seq, held) == 1 && seq == 5 && apps_in(&full) == 40,
+           "a full node still receives the update of its own app");
+    EXPECT(n < 40, "a full node pulls only what it can use");
+    /* serving: malformed requests get NULL (400) */
+    const char *bad[] = {"{}", "[]", "{\"op\":\"digests\",\"x\":1}", "{\"op\":\"pull\",\"apps\":{}}",
+                         "{\"op\":\"pull\",\"lo\":\"0xff00000000000000000000000000000000000000\",\"hi\":"
+                         "\"0x0000000000000000000000000000000000000000\",\"known_only\":false,\"apps\":{}}",
+                         "{\"op\":\"pull\",\"lo\":\"0x0000000000000000000000000000000000000000\",\"hi\":"
+                         "\"0x00ffffffffffffffffffffffffffffffffffffff\",\"known_only\":false,\"apps\":"
+                         "{\"0x0100000000000000000000000000000000000000\":1}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *ans = tkms_release_sync_serve(a.ctx, bad[i], strlen(bad[i]));
+        EXPECT(ans == NULL, bad[i]);
+        free(ans);
+    }
+    /* a peer answering garbage ends the round without changing anything */
+    tkms_release_sync *s = tkms_release_sync_begin(b.ctx);
+    char *req = tkms_release_sync_next(s);
+    EXPECT(tkms_release_sync_answer(s, "{\"digests\":[]}", 14, NOW_MS) == TKMS_REL_BAD_REQUEST, "bad digests");
+    free(req);
+    EXPECT(tkms_release_sync_next(s) == NULL, "round over");
+    tkms_release_sync_end(s);
+    free(ids), free(salts);
+    free_node(&a), free_node(&b), free_node(&full);
+}
+
 static void test_statements(node_t *nodes) {
     int st;
     char *before = snapshot(&nodes[0]);
@@ -709,6 +937,9 @@ int main(void) {
     test_rate_limit();
     test_statements(nodes);
     test_sign(nodes);
+    test_audit_fail_closed(nodes);
+    test_registry_limits();
+    test_paged_sync();
     EXPECT(audit_count > 20 && audit_refused > 10, "every request audited");
 
     for (int i = 0; i < 2; i++) free_node(&nodes[i]);

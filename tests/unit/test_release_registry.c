@@ -248,7 +248,7 @@ static void test_db(void) {
     free(sum2);
     sum2 = tkms_registry_summary(db2);
     char *exp2 = tkms_registry_export(db, sum2, strlen(sum2), 100);
-    EXPECT(exp2 && strcmp(exp2, "{\"statements\":[]}") == 0, "nothing newer");
+    EXPECT(exp2 && strcmp(exp2, "{\"more\":false,\"statements\":[]}") == 0, "nothing newer");
     /* a batch with a forged statement: refused, state unchanged */
     char *forged = strdup(s5), *p = strstr(forged, "\"seq\":5");
     p[6] = '9';
