@@ -243,9 +243,18 @@ typedef struct {
 static void on_sync(void *ctx, int ok, long status, const char *body, size_t len) {
     peer_round *pr = ctx;
     tkms_release_code c = tkms_release_sync_answer(pr->s, ok && status == 200 ? body : NULL, len, (int64_t)node_now_ms());
-    if (c != TKMS_REL_OK)
+    if (!ok) {
+        /* a peer that is down shows in peers_up; say which one only at debug level */
+        if (log_enabled(LOG_DEBUG))
+            log_json(LOG_DEBUG, "apps_sync_failed", json_pack("{s:s, s:s}", "peer", pr->url, "error", "unreachable"));
+    } else if (status != 200) {
         log_json(LOG_WARN, "apps_sync_failed",
-                 json_pack("{s:s, s:s}", "peer", pr->url, "error", tkms_release_code_name(c)));
+                 json_pack("{s:s, s:s, s:i}", "peer", pr->url, "error", "peer refused the request", "status", (int)status));
+    } else if (c != TKMS_REL_OK) {
+        log_json(LOG_WARN, "apps_sync_failed",
+                 json_pack("{s:s, s:s, s:s}", "peer", pr->url, "error", "the peer's answer was not imported", "code",
+                           tkms_release_code_name(c)));
+    }
     round_send(pr);
 }
 

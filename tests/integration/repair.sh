@@ -47,13 +47,15 @@ wait_until 25 min_epoch $((e0 + 1)) $((P+1)) $((P+2)) $((P+4)) || fail "the othe
 sleep_until 3.8
 holders3() { [ "$(hfield $((P+1)) share_holders)" = 3 ] && [ "$(hfield $((P+1)) share_health)" = critical ]; }
 wait_until 5 holders3 || fail "node 1 should see 3 share holders (critical), sees $(hfield $((P+1)) share_holders)"
-curl -s "http://127.0.0.1:$((P+1))/metrics" | grep -q '^tkms_share_holders 3' || fail "metrics miss share holders"
+curl -s "http://127.0.0.1:$((P+1))/metrics" > "$WORK/m1.txt"
+grep -q '^tkms_share_holders 3' "$WORK/m1.txt" || fail "metrics miss share holders"
 "$TKMS" cluster start 3 --dir "$C" 2>/dev/null
 wait_until 40 all_repaired $((e0 + 1)) || fail "node 3 was not repaired"
 grep -q '"event":"noshare_announced"' "$C/node3/tkmsd.log" || fail "node 3 did not announce"
 grep -q '"kind":"repair"' "$C/node1/tkmsd.log" || fail "no repair reshare on node 1"
 for p in $ALL; do [ "$(group_mpk "$p")" = "$MPK" ] || fail "MPK changed on $p"; done
-curl -s "http://127.0.0.1:$((P+1))/metrics" | grep -q '^tkms_repairs_total{result="ok"} [1-9]' || fail "repair not counted"
+curl -s "http://127.0.0.1:$((P+1))/metrics" > "$WORK/m2.txt"
+grep -q '^tkms_repairs_total{result="ok"} [1-9]' "$WORK/m2.txt" || fail "repair not counted"
 "$TKMS" cluster status --dir "$C" --json | python3 -c "
 import json,sys; s=json.load(sys.stdin)
 assert all(n['has_share'] and n['share_holders']==4 and n['share_health']=='ok' for n in s), s" \
