@@ -62,6 +62,8 @@ struct sched {
     uint64_t seen_epoch;
     uint8_t peer_share[MAX_MEMBERS];
     unsigned holders;        /* members known to hold a share of the current epoch (self included) */
+    uint64_t holders_epoch;  /* the epoch holders was counted for */
+    int holders_valid;       /* 0 until a probe round found us at the committee's epoch */
     unsigned last_holders;   /* for logging changes */
     unsigned peers_at_epoch; /* peers that answered the last probe round at our epoch */
     int behind;              /* a peer answered with a newer epoch */
@@ -811,7 +813,12 @@ static void probe_round_done(struct sched *s) {
                 log_json(LOG_WARN, "clock_offset", json_pack("{s:I, s:I}", "offset_ms", (json_int_t)med, "previous_ms", (json_int_t)cur));
         }
     }
-    if (s->behind) return; /* our epoch is not the committee's: nothing to count or confirm */
+    if (s->behind) { /* our epoch is not the committee's: nothing to count or confirm */
+        pthread_mutex_lock(&s->mu);
+        s->holders_valid = 0;
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
     pthread_mutex_lock(&s->mu);
     pthread_rwlock_rdlock(&d->lock);
     unsigned holders = 0, n = 0, t = 0;
@@ -826,6 +833,8 @@ static void probe_round_done(struct sched *s) {
     int member = d->group && d->my_index;
     pthread_rwlock_unlock(&d->lock);
     s->holders = holders;
+    s->holders_epoch = epoch;
+    s->holders_valid = n > 0;
     pthread_mutex_unlock(&s->mu);
     atomic_store(&d->share_holders, holders);
     if (member && holders != s->last_holders) {
@@ -1037,7 +1046,7 @@ void sched_health(struct sched *s, json_t *j) {
     pthread_rwlock_unlock(&d->lock);
     pthread_mutex_lock(&s->mu);
     unsigned holders = s->holders;
-    if (s->seen_epoch != epoch) n = 0; /* no probe round at this epoch yet: unknown */
+    if (!s->holders_valid || s->holders_epoch != epoch) n = 0; /* no probe round at this epoch yet: unknown */
     int repair = s->repair_at && s->repair_epoch == epoch && n;
     json_t *missing = json_array();
     for (unsigned i = 0; repair && i < n && i < MAX_MEMBERS; i++)
