@@ -39,3 +39,10 @@ add_executable(test_node_store ${CMAKE_SOURCE_DIR}/tests/node/test_node_store.c)
 target_compile_options(test_node_store PRIVATE ${TKMS_WARN})
 target_link_libraries(test_node_store PRIVATE tkms_node PkgConfig::CMOCKA)
 add_test(NAME test_node_store COMMAND test_node_store)
+
+# Unit tests of the daemon's strict HTTP request parser (sans I/O, no library needed).
+add_executable(test_http_parse ${CMAKE_SOURCE_DIR}/tests/daemon/test_http_parse.c ${CMAKE_SOURCE_DIR}/src/daemon/http_parse.c)
+target_include_directories(test_http_parse PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
+target_compile_options(test_http_parse PRIVATE ${TKMS_WARN})
+target_link_libraries(test_http_parse PRIVATE PkgConfig::CMOCKA)
+add_test(NAME test_http_parse COMMAND test_http_parse)
