@@ -1,6 +1,5 @@
 # tkmsd (operator node daemon) and libtkms_node (shared by the daemon and the CLI). Included from the
 # top-level CMakeLists.txt after the tkms target exists; adds to it, replaces nothing.
-pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
@@ -18,7 +17,7 @@ file(GLOB TKMS_DAEMON_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/daemon/*.c)
 add_executable(tkmsd ${TKMS_DAEMON_SRC})
 target_include_directories(tkmsd PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
 target_compile_options(tkmsd PRIVATE ${TKMS_WARN})
-target_link_libraries(tkmsd PRIVATE tkms_node PkgConfig::MHD)
+target_link_libraries(tkmsd PRIVATE tkms_node)
 target_compile_definitions(tkmsd PRIVATE TKMS_VERSION="${PROJECT_VERSION}")
 
 # The CLI's node, cluster, committee and sign commands use the node library and libcurl.
@@ -32,6 +31,9 @@ foreach(src ${TKMS_INTEG_TESTS})
   add_test(NAME integ_${name} COMMAND bash ${src})
   set_tests_properties(integ_${name} PROPERTIES LABELS integration RUN_SERIAL TRUE TIMEOUT 300
     ENVIRONMENT "TKMS_BIN=$<TARGET_FILE:tkms>;TKMSD_BIN=$<TARGET_FILE:tkmsd>;TKMS_BUILD=${CMAKE_BINARY_DIR}")
+  if(name MATCHES "^security_")
+    set_tests_properties(integ_${name} PROPERTIES LABELS "integration;security")
+  endif()
 endforeach()
 
 # Unit tests of the node library.
