@@ -7,6 +7,7 @@
 # requests: the first is answered with Connection: close, the second never. Keep-alive, HTTP/1.0,
 # HEAD and Expect: 100-continue for an acceptable body still work. A head trickled byte by byte is
 # cut at header_timeout_ms and a trickled body at request_timeout_s, although bytes keep coming.
+# SIGTERM closes the listener and still answers the request in flight (503 shutting_down).
 source "$(dirname "$0")/common.inc"
 P=17880
 C=$(cluster_up hs 1 $P --node-config '{"header_timeout_ms": 1500, "request_timeout_s": 3}')
@@ -151,5 +152,31 @@ grep -q '"event":"request_rejected".*obs-fold' "$C/node1/tkmsd.log" || fail "the
 grep -q '"event":"request_rejected".*both Content-Length and Transfer-Encoding' "$C/node1/tkmsd.log" \
   || fail "the CL + TE refusal was not logged"
 wait_until 15 grep -q '"event":"http_limits"' "$C/node1/tkmsd.log" || fail "no http_limits summary logged"
+
+log "SIGTERM: the listener closes, the request in flight is answered, then a clean exit"
+python3 - "$P" "$(cat "$C/node1/tkmsd.pid")" <<'PY' || fail "graceful quiesce"
+import os, signal, socket, sys, time
+port, pid = int(sys.argv[1]) + 1, int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+# a request whose head is in and whose body is not: it is running, the drain waits for it
+s.sendall(b"POST /v1/sign HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 14\r\n\r\n{\"msg\":")
+time.sleep(0.2)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.5)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    sys.exit("a new connection was accepted after SIGTERM")
+except ConnectionRefusedError:
+    pass
+s.sendall(b'"0102"}')
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    got += b
+# answered (the handlers refuse new work while stopping: 503 shutting_down), then closed
+assert got.startswith(b"HTTP/1.1 503 ") and b"shutting_down" in got and b"Connection: close" in got, got[:300]
+PY
+wait_until 10 grep -q '"event":"stopped"' "$C/node1/tkmsd.log" || fail "no clean shutdown logged"
 ! grep -l -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$C"/node*/tkmsd.log || fail "sanitizer report"
 echo "PASS"
