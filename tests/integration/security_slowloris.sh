@@ -14,7 +14,10 @@ source "$(dirname "$0")/common.inc"
 SLOW="$(cd "$(dirname "$0")/../tools" && pwd)/slowloris.py"
 SLOW_PID=
 stop_attack() { [ -z "$SLOW_PID" ] || { kill "$SLOW_PID" 2>/dev/null || true; wait "$SLOW_PID" 2>/dev/null || true; }; SLOW_PID=; }
-trap 'rc=$?; stop_attack; (exit $rc); cleanup' EXIT INT TERM
+# stop the attacker, then common.inc's cleanup with the test's exit status (errexit off, or the
+# `(exit rc)` that hands the status on would end the trap before cleanup stops the daemons)
+on_exit() { local rc=$?; set +e; stop_attack; (exit $rc); cleanup; }
+trap on_exit EXIT INT TERM
 P=17860
 N4="$((P + 1)) $((P + 2)) $((P + 3)) $((P + 4))"
 [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 8192 ] || fail "the attacker needs RLIMIT_NOFILE >= 8192 (hard limit $(ulimit -Hn))"
