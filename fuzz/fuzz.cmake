@@ -25,3 +25,8 @@ foreach(name fuzz_dkg_receive fuzz_group_parse)
     target_link_libraries(${name} PRIVATE tkms_dkg)
   endif()
 endforeach()
+# The daemon's HTTP request parser is self-contained (sans I/O): its one source file is enough.
+if(TARGET fuzz_http_parse)
+  target_sources(fuzz_http_parse PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon/http_parse.c)
+  target_include_directories(fuzz_http_parse PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
+endif()

@@ -1,6 +1,5 @@
 # tkmsd (operator node daemon) and libtkms_node (shared by the daemon and the CLI). Included from the
 # top-level CMakeLists.txt after the tkms target exists; adds to it, replaces nothing.
-pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
@@ -18,7 +17,7 @@ file(GLOB TKMS_DAEMON_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/daemon/*.c)
 add_executable(tkmsd ${TKMS_DAEMON_SRC})
 target_include_directories(tkmsd PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
 target_compile_options(tkmsd PRIVATE ${TKMS_WARN})
-target_link_libraries(tkmsd PRIVATE tkms_node PkgConfig::MHD)
+target_link_libraries(tkmsd PRIVATE tkms_node)
 target_compile_definitions(tkmsd PRIVATE TKMS_VERSION="${PROJECT_VERSION}")
 
 # The CLI's node, cluster, committee and sign commands use the node library and libcurl.
@@ -44,6 +43,9 @@ foreach(src ${TKMS_INTEG_TESTS})
   endif()
   set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT ${timeout} SKIP_RETURN_CODE 77
     ENVIRONMENT "TKMS_BIN=$<TARGET_FILE:tkms>;TKMSD_BIN=$<TARGET_FILE:tkmsd>;TKMS_BUILD=${CMAKE_BINARY_DIR}")
+  if(name MATCHES "^security_")
+    set_tests_properties(integ_${name} PROPERTIES LABELS "integration;security")
+  endif()
 endforeach()
 
 # Test tool: a member flooding a peer with signed bundles (tests/integration/security_*.sh).
@@ -64,3 +66,10 @@ target_include_directories(test_early PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
 target_compile_options(test_early PRIVATE ${TKMS_WARN})
 target_link_libraries(test_early PRIVATE tkms_node tkms_release PkgConfig::CMOCKA)
 add_test(NAME test_early COMMAND test_early)
+
+# Unit tests of the daemon's strict HTTP request parser (sans I/O, no library needed).
+add_executable(test_http_parse ${CMAKE_SOURCE_DIR}/tests/daemon/test_http_parse.c ${CMAKE_SOURCE_DIR}/src/daemon/http_parse.c)
+target_include_directories(test_http_parse PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
+target_compile_options(test_http_parse PRIVATE ${TKMS_WARN})
+target_link_libraries(test_http_parse PRIVATE PkgConfig::CMOCKA)
+add_test(NAME test_http_parse COMMAND test_http_parse)

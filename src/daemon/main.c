@@ -81,6 +81,7 @@ void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t inde
     (void)idx;
     /* nothing is served until the epoch is confirmed current (daemon_confirm_epoch) */
     relay_set_epoch(d, g->epoch, 0, NULL, g->dev_mode);
+    http_members_changed(d); /* the new committee's addresses get the reserved connection slots */
     if (old) {
         group_free(old);
         free(old);
@@ -183,6 +184,7 @@ static void reload(tkmsd *d) {
     /* values read per use by other threads are plain longs; the swap is benign on x86-64/aarch64 */
     d->cfg.max_body_bytes = nc.max_body_bytes;
     d->cfg.request_timeout_s = nc.request_timeout_s;
+    d->cfg.header_timeout_ms = nc.header_timeout_ms;
     d->cfg.peer_timeout_ms = nc.peer_timeout_ms;
     d->cfg.phase_timeout_ms = nc.phase_timeout_ms;
     d->cfg.sync_interval_ms = nc.sync_interval_ms;
@@ -203,6 +205,10 @@ static void reload(tkmsd *d) {
     swap = d->cfg.gcp_jwks_url;
     d->cfg.gcp_jwks_url = nc.gcp_jwks_url;
     nc.gcp_jwks_url = swap;
+    if (nc.max_connections != d->cfg.max_connections || nc.max_connections_per_source != d->cfg.max_connections_per_source ||
+        nc.peer_reserved_connections != d->cfg.peer_reserved_connections || nc.max_header_bytes != d->cfg.max_header_bytes ||
+        nc.threads != d->cfg.threads)
+        logf_(LOG_WARN, "reload", "connection limit, max_header_bytes and threads changes need a restart; keeping the old values");
     if (nc.release_source_rate != d->cfg.release_source_rate || nc.release_source_burst != d->cfg.release_source_burst ||
         nc.release_app_rate != d->cfg.release_app_rate || nc.release_app_burst != d->cfg.release_app_burst)
         logf_(LOG_WARN, "reload", "release rate limit changes need a restart; keeping the old values");

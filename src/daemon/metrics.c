@@ -79,6 +79,13 @@ void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total) {
     atomic_store(&g_early_dropped, (unsigned long long)dropped_total);
 }
 
+static _Atomic unsigned long g_http_open;
+static _Atomic unsigned long long g_http_refused[HTTP_REFUSED_COUNT], g_http_timeout[HTTP_TIMEOUT_COUNT];
+
+void metrics_http_connections(unsigned long open) { atomic_store(&g_http_open, open); }
+void metrics_http_refused(int reason) { atomic_fetch_add(&g_http_refused[reason], 1); }
+void metrics_http_timeout(int phase) { atomic_fetch_add(&g_http_timeout[phase], 1); }
+
 #define REL_CODES 32
 static _Atomic unsigned long long g_release[3][REL_CODES];
 
@@ -186,6 +193,19 @@ char *metrics_render(const metrics_gauges *g) {
     sb_printf(&b, "# HELP tkms_log_lines_suppressed_total request_rejected log lines sampled out (at most 10/s are "
                   "written).\n# TYPE tkms_log_lines_suppressed_total counter\ntkms_log_lines_suppressed_total %llu\n",
               (unsigned long long)g_log_suppressed);
+    sb_printf(&b, "# HELP tkms_http_connections Open HTTP connections.\n# TYPE tkms_http_connections gauge\n");
+    sb_printf(&b, "tkms_http_connections %lu\n", (unsigned long)g_http_open);
+    sb_printf(&b, "# HELP tkms_http_connections_refused_total Connections refused at accept (per_source: the "
+                  "address's limit; capacity: no free slot).\n# TYPE tkms_http_connections_refused_total counter\n");
+    sb_printf(&b, "tkms_http_connections_refused_total{reason=\"per_source\"} %llu\n",
+              (unsigned long long)g_http_refused[HTTP_REFUSED_PER_SOURCE]);
+    sb_printf(&b, "tkms_http_connections_refused_total{reason=\"capacity\"} %llu\n",
+              (unsigned long long)g_http_refused[HTTP_REFUSED_CAPACITY]);
+    sb_printf(&b, "# HELP tkms_http_timeouts_total Connections closed by a deadline, by phase.\n"
+                  "# TYPE tkms_http_timeouts_total counter\n");
+    static const char *const phase[HTTP_TIMEOUT_COUNT] = {"head", "body", "write"};
+    for (int i = 0; i < HTTP_TIMEOUT_COUNT; i++)
+        sb_printf(&b, "tkms_http_timeouts_total{phase=\"%s\"} %llu\n", phase[i], (unsigned long long)g_http_timeout[i]);
     static const char *const rel_ep[3] = {"keys/app", "sign/app", "apps"};
     sb_printf(&b, "# HELP tkms_release_requests_total Release, app-signing and app-registry requests by endpoint and "
                   "result (ok or the error code).\n# TYPE tkms_release_requests_total counter\n");

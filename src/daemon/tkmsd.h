@@ -58,6 +58,12 @@ void metrics_log_suppressed(void); /* a sampled-out log line */
 /* Early-bundle buffer (early.c): bytes and bundles held, bundles dropped so far (refused, evicted,
  * expired). */
 void metrics_early(size_t bytes, size_t bundles, uint64_t dropped_total);
+/* HTTP connection limits (http.c): open connections, refusals at accept, deadlines that fired. */
+enum { HTTP_REFUSED_PER_SOURCE, HTTP_REFUSED_CAPACITY, HTTP_REFUSED_COUNT };
+enum { HTTP_TIMEOUT_HEAD, HTTP_TIMEOUT_BODY, HTTP_TIMEOUT_WRITE, HTTP_TIMEOUT_COUNT };
+void metrics_http_connections(unsigned long open);
+void metrics_http_refused(int reason);
+void metrics_http_timeout(int phase);
 /* Release requests by endpoint (0 keys/app, 1 sign/app, 2 apps) and result (tkms_release_code). */
 void metrics_release(int endpoint, int code);
 char *metrics_render(const metrics_gauges *g); /* malloc'd */
@@ -104,9 +110,15 @@ typedef struct tkmsd {
 extern tkmsd *g_d;
 
 /* ---- HTTP server ---- */
+/* Binds the listener (after raising RLIMIT_NOFILE as the connection limits need) and starts the
+ * I/O thread and the workers. Returns 1, or 0 with st set. */
 int http_start(tkmsd *d, node_status *st);
+/* SIGTERM: closes the listener and idle connections; running requests finish (Connection: close). */
 void http_quiesce(tkmsd *d);
 void http_stop(tkmsd *d);
+/* Re-reads the committee's addresses (current group, else genesis) whose IPv4 literals get the
+ * reserved connection slots and the members' worker. Main thread, after the group changes. */
+void http_members_changed(tkmsd *d);
 
 /* An HTTP request as the handlers see it. */
 typedef struct {

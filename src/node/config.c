@@ -17,6 +17,11 @@ void node_config_defaults(node_config *c) {
     c->log_level = strdup("info");
     c->max_body_bytes = 1 << 20;
     c->request_timeout_s = 10;
+    c->header_timeout_ms = 5000;
+    c->max_header_bytes = 8192;
+    c->max_connections = 1024;
+    c->max_connections_per_source = 32;
+    c->peer_reserved_connections = 64;
     c->peer_timeout_ms = 5000;
     c->threads = 4;
     c->phase_timeout_ms = 5000;
@@ -97,6 +102,13 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
         else if (!strcmp(k, "log_level")) ok = set_str(&c->log_level, v, k, st);
         else if (!strcmp(k, "max_body_bytes")) ok = set_int(&c->max_body_bytes, v, k, 1024, 64L << 20, st);
         else if (!strcmp(k, "request_timeout_s")) ok = set_int(&c->request_timeout_s, v, k, 1, 3600, st);
+        else if (!strcmp(k, "header_timeout_ms")) ok = set_int(&c->header_timeout_ms, v, k, 100, 600000, st);
+        else if (!strcmp(k, "max_header_bytes")) ok = set_int(&c->max_header_bytes, v, k, 1024, 65536, st);
+        else if (!strcmp(k, "max_connections")) ok = set_int(&c->max_connections, v, k, 16, 1000000, st);
+        else if (!strcmp(k, "max_connections_per_source"))
+            ok = set_int(&c->max_connections_per_source, v, k, 1, 1000000, st);
+        else if (!strcmp(k, "peer_reserved_connections"))
+            ok = set_int(&c->peer_reserved_connections, v, k, 0, 1000000, st);
         else if (!strcmp(k, "peer_timeout_ms")) ok = set_int(&c->peer_timeout_ms, v, k, 50, 600000, st);
         else if (!strcmp(k, "threads")) ok = set_int(&c->threads, v, k, 1, 256, st);
         else if (!strcmp(k, "phase_timeout_ms")) ok = set_int(&c->phase_timeout_ms, v, k, 100, 3600000, st);
@@ -143,6 +155,10 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
     if (ok && (!c->address || strncmp(c->address, "http", 4) != 0))
         ok = node_err(st, NS_USAGE, "config: \"address\" must be an http(s) URL");
     if (ok && !c->db) ok = node_err(st, NS_USAGE, "config: \"db\" is required");
+    if (ok && c->peer_reserved_connections >= c->max_connections)
+        ok = node_err(st, NS_USAGE, "config: \"peer_reserved_connections\" must be below \"max_connections\"");
+    if (ok && c->max_connections_per_source > c->max_connections)
+        ok = node_err(st, NS_USAGE, "config: \"max_connections_per_source\" must not exceed \"max_connections\"");
     if (ok && c->gcp_jwks_url && strncmp(c->gcp_jwks_url, "https://", 8) && strncmp(c->gcp_jwks_url, "http://", 7))
         ok = node_err(st, NS_USAGE, "config: \"gcp_jwks_url\" must be an http(s) URL");
     if (ok && c->log_level && strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
@@ -166,6 +182,11 @@ json_t *node_config_to_json(const node_config *c) {
     S(log_level);
     I(max_body_bytes);
     I(request_timeout_s);
+    I(header_timeout_ms);
+    I(max_header_bytes);
+    I(max_connections);
+    I(max_connections_per_source);
+    I(peer_reserved_connections);
     I(peer_timeout_ms);
     I(threads);
     I(phase_timeout_ms);

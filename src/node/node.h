@@ -61,7 +61,12 @@ typedef struct {
     char *join_group;      /* certified group file to join from (new operators) or NULL */
     char *admin_token_file; /* file holding the admin token (hex); NULL disables token auth */
     long max_body_bytes;   /* default 1 MiB */
-    long request_timeout_s; /* server-side connection timeout; default 10 */
+    long request_timeout_s; /* total deadline to receive a request (head + body) and to send its answer; default 10 */
+    long header_timeout_ms; /* total deadline to receive a request head (from accept or the previous answer); 5000 */
+    long max_header_bytes; /* request line + header fields; default 8192 */
+    long max_connections;  /* open HTTP connections; default 1024 */
+    long max_connections_per_source; /* per client IPv4 address (committee members exempt); default 32 */
+    long peer_reserved_connections; /* of max_connections, kept for committee members; default 64 */
     long peer_timeout_ms;  /* per peer request; default 5000 */
     long threads;          /* HTTP worker threads; default 4 */
     long phase_timeout_ms; /* protocol phase deadline; default 5000 */

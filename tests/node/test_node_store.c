@@ -38,6 +38,13 @@ static void test_config_strict(void **state) {
     assert_int_equal(node_config_load(&c, p, &st), 1);
     assert_int_equal(c.threads, 2);
     assert_int_equal(c.max_body_bytes, 1 << 20); /* default */
+    /* connection limits and deadlines (docs/security.md) */
+    assert_int_equal(c.max_connections, 1024);
+    assert_int_equal(c.max_connections_per_source, 32);
+    assert_int_equal(c.peer_reserved_connections, 64);
+    assert_int_equal(c.header_timeout_ms, 5000);
+    assert_int_equal(c.request_timeout_s, 10);
+    assert_int_equal(c.max_header_bytes, 8192);
     assert_string_equal(c.db, "tkms.db");
     node_config_free(&c);
     free(p);
@@ -53,6 +60,28 @@ static void test_config_strict(void **state) {
     write_text("c4.json", "{\"address\": \"http://x\", \"address\": \"http://y\"}");
     p = path_in("c4.json");
     assert_int_equal(node_config_load(&c, p, &st), 0);
+    free(p);
+    /* the reserved slots must leave room for clients; one source cannot be allowed more than all */
+    write_text("c5.json", "{\"address\": \"http://x\", \"max_connections\": 100, \"peer_reserved_connections\": 100}");
+    p = path_in("c5.json");
+    assert_int_equal(node_config_load(&c, p, &st), 0);
+    assert_non_null(strstr(st.msg, "peer_reserved_connections"));
+    free(p);
+    write_text("c6.json", "{\"address\": \"http://x\", \"max_connections\": 100, \"max_connections_per_source\": 101}");
+    p = path_in("c6.json");
+    assert_int_equal(node_config_load(&c, p, &st), 0);
+    assert_non_null(strstr(st.msg, "max_connections_per_source"));
+    free(p);
+    write_text("c7.json", "{\"address\": \"http://x\", \"header_timeout_ms\": 99}");
+    p = path_in("c7.json");
+    assert_int_equal(node_config_load(&c, p, &st), 0);
+    free(p);
+    write_text("c8.json", "{\"address\": \"http://x\", \"max_connections\": 100, \"max_connections_per_source\": 100, "
+                          "\"peer_reserved_connections\": 99, \"header_timeout_ms\": 100, \"max_header_bytes\": 65536}");
+    p = path_in("c8.json");
+    assert_int_equal(node_config_load(&c, p, &st), 1);
+    assert_int_equal(c.peer_reserved_connections, 99);
+    node_config_free(&c);
     free(p);
 }
 
