@@ -11,7 +11,7 @@
 source "$(dirname "$0")/common.inc"
 P=17880
 C=$(cluster_up hs 1 $P --node-config '{"header_timeout_ms": 1500, "request_timeout_s": 3}')
-python3 - "$P" "$(cat "$C/admin.token")" <<'PY' || fail "HTTP strictness (above)"
+python3 - "$P" "$(cat "$C/node1/admin.token")" <<'PY' || fail "HTTP strictness (above)"
 import socket, sys, time
 port, token = int(sys.argv[1]) + 1, sys.argv[2]
 failures = []
@@ -91,12 +91,12 @@ check("1 GB without Expect -> 413, closed", statuses(got) == [413] and eof is no
 # Expect: 100-continue for an acceptable body: 100 first, then the answer
 s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
 body = b'{"msg":"0102"}'
-s.sendall(f"POST /v1/sign HTTP/1.1\r\n{H}Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n"
+s.sendall(f"POST /v1/sign/approve HTTP/1.1\r\n{H}Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n"
           f"Expect: 100-continue\r\n\r\n".encode())
 first = s.recv(4096)
 s.sendall(body)
 rest = b""
-while b'"partial"' not in rest:
+while b'"approved"' not in rest:
     b = s.recv(65536)
     if not b: break
     rest += b
