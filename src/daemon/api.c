@@ -36,6 +36,7 @@ int api_route(const char *method, const char *path) {
     if (get && !strncmp(path, "/v1/apps/", 9)) return ROUTE_APPS_GET;
     if (post && !strcmp(path, "/v1/peer/apps")) return ROUTE_PEER_APPS;
     if (post && !strcmp(path, "/v1/peer/noshare")) return ROUTE_PEER_NOSHARE;
+    if (post && !strcmp(path, "/v1/peer/nocert")) return ROUTE_PEER_NOCERT;
     return ROUTE_OTHER;
 }
 
@@ -391,6 +392,16 @@ static void h_peer_noshare(tkmsd *d, const http_req *rq, http_resp *rs) {
     else set_err(rs, status, status == 403 ? "not_a_member" : status == 409 ? "stale_epoch" : "bad_request", why);
 }
 
+/* A member promises never to sign a CERT of an attempt (docs/dkg.md, "Attempts"). */
+static void h_peer_nocert(tkmsd *d, const http_req *rq, http_resp *rs) {
+    uint8_t key[32];
+    if (!check_envelope(d, rq, rs, key)) return;
+    const char *why = "rejected";
+    int status = sched_on_nocert(d->sched, key, rq->body, rq->body_len, &why);
+    if (status == 200) set_json(rs, 200, json_pack("{s:b}", "accepted", 1));
+    else set_err(rs, status, status == 403 ? "not_a_member" : status == 409 ? "stale_epoch" : "bad_request", why);
+}
+
 static void h_proposal(tkmsd *d, const http_req *rq, http_resp *rs) {
     char why[256] = "rejected";
     int status = sched_on_proposal(d->sched, (const char *)rq->body, rq->body_len, why, sizeof why);
@@ -414,6 +425,7 @@ void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs) {
     case ROUTE_APPS_GET: return relay_handle(d, route, rq, rs);
     case ROUTE_PEER_APPS: return h_peer_apps(d, rq, rs);
     case ROUTE_PEER_NOSHARE: return h_peer_noshare(d, rq, rs);
+    case ROUTE_PEER_NOCERT: return h_peer_nocert(d, rq, rs);
     default: return set_err(rs, 404, "not_found", "no such endpoint");
     }
 }

@@ -29,7 +29,7 @@ static _Atomic unsigned long long g_peer_msgs_out, g_peer_msgs_fail, g_peer_msgs
 static const char *route_name(int r) {
     static const char *n[ROUTE_COUNT] = {"health", "group", "metrics", "sign", "peer_bundle", "proposal",
                                          "keys_app", "sign_app", "apps_post", "apps_get", "peer_apps", "sign_approve",
-                                         "sign_revoke", "peer_noshare", "other"};
+                                         "sign_revoke", "peer_noshare", "peer_nocert", "other"};
     return n[r];
 }
 

@@ -22,6 +22,7 @@ typedef struct {
     uint64_t epoch, slot, start_ms;
     uint32_t n_new, t_new;
     tkms_dkg_member new_members[TKMS_DKG_MAX_N];
+    uint32_t attempt; /* docs/dkg.md, "Attempts" */
 } session_plan;
 
 struct sched {
@@ -74,6 +75,14 @@ struct sched {
     uint64_t repair_next_m;  /* first repair slot index not attempted yet */
     int is_repair;           /* the running session is a repair reshare */
     uint64_t next_announce_mono;
+    /* Attempts (docs/dkg.md, "Attempts"): the attempt of the next epoch's session this node runs,
+     * and the no-certificate promises (NOCERT) held for it, by new index. */
+    uint64_t att_epoch;
+    uint32_t att_value;
+    int att_loaded;
+    uint8_t nocert[MAX_MEMBERS];
+    int nocert_mine; /* this node promised NOCERT for (att_epoch, att_value) */
+    uint64_t next_nocert_mono;
     /* test hook (TKMS_TEST_KILL_AFTER_CERT=epoch): SIGKILL once our CERT of that epoch is sent */
     long long kill_epoch;
     int kill_armed;
@@ -278,6 +287,7 @@ static int build_config(struct sched *s, tkms_dkg_config *cfg, fr_t *old_share, 
     cfg->cert_ticks = p;
     cfg->fetch_ticks = p;
     cfg->rng = rng_cb;
+    cfg->attempt = s->plan.attempt;
     s->n_old = 0;
     if (!s->plan.is_dkg) {
         /* called with d->lock held for reading */
@@ -312,6 +322,7 @@ static void earlier_attempt(struct sched *s, const tkms_dkg_config *cfg, uint8_t
     if (cfg->n_old) memcpy(prev, cfg->prev_group_id, 32);
     else SHA256((const uint8_t *)"", 0, prev);
     tkms_dkg_session_id(sid, cfg->epoch, prev, cfg->new_members, cfg->n_new, cfg->t_new, cfg->n_old ? cfg->t_old : 0);
+    tkms_dkg_wire_tag(sid, sid, cfg->attempt);
     node_status st = {0};
     uint8_t *b = NULL;
     size_t l = 0;
@@ -523,9 +534,186 @@ static void keep_pending_share(struct sched *s) {
  * final state: a retry of the same session (same session ID, the next slot) restarts from it with
  * tkms_dkg_retry and re-sends the same signed bundles (docs/dkg.md, "Retries"). It goes with the
  * commit of that epoch (or of a later one). */
+/* ---- attempts: NOCERT promises (docs/dkg.md, "Attempts") ---- */
+
+/* Loads the attempt state of epoch into s (meta "attempt:E", "nocert:E:A"). Called with mu held. */
+static void attempt_load(struct sched *s, uint64_t epoch) {
+    if (s->att_loaded && s->att_epoch == epoch) return;
+    char k[64], *v = NULL;
+    s->att_epoch = epoch;
+    s->att_value = 0;
+    s->att_loaded = 1;
+    memset(s->nocert, 0, sizeof s->nocert);
+    snprintf(k, sizeof k, "attempt:%llu", (unsigned long long)epoch);
+    if (node_store_get_meta(s->d->store, k, &v, NULL) && v) s->att_value = (uint32_t)strtoul(v, NULL, 10);
+    free(v);
+    v = NULL;
+    snprintf(k, sizeof k, "nocert:%llu:%u", (unsigned long long)epoch, s->att_value);
+    s->nocert_mine = node_store_get_meta(s->d->store, k, &v, NULL) && v;
+    free(v);
+}
+
+/* NOCERT promises needed to move on: n - q + 1, so that at most q - 1 members could still sign a
+ * CERT of the attempt, fewer than the q = tkms_dkg_cert_quorum certificates a group file needs
+ * (members keep their promises; docs/dkg.md, "Attempts", on a member that would not). Every member
+ * either signs or promises once its attempt ends, so an attempt without q signers always
+ * collects them. */
+static uint32_t nocert_needed(const session_plan *p) {
+    size_t n = p->n_new, q = tkms_dkg_cert_quorum(p->t_new, n);
+    return (uint32_t)(n + 1 - q);
+}
+
+/* The plan of the session this node would run next (regular reshare or DKG). Called with mu held. */
+static int next_plan(struct sched *s, session_plan *p) {
+    tkmsd *d = s->d;
+    memset(p, 0, sizeof *p);
+    pthread_rwlock_rdlock(&d->lock);
+    int ok = 0;
+    if (d->group) {
+        ok = 1;
+        p->is_dkg = 0;
+        p->epoch = d->group->epoch + 1;
+        if (!apply_proposal(s, p, d->group)) {
+            p->n_new = d->group->n;
+            p->t_new = d->group->t;
+            for (uint32_t i = 0; i < d->group->n; i++) member_from(&p->new_members[i], &d->group->members[i]);
+        }
+    } else if (d->have_genesis) {
+        ok = 1;
+        p->is_dkg = 1;
+        p->epoch = 0;
+        p->n_new = d->genesis.n;
+        p->t_new = d->genesis.t;
+        for (uint32_t i = 0; i < d->genesis.n; i++) member_from(&p->new_members[i], &d->genesis.members[i]);
+    }
+    pthread_rwlock_unlock(&d->lock);
+    return ok;
+}
+
+static void send_nocert(struct sched *s, const session_plan *p) {
+    char body[96];
+    int bl = snprintf(body, sizeof body, "{\"attempt\":%u,\"epoch\":%llu}", s->att_value, (unsigned long long)p->epoch);
+    for (uint32_t i = 0; i < p->n_new; i++)
+        if (memcmp(p->new_members[i].sign_pk, s->d->sec->ed_pk, 32))
+            peer_send(s->d->peers, "POST", p->new_members[i].address, "/v1/peer/nocert", (const uint8_t *)body,
+                      (size_t)bl, 1, NULL, NULL);
+}
+
+/* Counts the promises for the current attempt; with enough of them the attempt can never be
+ * certified: move to the next one (a fresh engine with a fresh seed, new wire tag). Called with
+ * mu held. */
+static void nocert_check(struct sched *s, const session_plan *p) {
+    uint32_t have = 0, need = nocert_needed(p);
+    for (uint32_t i = 0; i < p->n_new && i < MAX_MEMBERS; i++) have += s->nocert[i];
+    if (have < need) return;
+    uint32_t old = s->att_value;
+    char k[64], v[24];
+    snprintf(k, sizeof k, "attempt:%llu", (unsigned long long)p->epoch);
+    snprintf(v, sizeof v, "%u", old + 1);
+    node_status st = {0};
+    if (!node_store_set_meta(s->d->store, k, v, &st)) {
+        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        return;
+    }
+    /* the abandoned attempt's checkpoint is of no use any more (it can never be certified) */
+    if (s->eng && !s->finished && s->plan.epoch == p->epoch && s->plan.attempt == old) {
+        tkms_dkg_abandon(s->eng);
+        drop_engine(s);
+    }
+    session_plan q = *p;
+    q.attempt = old;
+    uint8_t sid[32], prev[32];
+    pthread_rwlock_rdlock(&s->d->lock);
+    if (s->d->group) gfile_group_id(prev, s->d->group);
+    else SHA256((const uint8_t *)"", 0, prev);
+    uint32_t t_old = s->d->group ? s->d->group->t : 0;
+    pthread_rwlock_unlock(&s->d->lock);
+    tkms_dkg_session_id(sid, q.epoch, prev, q.new_members, q.n_new, q.t_new, t_old);
+    tkms_dkg_wire_tag(sid, sid, old);
+    if (!node_store_drop_session(s->d->store, sid, &st))
+        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+    log_json(LOG_WARN, "attempt_abandoned",
+             json_pack("{s:I, s:i, s:i, s:i}", "epoch", (json_int_t)p->epoch, "attempt", (int)old, "nocert", (int)have,
+                       "needed", (int)need));
+    s->att_value = old + 1;
+    s->nocert_mine = 0;
+    memset(s->nocert, 0, sizeof s->nocert);
+}
+
+/* This node ends an attempt without having signed its CERT: it promises never to (persisted before
+ * it is sent) and tells every new member. Called with mu held, s->eng set. */
+static void promise_nocert(struct sched *s) {
+    if (tkms_dkg_cert_signed(s->eng)) return;
+    attempt_load(s, s->plan.epoch);
+    if (s->att_value != s->plan.attempt) return;
+    char k[64];
+    snprintf(k, sizeof k, "nocert:%llu:%u", (unsigned long long)s->plan.epoch, s->plan.attempt);
+    node_status st = {0};
+    if (!node_store_set_meta(s->d->store, k, "1", &st)) {
+        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        return;
+    }
+    s->nocert_mine = 1;
+    for (uint32_t i = 0; i < s->plan.n_new && i < MAX_MEMBERS; i++)
+        if (!memcmp(s->plan.new_members[i].sign_pk, s->d->sec->ed_pk, 32)) s->nocert[i] = 1;
+    send_nocert(s, &s->plan);
+    s->next_nocert_mono = node_mono_ms() + (uint64_t)s->d->cfg.sync_interval_ms;
+    log_json(LOG_INFO, "nocert_promised", json_pack("{s:I, s:i}", "epoch", (json_int_t)s->plan.epoch, "attempt",
+                                                    (int)s->plan.attempt));
+    nocert_check(s, &s->plan);
+}
+
+int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why) {
+    json_error_t je;
+    json_t *j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *e = j ? json_object_get(j, "epoch") : NULL, *a = j ? json_object_get(j, "attempt") : NULL;
+    int shape = json_is_object(j) && json_object_size(j) == 2 && json_is_integer(e) && json_is_integer(a) &&
+                json_integer_value(e) >= 0 && json_integer_value(a) >= 0 && json_integer_value(a) < (1LL << 31);
+    uint64_t epoch = shape ? (uint64_t)json_integer_value(e) : 0;
+    uint32_t att = shape ? (uint32_t)json_integer_value(a) : 0;
+    json_decref(j);
+    if (!shape) {
+        *why = "body must be {\"epoch\": N, \"attempt\": A}";
+        return 400;
+    }
+    session_plan *p = malloc(sizeof *p);
+    if (!p) {
+        *why = "out of memory";
+        return 503;
+    }
+    pthread_mutex_lock(&s->mu);
+    int status = 200;
+    if (!next_plan(s, p) || p->epoch != epoch) {
+        *why = "promise for another epoch";
+        status = 409;
+    } else {
+        uint32_t idx = 0;
+        for (uint32_t i = 0; i < p->n_new; i++)
+            if (!memcmp(p->new_members[i].sign_pk, from_ed, 32)) idx = i + 1;
+        attempt_load(s, epoch);
+        if (!idx) {
+            *why = "sender is not a member of that epoch's committee";
+            status = 403;
+        } else if (att > s->att_value) {
+            *why = "promise for a later attempt than this node's";
+            status = 409;
+        } else if (att == s->att_value && idx <= MAX_MEMBERS) {
+            s->nocert[idx - 1] = 1;
+            p->attempt = att;
+            nocert_check(s, p);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(p);
+    return status;
+}
+
 static void fail_session(struct sched *s, const char *why) {
     if (tkms_dkg_get_state(s->eng) == TKMS_DKG_RUNNING) tkms_dkg_abandon(s->eng);
     keep_pending_share(s);
+    pthread_rwlock_rdlock(&s->d->lock);
+    int current = s->d->group ? s->d->group->epoch + 1 == s->plan.epoch : s->plan.epoch == 0;
+    pthread_rwlock_unlock(&s->d->lock);
     log_json(LOG_WARN, "session_failed",
              json_pack("{s:s, s:I, s:s, s:o}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
                        (json_int_t)s->plan.epoch, "reason", why, "stats", stats_json(s->eng)));
@@ -538,7 +726,8 @@ static void fail_session(struct sched *s, const char *why) {
         node_status st = {0};
         if (!persist(s, &st)) log_json(LOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
     }
-    drop_engine(s);
+    if (current) promise_nocert(s); /* may drop the engine (the attempt is over for good) */
+    if (s->eng) drop_engine(s);
     daemon_refresh_state(s->d);
 }
 
@@ -638,6 +827,13 @@ static int due_session(struct sched *s, session_plan *p, int *repair) {
     }
     pthread_rwlock_unlock(&d->lock);
     if (*repair) s->repair_next_m = rm + 1; /* attempted (or not ours): never twice */
+    if (ok) {
+        attempt_load(s, p->epoch);
+        p->attempt = s->att_value;
+        /* promised never to certify this attempt: wait until enough members have promised the same
+         * and the next attempt begins */
+        if (s->nocert_mine) ok = 0;
+    }
     return ok;
 }
 
@@ -666,7 +862,9 @@ static void resume(struct sched *s) {
     if (len > sizeof s->plan) {
         memcpy(&s->plan, blob, sizeof s->plan);
         uint64_t cur = d->group ? d->group->epoch + 1 : 0;
-        if (s->plan.epoch == cur && sched_now(s) < s->plan.start_ms + window_ms(d) &&
+        attempt_load(s, s->plan.epoch);
+        int promised = s->att_value != s->plan.attempt || s->nocert_mine;
+        if (s->plan.epoch == cur && !promised && sched_now(s) < s->plan.start_ms + window_ms(d) &&
             s->plan.start_ms <= sched_now(s) + window_ms(d)) {
             start_engine(s, blob + sizeof s->plan, len - sizeof s->plan);
             /* an attempt that had already failed stays failed; its checkpoint serves the retry */
@@ -1101,6 +1299,13 @@ void sched_tick(struct sched *s) {
         }
     }
     pthread_mutex_lock(&s->mu);
+    if (s->nocert_mine && mono >= s->next_nocert_mono) {
+        /* repeat the promise until the attempt moves on (members that were down learn it) */
+        s->next_nocert_mono = mono + (uint64_t)d->cfg.sync_interval_ms;
+        session_plan *np = malloc(sizeof *np);
+        if (np && next_plan(s, np) && np->epoch == s->att_epoch) send_nocert(s, np);
+        free(np);
+    }
     uint64_t now = sched_now(s);
     if (s->eng && !s->finished && now + window_ms(d) < s->plan.start_ms) {
         /* a session of a slot that starts more than a window from now: it was started while this
@@ -1238,6 +1443,11 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
                 uint64_t now = node_now_ms();
                 uint8_t next[32];
                 int known = early_next_session(s->early, s->d, now, next);
+                /* the next session runs as attempt att_value (docs/dkg.md, "Attempts") */
+                pthread_rwlock_rdlock(&s->d->lock);
+                uint64_t nexte = s->d->group ? s->d->group->epoch + 1 : 0;
+                pthread_rwlock_unlock(&s->d->lock);
+                if (known && s->att_loaded && s->att_epoch == nexte && s->att_value) tkms_dkg_wire_tag(next, next, s->att_value);
                 status = early_put(s->early, from_ed, body, len, known ? next : NULL, now, why);
             }
         }

@@ -36,7 +36,7 @@ int log_sample(log_sampler *ls, double rate, double burst, uint64_t *suppressed)
 /* ---- metrics ---- */
 enum { ROUTE_HEALTH, ROUTE_GROUP, ROUTE_METRICS, ROUTE_SIGN, ROUTE_PEER_BUNDLE, ROUTE_PROPOSAL,
        ROUTE_KEYS_APP, ROUTE_SIGN_APP, ROUTE_APPS_POST, ROUTE_APPS_GET, ROUTE_PEER_APPS, ROUTE_SIGN_APPROVE,
-       ROUTE_SIGN_REVOKE, ROUTE_PEER_NOSHARE, ROUTE_OTHER, ROUTE_COUNT };
+       ROUTE_SIGN_REVOKE, ROUTE_PEER_NOSHARE, ROUTE_PEER_NOCERT, ROUTE_OTHER, ROUTE_COUNT };
 /* Routes whose error bodies follow docs/release-protocol.md §3: {"error":{"code","message"}}. */
 #define ROUTE_IS_RELEASE(r) ((r) >= ROUTE_KEYS_APP && (r) <= ROUTE_APPS_GET)
 typedef struct {
@@ -175,6 +175,9 @@ void sched_health(struct sched *s, json_t *j);
 /* Signed no-share announcement of a member (POST /v1/peer/noshare, envelope already checked,
  * ts_ms from it). Returns an HTTP status; why is set when it is not 200. */
 int sched_on_noshare(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why);
+/* A member's promise never to sign a CERT of an attempt of the next epoch's session (POST
+ * /v1/peer/nocert, envelope already checked; docs/dkg.md, "Attempts"). Returns an HTTP status. */
+int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why);
 
 /* ---- key release and app registry (release.c; the handlers are src/release) ---- */
 /* Opens the release context's own connection to the node DB (WAL), initialises the registry and

@@ -67,6 +67,11 @@ struct tkms_dkg {
     tkms_identity self;
     uint32_t my_new, my_old;
     uint8_t session[32], prev_id[32];
+    /* wire tag: the session ID for attempt 0, else a per-attempt tag (docs/dkg.md, "Attempts");
+     * in every message header, AAD and seed derivation. The transcript and the certification
+     * always use the session ID itself. */
+    uint8_t wire[32];
+    uint32_t attempt;
     size_t n_peers, self_slot;
     const uint8_t **peer_key;
     int32_t *old_slot; /* old index - 1 -> slot */
@@ -439,6 +444,8 @@ static int setup(tkms_dkg *e, void *mem, size_t mem_len, const tkms_dkg_config *
     e->s_tbls = take(e, tbls_scratch_size(m));
     if (!e->s_tbls) return 0;
     tkms_dkg_session_id(e->session, e->epoch, e->prev_id, e->newm, n, t, e->t_old);
+    e->attempt = c->attempt;
+    tkms_dkg_wire_tag(e->wire, e->session, c->attempt);
     e->start = c->start_tick;
     e->d_deal = e->start + c->deal_ticks;
     e->d_resp = e->d_deal + c->resp_ticks;
@@ -456,7 +463,7 @@ static void seed_from_cfg(tkms_dkg *e, const uint8_t deal_seed[32]) {
     sha256_ctx c;
     sha256_init(&c);
     sha256_update(&c, "TKMS-V1-DKG-DEAL-SEED", 21);
-    sha256_update(&c, e->session, 32);
+    sha256_update(&c, e->wire, 32);
     sha256_update(&c, deal_seed, 32);
     sha256_final(&c, e->seed);
     tkms_wipe(&c, sizeof c);
@@ -504,7 +511,24 @@ const uint8_t *tkms_dkg_peer_key(const tkms_dkg *e, size_t slot) { return slot <
 size_t tkms_dkg_self_slot(const tkms_dkg *e) { return e->self_slot; }
 tkms_dkg_state tkms_dkg_get_state(const tkms_dkg *e) { return e->state; }
 const tkms_dkg_stats *tkms_dkg_get_stats(const tkms_dkg *e) { return &e->st; }
-const uint8_t *tkms_dkg_session(const tkms_dkg *e) { return e->session; }
+const uint8_t *tkms_dkg_session(const tkms_dkg *e) { return e->wire; }
+
+int tkms_dkg_cert_signed(const tkms_dkg *e) { return e->my_new && e->recvs[e->my_new - 1].cert.p != NULL; }
+
+void tkms_dkg_wire_tag(uint8_t out[32], const uint8_t session[32], uint32_t attempt) {
+    if (!attempt) {
+        memmove(out, session, 32);
+        return;
+    }
+    uint8_t a[4];
+    put32(a, attempt);
+    sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, "TKMS-V1-ATTEMPT", 15);
+    sha256_update(&c, session, 32);
+    sha256_update(&c, a, 4);
+    sha256_final(&c, out);
+}
 int tkms_dkg_needs_persist(const tkms_dkg *e) { return e->persist; }
 int tkms_dkg_holds_old_share(const tkms_dkg *e) { return e->has_old_share; }
 
@@ -616,7 +640,7 @@ static int build_deal(tkms_dkg *e, uint8_t *buf, const uint8_t seed[32], uint8_t
     g2_affine_t *C = e->s_aff;
     if (!eval_poly(e, shares, C, seed)) return 0;
     size_t blen = deal_body_len(e);
-    write_hdr(buf, e->session, TKMS_DKG_MSG_DEAL, e->my_old, (uint32_t)blen);
+    write_hdr(buf, e->wire, TKMS_DKG_MSG_DEAL, e->my_old, (uint32_t)blen);
     uint8_t *b = buf + HDR;
     put32(b, (uint32_t)e->t_new);
     b += 4;
@@ -627,8 +651,8 @@ static int build_deal(tkms_dkg *e, uint8_t *buf, const uint8_t seed[32], uint8_t
     for (size_t j = 1; j <= e->n_new && ok; j++, b += CT_LEN) {
         uint8_t pt[32], aad[57], ikm[32];
         fr_to_bytes(pt, &shares[j - 1]);
-        share_aad(aad, e->session, e->my_old, (uint32_t)j);
-        hpke_ikm(ikm, e->session, seed, (uint32_t)j);
+        share_aad(aad, e->wire, e->my_old, (uint32_t)j);
+        hpke_ikm(ikm, e->wire, seed, (uint32_t)j);
         ok = tkms_hpke_seal(b, e->newm[j - 1].kem_pk, (const uint8_t *)SHARE_INFO, sizeof SHARE_INFO - 1, aad, 57, pt,
                             32, ikm);
         tkms_wipe(pt, 32);
@@ -743,7 +767,7 @@ static void do_respond(tkms_dkg *e, uint64_t now) {
     size_t blen = 4 + nd + 32 + 4 + nev * EV_LEN, len = HDR + blen + SIG;
     uint8_t *buf = take(e, len), digest[32];
     if (!buf) return;
-    write_hdr(buf, e->session, TKMS_DKG_MSG_RESPONSE, e->my_new, (uint32_t)blen);
+    write_hdr(buf, e->wire, TKMS_DKG_MSG_RESPONSE, e->my_new, (uint32_t)blen);
     uint8_t *b = buf + HDR;
     put32(b, (uint32_t)nd);
     b += 4;
@@ -795,7 +819,7 @@ static void do_justify(tkms_dkg *e, uint64_t now) {
     size_t blen = 4 + c * 36, len = HDR + blen + SIG;
     uint8_t *buf = take(e, len), digest[32];
     if (!buf) return;
-    write_hdr(buf, e->session, TKMS_DKG_MSG_JUSTIFICATION, e->my_old, (uint32_t)blen);
+    write_hdr(buf, e->wire, TKMS_DKG_MSG_JUSTIFICATION, e->my_old, (uint32_t)blen);
     uint8_t *b = buf + HDR;
     put32(b, (uint32_t)c);
     b += 4;
@@ -1035,7 +1059,7 @@ static void send_cert(tkms_dkg *e, uint64_t now) {
     size_t blen = 32 + 4 + e->n_qual * 4 + 64, len = HDR + blen + SIG;
     uint8_t *buf = take(e, len), digest[32], cm[TKMS_DKG_CERT_MSG_LEN];
     if (!buf) return;
-    write_hdr(buf, e->session, TKMS_DKG_MSG_CERT, e->my_new, (uint32_t)blen);
+    write_hdr(buf, e->wire, TKMS_DKG_MSG_CERT, e->my_new, (uint32_t)blen);
     uint8_t *b = buf + HDR;
     memcpy(b, e->thash, 32);
     put32(b + 32, (uint32_t)e->n_qual);
@@ -1176,7 +1200,7 @@ static int verify_evidence(const tkms_dkg *e, const uint8_t ev[EV_LEN]) {
     uint32_t i = get32(ev);
     if (i < 1 || i > e->n_dealers) return 0;
     uint8_t hdr[HDR], si[15 + HDR + 32];
-    write_hdr(hdr, e->session, TKMS_DKG_MSG_DEAL, i, get32(ev + 4));
+    write_hdr(hdr, e->wire, TKMS_DKG_MSG_DEAL, i, get32(ev + 4));
     sign_input(si, hdr, ev + 8);
     return tkms_ed25519_verify(ev + 40, dealer_member(e, i)->sign_pk, si, sizeof si);
 }
@@ -1191,7 +1215,7 @@ static void on_deal(tkms_dkg *e, uint32_t i, const smsg *m) {
     if (e->my_new) {
         const uint8_t *ct = b + 4 + e->t_new * PT_LEN + 4 + (e->my_new - 1) * CT_LEN;
         uint8_t aad[57], pt[32];
-        share_aad(aad, e->session, i, e->my_new);
+        share_aad(aad, e->wire, i, e->my_new);
         d->share_st = 3;
         if (tkms_hpke_open(pt, e->self.kem_sk, (const uint8_t *)SHARE_INFO, sizeof SHARE_INFO - 1, aad, 57, ct, CT_LEN) &&
             fr_from_bytes(&d->share, pt))
@@ -1270,7 +1294,7 @@ static void send_fetch(tkms_dkg *e, uint64_t now, int32_t dest) {
     size_t nd = e->n_dealers, n = e->n_new, blen = 16 + 2 * bm_len(nd) + 2 * bm_len(n);
     uint8_t *buf = e->fetch_buf, digest[32];
     uint8_t type = e->my_new ? TKMS_DKG_MSG_FETCH_NEW : TKMS_DKG_MSG_FETCH_OLD;
-    write_hdr(buf, e->session, type, e->my_new ? e->my_new : e->my_old, (uint32_t)blen);
+    write_hdr(buf, e->wire, type, e->my_new ? e->my_new : e->my_old, (uint32_t)blen);
     uint8_t *b = buf + HDR;
     memset(b, 0, blen);
     put32(b, (uint32_t)nd);
@@ -1300,7 +1324,7 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
     }
     uint8_t type = msg[5];
     uint32_t sender = get32(msg + 38), blen = get32(msg + 42);
-    if (memcmp(msg + 6, e->session, 32) != 0) {
+    if (memcmp(msg + 6, e->wire, 32) != 0) {
         e->st.rx_stale++; /* another session: an old epoch, another committee, a replay */
         return 0;
     }
@@ -1617,7 +1641,7 @@ size_t tkms_dkg_checkpoint(tkms_dkg *e, uint8_t *out, size_t cap) {
     wr(&w, "TKCP", 4);
     b[0] = 1;
     wr(&w, b, 1);
-    wr(&w, e->session, 32);
+    wr(&w, e->wire, 32);
     unsigned f = (e->has_seed ? F_SEED : 0) | (e->has_old_share ? F_OLD : 0) | (e->finished ? F_FIN : 0) |
                  (e->has_share ? F_SHARE : 0) | (e->state == TKMS_DKG_FINAL ? F_FINAL : 0) |
                  (e->state == TKMS_DKG_ABORTED ? F_ABORT : 0) | (e->aborted_calc ? F_ABORTCALC : 0);
@@ -1689,7 +1713,7 @@ static tkms_dkg *load(void *mem, size_t mem_len, const tkms_dkg_config *cfg, con
         if (len - p < (size_t)(k)) goto fail;                                                                          \
     } while (0)
     NEED(39);
-    if (memcmp(ck, "TKCP", 4) != 0 || ck[4] != 1 || memcmp(ck + 5, e->session, 32) != 0) goto fail;
+    if (memcmp(ck, "TKCP", 4) != 0 || ck[4] != 1 || memcmp(ck + 5, e->wire, 32) != 0) goto fail;
     unsigned f = ((unsigned)ck[37] << 8) | ck[38];
     p = 39;
     if (f & F_SEED) {

@@ -76,6 +76,9 @@ typedef struct {
      * driver that retries a session without its checkpoint passes the deal_seed of the earlier
      * attempt here (docs/dkg.md, "Retries"). Ignored when the node deals nothing. */
     const uint8_t *deal_seed;
+    /* Attempt number of the session (docs/dkg.md, "Attempts"): 0 normally; the driver moves to
+     * attempt k + 1 only once members have promised that attempt k can never be certified. */
+    uint32_t attempt;
 } tkms_dkg_config;
 
 typedef enum { TKMS_DKG_RUNNING = 0, TKMS_DKG_FINAL, TKMS_DKG_ABORTED } tkms_dkg_state;
@@ -152,7 +155,14 @@ size_t tkms_dkg_checkpoint(tkms_dkg *e, uint8_t *out, size_t cap);
 
 tkms_dkg_state tkms_dkg_get_state(const tkms_dkg *e);
 const tkms_dkg_stats *tkms_dkg_get_stats(const tkms_dkg *e);
+/* The session's wire tag (= the session ID for attempt 0; see tkms_dkg_wire_tag): what message
+ * headers and checkpoints carry. The session ID itself is in tkms_dkg_result.session. */
 const uint8_t *tkms_dkg_session(const tkms_dkg *e);
+/* 1 if this node has signed its CERT in this attempt. */
+int tkms_dkg_cert_signed(const tkms_dkg *e);
+/* Wire tag of attempt a of session: the session ID for a = 0, else
+ * SHA-256("TKMS-V1-ATTEMPT" || session || be32(a)). out may alias session. */
+void tkms_dkg_wire_tag(uint8_t out[32], const uint8_t session[32], uint32_t attempt);
 
 /* The certified (or, before that, computed) outcome. Pointers stay valid as long as e. */
 typedef struct {
