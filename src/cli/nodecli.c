@@ -31,8 +31,9 @@ int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file
         return 1;
     }
     char *path = NULL;
+    const char *env_file = getenv("TKMS_ADMIN_TOKEN_FILE");
     if (token_file) path = strdup(token_file);
-    else if (getenv("TKMS_ADMIN_TOKEN_FILE")) path = strdup(getenv("TKMS_ADMIN_TOKEN_FILE"));
+    else if (env_file) path = strdup(env_file);
     else if (default_dir_file) {
         char *c = strdup(default_dir_file);
         path = c ? node_path_join(dirname(c), "admin.token") : NULL;

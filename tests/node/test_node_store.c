@@ -431,7 +431,7 @@ static void test_session_at_rest(void **state) {
     char *db = path_in("rest-session.db");
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
-    uint8_t key[32], sa[32], sb[32], ca[96], cb[96];
+    uint8_t key[32] = {0}, sa[32] = {0}, sb[32], ca[96], cb[96];
     assert_true(node_random(key, 32) && node_random(sa, 32) && node_random(sb, 32));
     sb[0] = (uint8_t)(sa[0] ^ 1);
     random_nonzero(ca, sizeof ca);

@@ -220,7 +220,7 @@ static void honest_run(void) {
     static net w;
     setup(&w, 7, 5, TKMS_DKG_FAULT_NONE);
     pump(&w, 1000);
-    tkms_dkg_result r0, r;
+    tkms_dkg_result r0 = {0}, r;
     for (size_t i = 0; i < w.n; i++) {
         TU_CHECK(tkms_dkg_get_state(w.e[i]) == TKMS_DKG_FINAL);
         TU_CHECK(tkms_dkg_get_result(w.e[i], i ? &r : &r0));
@@ -421,8 +421,8 @@ static void retry_run(int mode) {
     }
     w.part = 1;
     pump(&w, 500);
-    uint8_t *ck[MAXN];
-    size_t cl[MAXN];
+    uint8_t *ck[MAXN] = {0};
+    size_t cl[MAXN] = {0};
     for (size_t i = 0; i < w.n; i++) {
         TU_CHECK(tkms_dkg_get_state(w.e[i]) == TKMS_DKG_ABORTED); /* a clean abort */
         cl[i] = tkms_dkg_checkpoint(w.e[i], NULL, 0);
@@ -436,6 +436,7 @@ static void retry_run(int mode) {
     w.now = 1000;
     for (size_t i = 0; i < w.n; i++) {
         w.cfg[i].start_tick = 1000;
+        TU_CHECK(ck[i] != NULL);
         size_t ml = tkms_dkg_mem_size(&w.cfg[i]);
         if (mode == 0)
             w.e[i] = tkms_dkg_retry(w.mem[i], ml, &w.cfg[i], ck[i], cl[i], w.now);

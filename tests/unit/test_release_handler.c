@@ -105,7 +105,6 @@ static void binding_sign(uint8_t B[64], const uint8_t app[20], const uint8_t *ms
     k += 32;
     unsigned int l = 32;
     EVP_Digest(buf, k, np, &l, EVP_sha256(), NULL);
-    k = 0;
     memcpy(b2, "TKMS-V1-ATTEST", 14);
     k = 14;
     b2[k++] = 0, b2[k++] = 0, b2[k++] = 0, b2[k++] = 20;
