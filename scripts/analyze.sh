@@ -9,6 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-analyze}
 jobs=${2:-$(nproc)}
+[ "$jobs" -ge 1 ] && [ "$jobs" -le "$(nproc)" ] || jobs=$(nproc)
 ab=$(command -v analyze-build-14 || command -v analyze-build || true)
 clang=$(command -v clang-14 || command -v clang || true)
 if [ -z "$ab" ] || [ -z "$clang" ]; then
