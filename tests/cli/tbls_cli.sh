@@ -126,5 +126,8 @@ MID=$(( ${#SEALED} / 2 )); C=${SEALED:$MID:1}; [ "$C" = A ] && R=B || R=A
 echo "${SEALED:0:$MID}$R${SEALED:$MID+1}" | { "$T" unseal --app-key-file "$W/app.key" >/dev/null 2>&1; [ $? = 1 ] || fail "modified sealed"; }
 (umask 077; echo "${K[1]}" >"$W/wrong.key")
 echo "$SEALED" | { "$T" unseal --app-key-file "$W/wrong.key" >/dev/null 2>&1; [ $? = 1 ] || fail "wrong key"; }
+# with --mpk the wrong key is refused by the MPK check itself, not later by the decryption
+echo "$SEALED" | { "$T" unseal --app-key-file "$W/wrong.key" --mpk $MPK >/dev/null 2>"$W/err"; [ $? = 1 ] || fail "wrong key, --mpk"; }
+grep -q "the app key does not verify against the MPK" "$W/err" || fail "wrong key, --mpk: $(cat "$W/err")"
 expect 2 "$T" seal --mpk 00 --app $APP
 echo ok
