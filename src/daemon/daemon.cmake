@@ -48,5 +48,5 @@ endforeach()
 # Unit tests of the node library.
 add_executable(test_node_store ${CMAKE_SOURCE_DIR}/tests/node/test_node_store.c)
 target_compile_options(test_node_store PRIVATE ${TKMS_WARN})
-target_link_libraries(test_node_store PRIVATE tkms_node PkgConfig::CMOCKA)
+target_link_libraries(test_node_store PRIVATE tkms_node tkms_testsupport PkgConfig::CMOCKA)
 add_test(NAME test_node_store COMMAND test_node_store)

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "node.h"
+#include "testutil.h" /* tu_seed / tu_randbytes: test inputs reproducible from the printed seed */
 
 static char g_dir[256];
 
@@ -61,7 +62,8 @@ static void test_config_strict(void **state) {
 static void test_seal(void **state) {
     (void)state;
     uint8_t key[32], pt[40], ct[40 + NODE_SEAL_OVERHEAD], out[40];
-    assert_true(node_random(key, 32) && node_random(pt, 40));
+    tu_randbytes(key, 32);
+    tu_randbytes(pt, 40);
     assert_true(node_seal(ct, key, pt, 40, "tkms/v1/share/1/2"));
     assert_true(node_open(out, key, ct, sizeof ct, "tkms/v1/share/1/2"));
     assert_memory_equal(out, pt, 40);
@@ -93,8 +95,8 @@ static void test_store_epochs(void **state) {
     assert_int_equal(sb.st_mode & 077, 0); /* 0600 */
     node_secrets sec;
     memset(&sec, 0, sizeof sec);
-    assert_true(node_ed25519_keygen(sec.ed_sk, sec.ed_pk) && node_x25519_keygen(sec.x_sk, sec.x_pk) &&
-                node_random(sec.storage_key, 32));
+    assert_true(node_ed25519_keygen(sec.ed_sk, sec.ed_pk) && node_x25519_keygen(sec.x_sk, sec.x_pk));
+    tu_randbytes(sec.storage_key, 32);
     assert_int_equal(node_store_put_identity(s, &sec, "http://127.0.0.1:1", &st), 1);
     node_secrets back;
     memset(&back, 0, sizeof back);
@@ -237,7 +239,7 @@ static void assert_file_lacks(const char *db, const uint8_t *secret, size_t len)
 }
 
 static void random_nonzero(uint8_t *b, size_t n) {
-    assert_true(node_random(b, n));
+    tu_randbytes(b, n);
     b[0] |= 1; /* never all-zero (a zero column would "contain" a zero share) */
 }
 
@@ -278,7 +280,7 @@ static void test_share_at_rest(void **state) {
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
     uint8_t key[32], sh5[32], sh6[32];
-    assert_true(node_random(key, 32));
+    tu_randbytes(key, 32);
     random_nonzero(sh5, 32);
     random_nonzero(sh6, 32);
     assert_int_equal(node_store_commit_epoch(s, key, 5, "{\"e\":5}", 3, sh5, 32, &st), 1);
@@ -356,7 +358,10 @@ static void test_pending_at_rest(void **state) {
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
     uint8_t key[32], p1[32], p2[32], th1[32], th2[32], sid[32], ck[64];
-    assert_true(node_random(key, 32) && node_random(th1, 32) && node_random(th2, 32) && node_random(sid, 32));
+    tu_randbytes(key, 32);
+    tu_randbytes(th1, 32);
+    tu_randbytes(th2, 32);
+    tu_randbytes(sid, 32);
     random_nonzero(p1, 32);
     random_nonzero(p2, 32);
     random_nonzero(ck, sizeof ck);
@@ -432,7 +437,8 @@ static void test_session_at_rest(void **state) {
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
     uint8_t key[32] = {0}, sa[32] = {0}, sb[32], ca[96], cb[96];
-    assert_true(node_random(key, 32) && node_random(sa, 32) && node_random(sb, 32));
+    tu_randbytes(key, 32);
+    tu_randbytes(sa, 32);
     sb[0] = (uint8_t)(sa[0] ^ 1);
     random_nonzero(ca, sizeof ca);
     random_nonzero(cb, sizeof cb);
@@ -505,6 +511,7 @@ static void test_session_at_rest(void **state) {
 }
 
 int main(void) {
+    tu_seed();
     snprintf(g_dir, sizeof g_dir, "/tmp/tkms-node-test.XXXXXX");
     if (!mkdtemp(g_dir)) return 1;
     const struct CMUnitTest tests[] = {
