@@ -73,9 +73,11 @@ demo: build
 bench: build
 	$(BUILD)/tkms-bench
 
-fuzz: deps
+# libFuzzer targets (clang, ASan+UBSan), each run FUZZ_SECONDS from its committed corpus. Only the
+# fuzz targets and what they link are built; the node test tools are not needed.
+fuzz: .stamp-deps
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DTKMS_FUZZ=ON
-	cmake --build build-fuzz -j$(JOBS)
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
 	scripts/fuzz.sh build-fuzz $${FUZZ_SECONDS:-60}
 
 clean:
