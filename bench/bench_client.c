@@ -76,7 +76,10 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < iters + 3; i++) {
             tkms_client_key key;
             tkms_client_report r;
-            if (tkms_client_fetch(&key, &r, err, sizeof err, &o) != TKMS_CLIENT_OK) return fprintf(stderr, "fetch: %s\n", err), 1;
+            if (tkms_client_fetch(&key, &r, err, sizeof err, &o) != TKMS_CLIENT_OK) {
+                fprintf(stderr, "fetch: %s\n", err);
+                exit(1);
+            }
             if (i >= 3) s[i - 3] = (sample){r.ms_total, r.ms_evidence, r.ms_network, r.ms_verify, r.ms_combine, r.ms_derive};
             tkms_client_key_wipe(&key);
             tkms_client_report_free(&r);

@@ -33,6 +33,12 @@ static void report(const char *op, double ns, long iters) {
     else printf("%-34s %12.0f ns %10.0f /s  (%ld iters)\n", op, ns, 1e9 / ns, iters);
 }
 
+/* A failed step ends the benchmark (exit: no cleanup needed on this path). */
+static _Noreturn void bench_fail(const char *what, const char *detail) {
+    fprintf(stderr, "%s: %s\n", what, detail ? detail : "failed");
+    exit(1);
+}
+
 #define BENCH(name, iters, ...)                                      \
     do {                                                              \
         long n_ = (iters);                                            \
@@ -152,6 +158,7 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    if (iters < 1 || iters > 10000000) return fprintf(stderr, "--iters must be in 1..10000000\n"), 2;
     /* node: a share of a dealt polynomial, identity, registry in a temporary file (WAL) */
     uint8_t seed[32], wide[64], sb[32];
     fr_t secret, shares[3];
@@ -220,7 +227,8 @@ int main(int argc, char **argv) {
     if (!tkms_attest_binding(B, APP, rpk, nonce, 32)) return 1;
     char *dev = dev_ev(B);
     long ntok = iters;
-    char **toks = malloc(sizeof(char *) * (size_t)ntok * 2);
+    char **toks = calloc((size_t)ntok * 2, sizeof(char *));
+    if (!toks) bench_fail("tokens", "out of memory");
     for (long i = 0; i < 2 * ntok; i++) toks[i] = token(B, i);
 
     if (!json_out) printf("tkms-bench-release: per-request cost on one core (%ld iterations)\n", iters);
@@ -229,15 +237,16 @@ int main(int argc, char **argv) {
     tkms_attest_replay *rc = tkms_attest_replay_new((size_t)ntok + 16);
     tkms_attest_request rq = {TKMS_ATTEST_INSECURE_DEV, (const uint8_t *)dev, strlen(dev), NULL, 0, B, NOW_MS / 1000, NULL, rc,
                               TKMS_ATTEST_F_DEV_MODE};
-    BENCH("verify insecure-dev", iters, if (tkms_attest_verify(res, &rq) != TKMS_ATTEST_OK) return 1);
+    BENCH("verify insecure-dev", iters, if (tkms_attest_verify(res, &rq) != TKMS_ATTEST_OK) bench_fail("dev", res->message));
     rq.method = TKMS_ATTEST_GCP_CS;
     rq.collateral = (const uint8_t *)jwks;
     rq.collateral_len = strlen(jwks);
     rq.flags = 0;
     BENCH("verify gcp-cs (RS256 + claims)", ntok, {
+        if (!toks[i_]) bench_fail("gcp", "no token");
         rq.evidence = (const uint8_t *)toks[i_];
         rq.evidence_len = strlen(toks[i_]);
-        if (tkms_attest_verify(res, &rq) != TKMS_ATTEST_OK) return fprintf(stderr, "gcp: %s\n", res->message), 1;
+        if (tkms_attest_verify(res, &rq) != TKMS_ATTEST_OK) bench_fail("gcp", res->message);
     });
     size_t ql, cl;
     uint8_t *quote = readf("attestation/dcapqvl_tdx_quote", &ql), *col = readf("attestation/dcapqvl_tdx_quote_collateral.json", &cl);
@@ -246,7 +255,7 @@ int main(int argc, char **argv) {
                                   TKMS_ATTEST_F_NO_BINDING};
         long tn = iters / 10 ? iters / 10 : 1;
         BENCH("verify tdx (vector quote, no B)", tn,
-              if (tkms_attest_verify(res, &tq) != TKMS_ATTEST_OK) return fprintf(stderr, "tdx: %s\n", res->message), 1);
+              if (tkms_attest_verify(res, &tq) != TKMS_ATTEST_OK) bench_fail("tdx", res->message));
     } else {
         fprintf(stderr, "tdx vectors not found under %s; skipped\n", TKMS_VECTORS_DIR);
     }
@@ -269,7 +278,7 @@ int main(int argc, char **argv) {
     char *req = key_req(rpk, nonce, "insecure-dev", dev);
     BENCH("handler keys/app insecure-dev", iters, {
         tkms_release_handle_key(ctx, &resp, &status, req, strlen(req), "bench", NOW_MS);
-        if (status != 200) return fprintf(stderr, "dev: %s\n", resp), 1;
+        if (status != 200) bench_fail("dev", resp);
         free(resp);
     });
     free(req);
@@ -277,7 +286,7 @@ int main(int argc, char **argv) {
     for (long i = 0; i < ntok; i++) reqs[i] = key_req(rpk, nonce, "gcp-cs", toks[ntok + i]);
     BENCH("handler keys/app gcp-cs", ntok, {
         tkms_release_handle_key(ctx, &resp, &status, reqs[i_], strlen(reqs[i_]), "bench", NOW_MS);
-        if (status != 200) return fprintf(stderr, "gcp: %s\n", resp), 1;
+        if (status != 200) bench_fail("gcp", resp);
         free(resp);
     });
     for (long i = 0; i < ntok; i++) free(reqs[i]);

@@ -1,5 +1,5 @@
 /* libFuzzer target: the TDX quote parser and verifier on arbitrary bytes, against the real dcap-qvl
- * collateral bundle (seed corpus: tests/vectors/attestation/*quote*). Must never crash or read OOB. */
+ * collateral bundle (seed corpus: the quotes in tests/vectors/attestation). Must never crash or read OOB. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -278,7 +278,7 @@ static int p_gcp(perr *e, tkms_attest_policy *p, json_t *o) {
         else if (strcmp(k, "service_account") == 0) ok = p_strlist(e, &p->gcp_service_account, v, k);
         else if (strcmp(k, "swversion_min") == 0) {
             ok = p_int(e, &x, v, 0, 999999, k);
-            p->gcp_swversion_min = (uint32_t)x;
+            if (ok) p->gcp_swversion_min = (uint32_t)x;
         } else if (strcmp(k, "skew") == 0) ok = p_int(e, &p->gcp_skew, v, 0, 600, k);
         else if (strcmp(k, "max_age") == 0) ok = p_int(e, &p->gcp_max_age, v, 1, 86400, k);
         else ok = pfail(e, "unknown policy key gcp_cs.%s", k);

@@ -620,6 +620,10 @@ tkms_attest_reason att_verify_tdx(tkms_attest_result *res, const tkms_attest_req
     if ((r = check_module(res, col.tcb, q.body, &mstatus)) != TKMS_ATTEST_OK) goto out;
     if ((r = select_tcb_level(res, col.tcb, &ext, q.body, &pstatus)) != TKMS_ATTEST_OK) goto out;
     if ((r = check_qe_identity(res, col.qe, q.qe_report, &qstatus)) != TKMS_ATTEST_OK) goto out;
+    if (!pstatus || !qstatus) { /* unreachable: both checks set their status when they return OK */
+        r = att_fail(res, TKMS_ATTEST_E_INTERNAL, "TCB status not determined");
+        goto out;
+    }
     c->tcb_status[0] = 0;
     worst_status(c->tcb_status, sizeof c->tcb_status, pstatus);
     if (mstatus) worst_status(c->tcb_status, sizeof c->tcb_status, mstatus);

@@ -171,7 +171,6 @@ int cmd_data(int argc, char **argv) {
                 close(fd);
                 unlink(tmp);
             }
-            out = stdout;
             free(tmp);
             tmp = NULL;
             goto done;
@@ -182,7 +181,6 @@ int cmd_data(int argc, char **argv) {
         int fd = fileno(out);
         if (rc == CLI_OK && fsync(fd) != 0) rc = cli_fail(CLI_USAGE, "cannot write '%s': %s", outp, strerror(errno));
         if (fclose(out) != 0 && rc == CLI_OK) rc = cli_fail(CLI_USAGE, "cannot write '%s'", outp);
-        out = stdout;
         if (rc == CLI_OK && rename(tmp, outp) != 0)
             rc = cli_fail(CLI_USAGE, "cannot rename to '%s': %s", outp, strerror(errno));
         if (rc != CLI_OK) unlink(tmp);

@@ -314,7 +314,7 @@ static int vec_set(strvec *s, const char *name, size_t nlen, const char *val, si
     if (!e) return 0;
     memcpy(e, name, nlen);
     e[nlen] = '=';
-    memcpy(e + nlen + 1, val, vlen);
+    if (vlen) memcpy(e + nlen + 1, val, vlen);
     e[nlen + 1 + vlen] = 0;
     for (size_t i = 0; i < s->n; i++)
         if (!strncmp(s->v[i], name, nlen) && s->v[i][nlen] == '=') {
@@ -408,8 +408,8 @@ static int load_env_file(const sink *out, const tkms_client_key *k, const char *
         const char *val = eq + 1;
         size_t vlen = l - nlen - 1;
         if (vlen >= 2 && (val[0] == '"' || val[0] == '\'') && val[vlen - 1] == val[0]) val++, vlen -= 2;
-        char *v;
-        size_t vl;
+        char *v = NULL;
+        size_t vl = 0;
         rc = open_value(&v, &vl, k, line, nlen, val, vlen);
         if (rc != CLI_OK) break;
         int sealed = vlen >= 6 && !strncmp(val, "tkms1:", 6);
@@ -584,8 +584,8 @@ int cmd_exec(int argc, char **argv) {
         const char *eq = strchr(*e, '=');
         if (!eq) continue;
         size_t nlen = (size_t)(eq - *e);
-        char *v;
-        size_t vl;
+        char *v = NULL;
+        size_t vl = 0;
         rc = open_value(&v, &vl, &k, *e, nlen, eq + 1, strlen(eq + 1));
         if (rc != CLI_OK) break;
         int sealed = !strncmp(eq + 1, "tkms1:", 6);

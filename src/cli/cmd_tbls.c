@@ -155,7 +155,10 @@ static int tbls_deal_cmd(int argc, char **argv) {
     fr_t *shares = malloc(n * sizeof(fr_t));
     g2_affine_t *comm = malloc(t * sizeof(g2_affine_t));
     void *scratch = malloc(tbls_scratch_size(n));
-    if (!shares || !comm || !scratch) return cli_fail(CLI_USAGE, "out of memory");
+    if (!shares || !comm || !scratch) {
+        free(shares), free(comm), free(scratch);
+        return cli_fail(CLI_USAGE, "out of memory");
+    }
     int ok = tbls_deal(shares, comm, &secret, seed, t, n, scratch);
     if (ok) {
         char hex[2 * 96 + 1];

@@ -29,6 +29,9 @@ target_compile_options(tkms_client_shared PRIVATE ${TKMS_WARN})
 target_link_libraries(tkms_client_shared PRIVATE ${TKMS_CLIENT_DEPS})
 target_link_options(tkms_client_shared PRIVATE -Wl,--no-undefined -Wl,-z,noexecstack
   -Wl,--version-script=${CMAKE_SOURCE_DIR}/src/client/exports.map)
+if(TKMS_FUZZ)
+  set_target_properties(tkms_client_shared PROPERTIES EXCLUDE_FROM_ALL ON) # see tkms_shared
+endif()
 
 configure_file(${CMAKE_SOURCE_DIR}/src/client/tkms-client.pc.in ${CMAKE_BINARY_DIR}/tkms-client.pc @ONLY)
 install(TARGETS tkms_client_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

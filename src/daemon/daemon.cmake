@@ -56,7 +56,7 @@ target_link_libraries(tkms-test-peer-flood PRIVATE tkms_node)
 # Unit tests of the node library.
 add_executable(test_node_store ${CMAKE_SOURCE_DIR}/tests/node/test_node_store.c)
 target_compile_options(test_node_store PRIVATE ${TKMS_WARN})
-target_link_libraries(test_node_store PRIVATE tkms_node PkgConfig::CMOCKA)
+target_link_libraries(test_node_store PRIVATE tkms_node tkms_testsupport PkgConfig::CMOCKA)
 add_test(NAME test_node_store COMMAND test_node_store)
 
 # Unit test of the daemon's early-bundle buffer (src/daemon/early.c and what it calls).

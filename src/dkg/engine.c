@@ -1370,6 +1370,7 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
         if ((size_t)s != e->self_slot) serve_fetch(e, now, s, msg + HDR, blen);
         return 1;
     }
+    if (!slot) goto bad; /* unreachable: sender_ok admits six types, and the two without a slot returned above */
     int newly_equiv = 0;
     if (type == TKMS_DKG_MSG_DEAL) {
         uint8_t ev[EV_LEN];

@@ -850,11 +850,10 @@ int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
         }
         uint8_t prev_id[32];
         tkms_group_id(prev_id, g0);
-        g2_affine_t *old_poly = g1->poly; /* g1 is filled only after the reshare has run */
-        g2_affine_t *op = malloc(P.t * sizeof(g2_affine_t));
-        memcpy(op, g0->poly, P.t * sizeof(g2_affine_t));
-        old_poly = op;
-        S.old_poly_mem = op;
+        /* a copy of the previous group's polynomial (g1 is filled only after the reshare has run) */
+        g2_affine_t *old_poly = malloc(P.t * sizeof(g2_affine_t));
+        memcpy(old_poly, g0->poly, P.t * sizeof(g2_affine_t));
+        S.old_poly_mem = old_poly;
         memcpy(om2, om, P.n * sizeof(tkms_dkg_member));
         int *kept = malloc((P.keep + 1) * sizeof(int));
         pick(&S.net, kept, olds, P.n, P.keep);

@@ -461,6 +461,7 @@ tkms_release_code tkms_app_sign_statement(char **out_json, char *err, size_t err
     *out_json = NULL;
     tkms_release_code c = tkms_app_statement_parse(&st, &can, err, errlen, stmt_json, len);
     if (c != TKMS_REL_OK) return c;
+    if (!can) return rel_fail(err, errlen, TKMS_REL_INTERNAL, "out of memory"); /* parse sets it with OK */
     if (!tkms_eth_address_of_key(owner, owner_sk)) {
         free(can);
         return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "owner key is not a valid secp256k1 private key");

@@ -31,6 +31,13 @@ foreach(src ${TKMS_RELEASE_TESTS})
     target_link_libraries(${name} PRIVATE tkms_release)
   endif()
 endforeach()
+# test_release_tee gets TDX and SEV-SNP evidence past the verifier under test roots: the verifiers
+# come from tkms_attest_testhooks, listed after tkms_release so that its references resolve there
+# (tkms_attest, which tkms_release brings, then contributes nothing).
+if(TARGET test_release_tee)
+  target_include_directories(test_release_tee PRIVATE ${CMAKE_SOURCE_DIR}/src/attest)
+  target_link_libraries(test_release_tee PRIVATE tkms_attest_testhooks)
+endif()
 
 add_executable(tkms-bench-release ${CMAKE_SOURCE_DIR}/bench/bench_release.c)
 target_compile_options(tkms-bench-release PRIVATE ${TKMS_WARN})

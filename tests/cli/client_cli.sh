@@ -11,6 +11,13 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$W"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Random test data comes from one seed, printed, so a failure can be replayed with TKMS_TEST_SEED=<seed>.
+SEED_=${TKMS_TEST_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
+echo "$(basename "$0"): TKMS_TEST_SEED=$SEED_"
+rand_bytes() { # rand_bytes N [LABEL]: N bytes of AES-CTR keystream keyed by SHA-256(seed, label)
+  local k; k=$(printf '%s/%s' "$SEED_" "${2:-}" | sha256sum | cut -c1-64)
+  head -c "$1" /dev/zero | openssl enc -aes-256-ctr -K "$k" -iv 00000000000000000000000000000000 -nosalt
+}
 expect() { # expect CODE cmd...
   local want=$1; shift
   "$@" >"$W/out" 2>"$W/err"; local rc=$?
@@ -20,7 +27,7 @@ APP=0xC0FFEE0000000000000000000000000000C0FFEE
 # mock NAME N T [--fault I:KIND ...]: starts a mock cluster, writes $W/NAME.group and $W/NAME.shares
 mock() {
   local name=$1 n=$2 t=$3; shift 3
-  "$M" --n "$n" --t "$t" --seed "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" --group-out "$W/$name.group" \
+  "$M" --n "$n" --t "$t" --seed "$(rand_bytes 32 "$name" | od -An -tx1 | tr -d ' \n')" --group-out "$W/$name.group" \
     --shares-out "$W/$name.shares" --ready-file "$W/$name.ready" --lifetime-s 120 "$@" &
   PIDS+=($!)
   for _ in $(seq 100); do [ -f "$W/$name.ready" ] && return 0; sleep 0.05; done

@@ -7,6 +7,13 @@ V=${TKMS_VECTORS:?TKMS_VECTORS not set}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Random test data comes from one seed, printed, so a failure can be replayed with TKMS_TEST_SEED=<seed>.
+SEED_=${TKMS_TEST_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
+echo "$(basename "$0"): TKMS_TEST_SEED=$SEED_"
+rand_bytes() { # rand_bytes N [LABEL]: N bytes of AES-CTR keystream keyed by SHA-256(seed, label)
+  local k; k=$(printf '%s/%s' "$SEED_" "${2:-}" | sha256sum | cut -c1-64)
+  head -c "$1" /dev/zero | openssl enc -aes-256-ctr -K "$k" -iv 00000000000000000000000000000000 -nosalt
+}
 expect() { # expect CODE cmd...
   local want=$1; shift
   "$@" >"$W/out" 2>"$W/err"; local rc=$?
@@ -119,7 +126,7 @@ for i in 0 1 2; do
   cmp -s "$W/want" "$W/got" || fail "tlock vector $i plaintext"
 done
 QSIG=$(jq -r '.vectors[0].signature' "$V/tlock.json")
-head -c 100000 /dev/urandom >"$W/big"
+rand_bytes 100000 big >"$W/big"
 expect 0 "$T" tlock encrypt --chain quicknet --round 12040883 <"$W/big"
 cp "$W/out" "$W/big.age"
 expect 0 "$T" tlock decrypt --signature $QSIG <"$W/big.age"
@@ -149,5 +156,8 @@ MID=$(( ${#SEALED} / 2 )); C=${SEALED:$MID:1}; [ "$C" = A ] && R=B || R=A
 echo "${SEALED:0:$MID}$R${SEALED:$MID+1}" | { "$T" unseal --app-key-file "$W/app.key" >/dev/null 2>&1; [ $? = 1 ] || fail "modified sealed"; }
 (umask 077; echo "${K[1]}" >"$W/wrong.key")
 echo "$SEALED" | { "$T" unseal --app-key-file "$W/wrong.key" >/dev/null 2>&1; [ $? = 1 ] || fail "wrong key"; }
+# with --mpk the wrong key is refused by the MPK check itself, not later by the decryption
+echo "$SEALED" | { "$T" unseal --app-key-file "$W/wrong.key" --mpk $MPK >/dev/null 2>"$W/err"; [ $? = 1 ] || fail "wrong key, --mpk"; }
+grep -q "the app key does not verify against the MPK" "$W/err" || fail "wrong key, --mpk: $(cat "$W/err")"
 expect 2 "$T" seal --mpk 00 --app $APP
 echo ok

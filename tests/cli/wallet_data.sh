@@ -7,6 +7,13 @@ T=${TKMS_BIN:?}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 die() { echo "FAIL: $*" >&2; exit 1; }
+# Random test data comes from one seed, printed, so a failure can be replayed with TKMS_TEST_SEED=<seed>.
+SEED_=${TKMS_TEST_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
+echo "$(basename "$0"): TKMS_TEST_SEED=$SEED_"
+rand_bytes() { # rand_bytes N [LABEL]: N bytes of AES-CTR keystream keyed by SHA-256(seed, label)
+  local k; k=$(printf '%s/%s' "$SEED_" "${2:-}" | sha256sum | cut -c1-64)
+  head -c "$1" /dev/zero | openssl enc -aes-256-ctr -K "$k" -iv 00000000000000000000000000000000 -nosalt
+}
 echo "test test test test test test test test test test test junk" >"$W/m"
 "$T" derive data-key --mnemonic-file "$W/m" --label app-db >"$W/key"
 chmod 600 "$W/key"
@@ -32,7 +39,7 @@ else
 fi
 
 # --- tkms data round trips ---
-head -c 300000 /dev/urandom >"$W/p"
+rand_bytes 300000 p >"$W/p"
 "$T" data encrypt --key-file "$W/key" --in "$W/p" --out "$W/c"
 [ "$(stat -c %a "$W/c")" = 600 ] || die "ciphertext mode"
 "$T" data decrypt --key-file "$W/key" --in "$W/c" --out "$W/p2"
@@ -56,7 +63,7 @@ if [ -x /usr/bin/time ]; then
 fi
 
 # --- tampering: small chunks make the layout easy to edit (header 48, chunk 64 + 16 tag) ---
-head -c 1000 /dev/urandom >"$W/s"
+rand_bytes 1000 s >"$W/s"
 "$T" data encrypt --key-file "$W/key" --chunk-size 64 --in "$W/s" --out "$W/sc"
 size=$(stat -c %s "$W/sc")
 [ "$size" = $((48 + 1000 + 16 * 16)) ] || die "unexpected size $size"

@@ -4,7 +4,7 @@
 // bilinearity, compress/decompress round trips and rejection of random encodings. One
 // tests/tools/bls_driver process answers JSON lines; a failing case is printed in full.
 import { spawn } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from './rng.mjs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { bls12_381 as bls } from '@noble/curves/bls12-381.js';

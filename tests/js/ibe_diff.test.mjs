@@ -5,7 +5,7 @@
 // encoding, H3 by counter rejection sampling, H4 pad), with GT^r computed as a GT power (the C side
 // uses e(r*Q, MPK)), so the two share no structure. One tests/tools/ibe_driver process.
 import { spawn } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from './rng.mjs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { bls12_381 as bls } from '@noble/curves/bls12-381.js';

@@ -49,6 +49,8 @@ struct mock_cluster {
     tkms_identity id[MOCK_MAX_N + 1];
     fr_t share[MOCK_MAX_EPOCHS][MOCK_MAX_N + 1];
     char *group[MOCK_MAX_EPOCHS];
+    fr_t forged_share[MOCK_MAX_N + 1]; /* MOCK_FORGED_EPOCH: shares of the forged epoch reshares + 1 */
+    char *forged_group;
     g2_affine_t mpk;
     mock_srv srv[MOCK_MAX_N + 1];
 };
@@ -119,16 +121,63 @@ static enum MHD_Result error(struct MHD_Connection *c, unsigned status, const ch
 
 static unsigned served_epoch(const mock_cluster *m) { return m->cfg.reshares; }
 
+/* tbls.c's batch coefficient r_pos for a sub-batch (first, cnt) and seed, as a scalar (docs: the
+ * client's tbls_batch_find_bad; 128 bits, top bit set). Reimplemented here on purpose: a colluder
+ * that knows the seed can predict it, which is what MOCK_COLLUDE plays. */
+static void batch_coef(fr_t *r, const uint8_t seed[32], uint32_t first, uint32_t cnt, uint32_t pos) {
+    static const char tag[] = "TKMS-V1-TBLS-BATCH";
+    uint8_t buf[sizeof tag - 1 + 32 + 12], h[32], be[32] = {0};
+    memcpy(buf, tag, sizeof tag - 1);
+    memcpy(buf + sizeof tag - 1, seed, 32);
+    put32(buf + sizeof tag - 1 + 32, first);
+    put32(buf + sizeof tag - 1 + 36, cnt);
+    put32(buf + sizeof tag - 1 + 40, pos);
+    sha256(h, buf, sizeof buf);
+    /* limbs: lo = be64(h[0..8]), hi = be64(h[8..16]) | 2^63; value = hi * 2^64 + lo */
+    memcpy(be + 16, h + 8, 8);
+    memcpy(be + 24, h, 8);
+    be[16] |= 0x80;
+    (void)fr_from_bytes(r, be);
+}
+
+/* MOCK_COLLUDE: this node's position among the colluders and its error term. With two colluders
+ * at positions 0 and 1 of a two-partial batch, e_0 = r_1 and e_1 = -r_0 make r_0 e_0 + r_1 e_1 = 0. */
+static unsigned collude_pos(const mock_cluster *m, uint32_t index, unsigned *count) {
+    unsigned pos = 0, cnt = 0;
+    for (uint32_t i = 1; i <= m->cfg.n; i++)
+        if (m->cfg.fault[i] == MOCK_COLLUDE) {
+            if (i < index) pos++;
+            cnt++;
+        }
+    *count = cnt;
+    return pos;
+}
+
+static void collude_error(const mock_cluster *m, uint32_t index, fr_t *err) {
+    unsigned cnt, pos = collude_pos(m, index, &cnt);
+    fr_t r;
+    fr_from_u64(err, 0);
+    if (cnt != 2) return; /* only the two-colluder case is modelled */
+    batch_coef(&r, m->cfg.batch_seed, 0, 2, pos ? 0 : 1);
+    if (pos) fr_neg(err, &r);
+    else *err = r;
+}
+
+static void sleep_ms_unless_stopping(const mock_cluster *m, unsigned ms) {
+    for (unsigned i = 0; i < ms / 10 && !atomic_load(&m->stopping); i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const char *body, size_t len) {
     mock_cluster *m = s->m;
     mock_fault f = m->cfg.fault[s->index];
     unsigned nreq = atomic_fetch_add(&s->requests, 1) + 1;
-    if (f == MOCK_TIMEOUT) {
-        unsigned ms = m->cfg.sleep_ms ? m->cfg.sleep_ms : 3000;
-        for (unsigned i = 0; i < ms / 10 && !atomic_load(&m->stopping); i++) {
-            struct timespec ts = {0, 10000000};
-            nanosleep(&ts, NULL);
-        }
+    if (f == MOCK_TIMEOUT) sleep_ms_unless_stopping(m, m->cfg.sleep_ms ? m->cfg.sleep_ms : 3000);
+    if (f == MOCK_COLLUDE) {
+        unsigned cnt;
+        sleep_ms_unless_stopping(m, collude_pos(m, s->index, &cnt) * m->cfg.sleep_ms);
     }
     if (f == MOCK_5XX) return error(c, 500, "internal", "injected server error");
     if (f == MOCK_FLAKY && nreq == 1) return error(c, 503, "not_ready", "injected: no certified share yet");
@@ -185,10 +234,19 @@ static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const 
     /* K_A,i = s_i * Q_A (or a wrong point), HPKE to the recipient, signed */
     unsigned e = served_epoch(m);
     fr_t sh = m->share[e][s->index];
+    if (f == MOCK_FORGED_EPOCH) {
+        e = served_epoch(m) + 1;
+        sh = m->forged_share[s->index];
+    }
     if (f == MOCK_WRONG_PARTIAL) {
         fr_t one;
         fr_from_u64(&one, 1);
         fr_add(&sh, &sh, &one);
+    }
+    if (f == MOCK_COLLUDE) {
+        fr_t err;
+        collude_error(m, s->index, &err);
+        fr_add(&sh, &sh, &err);
     }
     g1_t k;
     g1_affine_t ka;
@@ -233,13 +291,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (!strcmp(method, "GET") && !strcmp(url, "/v1/group")) {
         const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "epoch");
         unsigned e = served_epoch(s->m);
+        int forger = s->m->cfg.fault[s->index] == MOCK_FORGED_EPOCH;
         if (q) {
             char *end;
             unsigned long v = strtoul(q, &end, 10);
-            if (*end || v > served_epoch(s->m)) return error(c, 404, "not_found", "no certified group for that epoch");
+            if (*end || v > served_epoch(s->m) + (forger ? 1u : 0u))
+                return error(c, 404, "not_found", "no certified group for that epoch");
             e = (unsigned)v;
         }
-        const char *g = s->m->group[e];
+        const char *g = e > served_epoch(s->m) ? s->m->forged_group : s->m->group[e];
         struct MHD_Response *r = MHD_create_response_from_buffer(strlen(g), (void *)g, MHD_RESPMEM_PERSISTENT);
         enum MHD_Result ret = MHD_queue_response(c, 200, r);
         MHD_destroy_response(r);
@@ -290,7 +350,8 @@ static uint16_t dead_port(void) {
     return port;
 }
 
-static char *make_group(mock_cluster *m, unsigned epoch, const g2_affine_t *poly, const uint8_t prev_id[32]) {
+/* bad_sigs: the members sign another message (a group file nobody certified). */
+static char *make_group(mock_cluster *m, unsigned epoch, const g2_affine_t *poly, const uint8_t prev_id[32], int bad_sigs) {
     tkms_group *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     size_t n = m->cfg.n, t = m->cfg.t;
@@ -313,6 +374,7 @@ static char *make_group(mock_cluster *m, unsigned epoch, const g2_affine_t *poly
     tkms_dkg_transcript_hash(g->transcript_hash, g->session, g->qual, g->n_qual, g->poly, t);
     uint8_t cm[TKMS_DKG_CERT_MSG_LEN];
     tkms_dkg_cert_message(cm, g->session, g->transcript_hash);
+    if (bad_sigs) cm[TKMS_DKG_CERT_MSG_LEN - 1] ^= 1;
     g->n_sigs = n;
     for (size_t i = 0; i < n; i++) {
         g->sig_index[i] = (uint32_t)(i + 1);
@@ -371,7 +433,7 @@ mock_cluster *mock_start(const mock_config *cfg) {
             goto fail;
         }
         for (uint32_t i = 1; i <= n; i++) m->share[e][i] = shares[i - 1];
-        m->group[e] = make_group(m, e, poly, prev_id);
+        m->group[e] = make_group(m, e, poly, prev_id, 0);
         if (!m->group[e]) {
             free(scratch);
             goto fail;
@@ -382,6 +444,25 @@ mock_cluster *mock_start(const mock_config *cfg) {
             goto fail;
         }
         if (e == 0) m->mpk = poly[0];
+    }
+    /* MOCK_FORGED_EPOCH: the next epoch as a forger presents it (prev_id is the latest group's id) */
+    int forgers = 0;
+    for (uint32_t i = 1; i <= n; i++) forgers |= cfg->fault[i] == MOCK_FORGED_EPOCH;
+    if (forgers) {
+        fr_t fsecret = secret;
+        if (cfg->forge == MOCK_FORGE_NEW_MPK) {
+            derive(s32, cfg->seed, "forged-secret", 0);
+            fr_from_bytes_wide(&fsecret, s32, 32);
+        }
+        derive(s32, cfg->seed, "forged-deal", 0);
+        int ok = tbls_deal(shares, poly, &fsecret, s32, t, n, scratch);
+        OPENSSL_cleanse(&fsecret, sizeof fsecret);
+        for (uint32_t i = 1; ok && i <= n; i++) m->forged_share[i] = shares[i - 1];
+        m->forged_group = ok ? make_group(m, cfg->reshares + 1, poly, prev_id, cfg->forge == MOCK_FORGE_UNSIGNED) : NULL;
+        if (!m->forged_group) {
+            free(scratch);
+            goto fail;
+        }
     }
     OPENSSL_cleanse(shares, sizeof shares);
     OPENSSL_cleanse(&secret, sizeof secret);
@@ -399,6 +480,7 @@ void mock_stop(mock_cluster *m) {
     for (size_t i = 1; i <= m->cfg.n; i++)
         if (m->srv[i].d) MHD_stop_daemon(m->srv[i].d);
     for (size_t e = 0; e < MOCK_MAX_EPOCHS; e++) free(m->group[e]);
+    free(m->forged_group);
     OPENSSL_cleanse(m, sizeof *m);
     free(m);
 }
@@ -420,8 +502,9 @@ unsigned mock_requests(const mock_cluster *m, uint32_t index) { return atomic_lo
 static volatile sig_atomic_t g_stop;
 static void on_sig(int sig) { (void)sig, g_stop = 1; }
 
-static const char *const FAULTS[] = {"ok",    "wrong-partial", "bad-signature", "timeout",   "5xx", "down",
-                                     "refuse", "flaky",        "wrong-app",    "claim-index", "bad-epoch", NULL};
+static const char *const FAULTS[] = {"ok",          "wrong-partial", "bad-signature", "timeout",      "5xx",
+                                     "down",        "refuse",        "flaky",         "wrong-app",    "claim-index",
+                                     "bad-epoch",   "forged-epoch",  "collude",       NULL};
 
 static int write_text(const char *path, const char *s, int mode) {
     FILE *f = fopen(path, "w");

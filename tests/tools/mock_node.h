@@ -20,8 +20,19 @@ typedef enum {
     MOCK_FLAKY,         /* first request HTTP 503 not_ready, then correct */
     MOCK_WRONG_APP,     /* echoes another app id */
     MOCK_CLAIM_INDEX,   /* answers correctly for itself, but labelled as the next member (index % n + 1) */
-    MOCK_BAD_EPOCH      /* answers for epoch 99, which does not exist */
+    MOCK_BAD_EPOCH,     /* answers for epoch 99, which does not exist */
+    MOCK_FORGED_EPOCH,  /* answers for epoch reshares + 1 with a group file of that epoch that the chain
+                           does not certify (see mock_forgery) and a partial valid for that file */
+    MOCK_COLLUDE        /* s_i*Q_A + e_i*Q_A with e_i chosen so that the errors of the colluders cancel
+                           in the client's batch check for batch_seed (the client's RNG is fixed by the
+                           test); the k-th colluder (by index) answers after k * sleep_ms */
 } mock_fault;
+
+/* What a MOCK_FORGED_EPOCH node's next-epoch group file gets wrong. */
+typedef enum {
+    MOCK_FORGE_UNSIGNED = 0, /* same secret, well-formed, but the member signatures do not verify */
+    MOCK_FORGE_NEW_MPK       /* another secret, signed by its members: the MPK changes */
+} mock_forgery;
 
 typedef struct {
     size_t n, t;
@@ -30,6 +41,8 @@ typedef struct {
     unsigned reshares;                /* nodes serve epoch `reshares`; groups 0..reshares available */
     unsigned sleep_ms;                /* MOCK_TIMEOUT delay (default 3000) */
     int production;                   /* 1: group dev_mode false, so insecure-dev evidence is refused */
+    mock_forgery forge;               /* MOCK_FORGED_EPOCH */
+    uint8_t batch_seed[32];           /* MOCK_COLLUDE: the seed of the client's tbls_batch_find_bad */
 } mock_config;
 
 typedef struct mock_cluster mock_cluster;

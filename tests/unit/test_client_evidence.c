@@ -217,7 +217,7 @@ static enum MHD_Result cs_handler(void *cls, struct MHD_Connection *c, const cha
     fake_cs *f = cls;
     body *b = *con;
     if (!b) {
-        *con = b = calloc(1, sizeof *b);
+        *con = calloc(1, sizeof *b);
         return MHD_YES;
     }
     if (*up_size) {

@@ -1,13 +1,18 @@
 /* libtkms-client key release against in-process mock nodes (tests/tools/mock_node.c) with really
  * dealt shares: n = 4 and 7, bad partials named, bad signatures ignored, n - t nodes down, retries,
  * timeouts, fewer than t honest (clear error, no key), nodes named as addressed (not as they claim),
- * reshared epochs, and sealed secrets. */
+ * reshared epochs, forged next-epoch group files refused, colluding partials that pass the batch
+ * check stopped by the final MPK check, and sealed secrets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+/* RAND_set_rand_method (deprecated in OpenSSL 3) fixes the client's RNG in test_batch_fooled */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "appkey.h"
 #include "fr.h"
@@ -408,6 +413,99 @@ static void test_unseal(void) {
     finish(&x);
 }
 
+/* A node presents a next epoch whose group file the chain does not certify: its partial must not
+ * count, and the key comes from the honest nodes. (1) epoch 1 with the same key but member
+ * signatures that do not verify; (2) t nodes present an epoch 1 with another MPK, signed by its
+ * members, each with a partial valid for it. */
+static void test_forged_epoch(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3, .forge = MOCK_FORGE_UNSIGNED};
+    cfg.fault[1] = MOCK_FORGED_EPOCH;
+    start(&x, &cfg);
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 3, 0);
+    const tkms_client_node_report *r = node(&x, 1);
+    if (r->state != TKMS_CLIENT_NODE_STALE_EPOCH || r->epoch != 1) fprintf(stderr, "forger: %s %s %s epoch %llu\n", tkms_client_node_state_name(r->state), r->code, r->detail, (unsigned long long)r->epoch);
+    /* the report names the node as addressed (asked from the group of epoch 0); the detail says
+     * which epoch it answered for */
+    TU_CHECK(r->state == TKMS_CLIENT_NODE_STALE_EPOCH && strcmp(r->code, "stale_epoch") == 0 && r->epoch == 0 &&
+             strstr(r->detail, "answered for epoch 1"));
+    TU_CHECK(strstr(r->detail, "does not follow") && strstr(r->detail, "signature"));
+    TU_CHECK(x.r.epoch == 0 && x.r.n_valid == 3);
+    printf("ok uncertified next-epoch group file refused: \"%s\"\n", r->detail);
+    finish(&x);
+
+    mock_config cfg2 = {.n = 4, .t = 2, .forge = MOCK_FORGE_NEW_MPK};
+    cfg2.fault[1] = cfg2.fault[2] = MOCK_FORGED_EPOCH;
+    start(&x, &cfg2);
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 2, 0);
+    for (uint32_t i = 1; i <= 2; i++) {
+        r = node(&x, i);
+        if (r->state != TKMS_CLIENT_NODE_STALE_EPOCH) fprintf(stderr, "forger %u: %s %s\n", i, tkms_client_node_state_name(r->state), r->detail);
+        TU_CHECK(r->state == TKMS_CLIENT_NODE_STALE_EPOCH && strstr(r->detail, "MPK changed"));
+    }
+    TU_CHECK(x.r.epoch == 0 && x.r.n_valid == 2);
+    printf("ok MPK-changing next-epoch group file refused: \"%s\"\n", r->detail);
+    finish(&x);
+}
+
+/* The client's RNG for test_batch_fooled: constant bytes on the calling thread (an RNG failure), the
+ * kernel's RNG on the others (the mock servers; calling back into OpenSSL would recurse). */
+static __thread int t_fixed_rand;
+static int fixed_bytes(unsigned char *buf, int num) {
+    if (t_fixed_rand) {
+        memset(buf, 0x42, (size_t)num);
+        return 1;
+    }
+    for (size_t off = 0; off < (size_t)num;) {
+        ssize_t got = getrandom(buf + off, (size_t)num - off, 0);
+        if (got <= 0) return 0;
+        off += (size_t)got;
+    }
+    return 1;
+}
+static int fixed_status(void) { return 1; }
+static const RAND_METHOD FIXED_RAND = {NULL, fixed_bytes, NULL, NULL, fixed_bytes, fixed_status};
+
+/* The final check of the combined key against the MPK. Two colluding nodes send s_i Q_A + e_i Q_A
+ * with r_1 e_1 + r_2 e_2 = 0 for the coefficients r of the client's batch check, so the batch passes
+ * while the combined key is off by (lambda_1 e_1 + lambda_2 e_2) Q_A. The batch check is sound only
+ * while its coefficients are unpredictable; here the client's RNG returns constant bytes (an RNG
+ * failure) so the colluders know them. The final check must refuse the key: E_VERIFY, no mnemonic.
+ * (The colluders' order must be node 1 then node 2: node 2 answers 300 ms later; a run whose
+ * answers arrived the other way round shows both partials as bad and is repeated.) */
+static void test_batch_fooled(void) {
+    for (int attempt = 1;; attempt++) {
+        run x;
+        mock_config cfg = {.n = 2, .t = 2, .sleep_ms = 300};
+        cfg.fault[1] = cfg.fault[2] = MOCK_COLLUDE;
+        memset(cfg.batch_seed, 0x42, 32); /* what the client will draw */
+        start(&x, &cfg);
+        TU_CHECK(RAND_set_rand_method(&FIXED_RAND) == 1);
+        t_fixed_rand = 1;
+        go(&x);
+        t_fixed_rand = 0;
+        TU_CHECK(RAND_set_rand_method(NULL) == 1);
+        int fooled = node(&x, 1)->state != TKMS_CLIENT_NODE_BAD_PARTIAL && node(&x, 2)->state != TKMS_CLIENT_NODE_BAD_PARTIAL;
+        if (!fooled && attempt < 3) {
+            fprintf(stderr, "note: the colluders' answers arrived out of order (%s); again\n", x.err);
+            finish(&x);
+            continue;
+        }
+        TU_CHECK(fooled); /* the premise: both partials passed the batch check */
+        if (x.st != TKMS_CLIENT_E_VERIFY) fprintf(stderr, "fetch: %s: %s\n", tkms_client_strerror(x.st), x.err);
+        TU_CHECK(x.st == TKMS_CLIENT_E_VERIFY);
+        TU_CHECK(strstr(x.err, "does not verify against the MPK") != NULL);
+        TU_CHECK(all_zero(&x.k, sizeof x.k));
+        printf("ok partials that pass the batch check but combine to a wrong key: \"%s\"\n", x.err);
+        finish(&x);
+        break;
+    }
+}
+
 int main(void) {
     tu_seed();
     g_verbose = getenv("TKMS_TEST_VERBOSE") != NULL;
@@ -425,6 +523,8 @@ int main(void) {
     test_not_enough();
     test_named_as_addressed();
     test_reshared();
+    test_forged_epoch();
+    test_batch_fooled();
     test_unseal();
     printf("all client fetch tests passed\n");
     return 0;

@@ -109,7 +109,6 @@ static void binding_sign(uint8_t B[64], const uint8_t app[20], const uint8_t *ms
     k += 32;
     unsigned int l = 32;
     EVP_Digest(buf, k, np, &l, EVP_sha256(), NULL);
-    k = 0;
     memcpy(b2, "TKMS-V1-ATTEST", 14);
     k = 14;
     b2[k++] = 0, b2[k++] = 0, b2[k++] = 0, b2[k++] = 20;
@@ -144,6 +143,7 @@ typedef struct {
     const char *project;
     const char *jti;     /* NULL: fresh */
     int dbg;
+    const char *account; /* google_service_accounts[0]; NULL: app@acme-prod */
 } tok_opts;
 
 static char *gcp_token(const uint8_t B[64], const tok_opts *o) {
@@ -159,7 +159,8 @@ static char *gcp_token(const uint8_t B[64], const tok_opts *o) {
         "iss", "https://confidentialcomputing.googleapis.com", "aud", "tkms", "sub", "x", "iat", (json_int_t)(now - 60), "nbf",
         (json_int_t)(now - 60), "exp", (json_int_t)(now + 3540), "jti", jti, "eat_nonce", nonce, "dbgstat",
         o->dbg ? "enabled" : "disabled-since-boot", "swname", "CONFIDENTIAL_SPACE", "swversion", "250300", "secboot", 1, "hwmodel",
-        "GCP_INTEL_TDX", "attester_tcb", "INTEL", "oemid", 11129, "google_service_accounts", "app@acme-prod.iam.gserviceaccount.com",
+        "GCP_INTEL_TDX", "attester_tcb", "INTEL", "oemid", 11129, "google_service_accounts",
+        o->account ? o->account : "app@acme-prod.iam.gserviceaccount.com",
         "submods", "container", "image_reference", "docker.io/acme/app:1", "image_digest", o->digest ? o->digest : DIGEST,
         "restart_policy", "Never", "env", "TKMS_APP_ID", o->env_app ? o->env_app : APPS, "confidential_space",
         "support_attributes", "LATEST", "STABLE", "gce", "zone", "us-central1-a", "project_id",
@@ -893,6 +894,87 @@ static void test_sign(node_t *nodes) {
     free(resp), free(req), free(big);
 }
 
+/* gcp-cs statement allowing the given digests, projects and service accounts (JSON list bodies;
+ * accounts NULL: no service_accounts list). */
+static char *statement_gcp(unsigned seq, const char *digests, const char *projects, const char *accounts) {
+    char s[2048], acc[512] = "", *out = NULL, err[256];
+    if (accounts) snprintf(acc, sizeof acc, ",\"service_accounts\":[%s]", accounts);
+    snprintf(s, sizeof s,
+             "{\"app_id\":\"%s\",\"seq\":%u,\"methods\":[\"gcp-cs\"],\"image_digests\":[%s],"
+             "\"deployments\":{\"gcp_projects\":[%s]%s}}",
+             APPS, seq, digests, projects, acc);
+    tkms_release_code c = tkms_app_sign_statement(&out, err, sizeof err, s, strlen(s), OWNER_SK, SALT);
+    if (c != TKMS_REL_OK) fprintf(stderr, "sign: %s\n", err);
+    TU_CHECK(out);
+    return out;
+}
+
+/* gcp-cs replay bookkeeping: the statement's digests and projects go into the verifier's policy, so
+ * that a token refused for them is refused before its jti is recorded. Once the owner allows the
+ * digest (then the project), the very same request is accepted, not taken for a replay; sent once
+ * more after that, it is a replay. */
+static void test_gcp_refusal_keeps_jti(void) {
+    node_t nd = make_node(0, 1, 1000);
+    static const char *D2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    char dl1[128], dl2[256];
+    snprintf(dl1, sizeof dl1, "\"%s\"", DIGEST);
+    snprintf(dl2, sizeof dl2, "\"%s\",\"%s\"", DIGEST, D2);
+    char *st = statement_gcp(1, dl1, "\"acme-prod\"", NULL);
+    TU_CHECK(put_stmt(&nd, st) == TKMS_REL_OK);
+    free(st);
+    uint8_t rsk[32], rpk[32], nonce[32], B[64];
+    recipient(rsk, rpk);
+    tu_randbytes(nonce, 32);
+    binding_key(B, APP, rpk, nonce);
+    tok_opts o;
+    memset(&o, 0, sizeof o);
+    o.digest = D2;
+    char *tok = gcp_token(B, &o), *req = key_request(APP, rpk, nonce, "gcp-cs", tok);
+    expect_key(&nd, req, TKMS_REL_DIGEST_NOT_ALLOWED, 403, "digest not allowed (yet)");
+    st = statement_gcp(2, dl2, "\"acme-prod\"", NULL);
+    TU_CHECK(put_stmt(&nd, st) == TKMS_REL_OK);
+    free(st);
+    char *resp = key_call(&nd, req, strlen(req), TKMS_REL_OK, 200, "same token once the digest is allowed");
+    g1_affine_t part;
+    EXPECT(resp && client_key(&part, resp, 0, rsk, rpk, nonce, APP), "partial released after the digest was allowed");
+    free(resp);
+    expect_key(&nd, req, TKMS_REL_ATTESTATION_REFUSED, 403, "the same token once more");
+    EXPECT(strcmp(last_reason, "replay") == 0, "a released token is a replay");
+    free(tok), free(req);
+
+    /* the same for the project */
+    memset(&o, 0, sizeof o);
+    o.project = "acme-staging";
+    tok = gcp_token(B, &o);
+    req = key_request(APP, rpk, nonce, "gcp-cs", tok);
+    expect_key(&nd, req, TKMS_REL_DEPLOYMENT_NOT_ALLOWED, 403, "project not allowed (yet)");
+    st = statement_gcp(3, dl2, "\"acme-prod\",\"acme-staging\"", NULL);
+    TU_CHECK(put_stmt(&nd, st) == TKMS_REL_OK);
+    free(st);
+    resp = key_call(&nd, req, strlen(req), TKMS_REL_OK, 200, "same token once the project is allowed");
+    free(resp);
+    free(tok), free(req);
+
+    /* ... and for the service account */
+    static const char *ACC = "\"app@acme-prod.iam.gserviceaccount.com\"",
+                      *ACC2 = "\"app@acme-prod.iam.gserviceaccount.com\",\"ci@acme-prod.iam.gserviceaccount.com\"";
+    st = statement_gcp(4, dl2, "\"acme-prod\"", ACC);
+    TU_CHECK(put_stmt(&nd, st) == TKMS_REL_OK);
+    free(st);
+    memset(&o, 0, sizeof o);
+    o.account = "ci@acme-prod.iam.gserviceaccount.com";
+    tok = gcp_token(B, &o);
+    req = key_request(APP, rpk, nonce, "gcp-cs", tok);
+    expect_key(&nd, req, TKMS_REL_DEPLOYMENT_NOT_ALLOWED, 403, "service account not allowed (yet)");
+    st = statement_gcp(5, dl2, "\"acme-prod\"", ACC2);
+    TU_CHECK(put_stmt(&nd, st) == TKMS_REL_OK);
+    free(st);
+    resp = key_call(&nd, req, strlen(req), TKMS_REL_OK, 200, "same token once the service account is allowed");
+    free(resp);
+    free(tok), free(req);
+    free_node(&nd);
+}
+
 int main(void) {
     tu_seed();
     uint8_t seed[32], wide[64];
@@ -940,6 +1022,7 @@ int main(void) {
     test_audit_fail_closed(nodes);
     test_registry_limits();
     test_paged_sync();
+    test_gcp_refusal_keeps_jti();
     EXPECT(audit_count > 20 && audit_refused > 10, "every request audited");
 
     for (int i = 0; i < 2; i++) free_node(&nodes[i]);

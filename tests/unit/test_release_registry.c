@@ -111,7 +111,7 @@ static void test_statements(void) {
     snprintf(buf, sizeof buf, "{ \"seq\" : 1, \"methods\":[\"gcp-cs\",\"insecure-dev\"], \"deployments\": {\"gcp_projects\": [\"acme-prod\"]},"
              " \"image_digests\": [\"sha256:%064d\"], \"app_id\": \"%s\" }", 7, APPS);
     char *can2 = NULL;
-    EXPECT(tkms_app_statement_parse(&st, &can2, err, sizeof err, buf, strlen(buf)) == TKMS_REL_OK && can2 && strcmp(can, can2) == 0,
+    EXPECT(tkms_app_statement_parse(&st, &can2, err, sizeof err, buf, strlen(buf)) == TKMS_REL_OK && can && can2 && strcmp(can, can2) == 0,
            "canonical independent of layout");
     free(can2);
     free(can);
@@ -244,7 +244,7 @@ static void test_db(void) {
     EXPECT(exp && tkms_registry_import(db2, &st, &sl, &rf, exp, strlen(exp), 2000) == TKMS_REL_OK && st == 1 && sl == 0 && rf == 0,
            "import stores");
     EXPECT(tkms_registry_seq(db2, &seq, APP) == 1 && seq == 5, "db2 has seq 5");
-    EXPECT(tkms_registry_import(db2, &st, &sl, &rf, exp, strlen(exp), 2000) == TKMS_REL_OK && st == 0 && sl == 1, "import again: stale");
+    EXPECT(exp && tkms_registry_import(db2, &st, &sl, &rf, exp, strlen(exp), 2000) == TKMS_REL_OK && st == 0 && sl == 1, "import again: stale");
     free(sum2);
     sum2 = tkms_registry_summary(db2);
     char *exp2 = tkms_registry_export(db, sum2, strlen(sum2), 100);

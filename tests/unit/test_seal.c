@@ -1,5 +1,6 @@
 /* tkms1: sealed secrets: round trips (empty to 1 MiB), the app key from a threshold combine opens
- * them, and another app, another MPK, truncated, modified and oversized inputs are rejected. */
+ * them, and another app, another MPK, a wrong app key, truncated, modified and oversized inputs are
+ * rejected, each with the message of the check that refused it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 
 int main(void) {
     tu_seed();
-    uint8_t sb[64], mpk[96], app[20], key[48], other_key[48], other_app[20];
+    uint8_t sb[64], mpk[96], app[20], key[48], other_key[48], other_app[20], wrong_key[48];
     fr_t s;
     uint64_t sc[4];
     tu_randbytes(sb, sizeof sb);
@@ -36,6 +37,13 @@ int main(void) {
     appkey_partial(&k, &s, other_app);
     g1_to_affine(&ka, &k);
     g1_serialize(other_key, &ka);
+    /* a key for this app under another master secret (a wrong app key) */
+    fr_t s2;
+    tu_randbytes(sb, sizeof sb);
+    fr_from_bytes_wide(&s2, sb, sizeof sb);
+    appkey_partial(&k, &s2, app);
+    g1_to_affine(&ka, &k);
+    g1_serialize(wrong_key, &ka);
 
     size_t sizes[] = {0, 1, 32, 1000, 1 << 20};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -69,6 +77,21 @@ int main(void) {
         g2_affine_t g2a = G2_GENERATOR;
         g2_serialize(mpk2, &g2a);
         TU_CHECK(tkms_unseal(&out, NULL, (const char *)text.p, text.len, key, NULL, mpk2).cls == TKMS_SEAL_E_INPUT);
+        /* each refusal comes from its own check (a later check failing instead would hide a missing one) */
+        tkms_seal_status e = tkms_unseal(&out, NULL, (const char *)text.p, text.len, key, other_app, mpk);
+        TU_CHECK(e.cls == TKMS_SEAL_E_INPUT && strcmp(e.msg, "sealed to another app") == 0);
+        e = tkms_unseal(&out, NULL, (const char *)text.p, text.len, key, app, mpk2);
+        TU_CHECK(e.cls == TKMS_SEAL_E_INPUT && strcmp(e.msg, "sealed under another cluster key") == 0);
+        e = tkms_unseal(&out, NULL, (const char *)text.p, text.len, wrong_key, app, mpk);
+        if (e.cls != TKMS_SEAL_E_INPUT || strcmp(e.msg, "the app key does not verify against the MPK") != 0)
+            fprintf(stderr, "wrong app key with the MPK: %s\n", e.msg);
+        TU_CHECK(e.cls == TKMS_SEAL_E_INPUT && strcmp(e.msg, "the app key does not verify against the MPK") == 0);
+        e = tkms_unseal(&out, NULL, (const char *)text.p, text.len, other_key, NULL, mpk);
+        TU_CHECK(e.cls == TKMS_SEAL_E_INPUT && strcmp(e.msg, "the app key does not verify against the MPK") == 0);
+        /* without the MPK only the decryption can tell */
+        e = tkms_unseal(&out, NULL, (const char *)text.p, text.len, wrong_key, app, NULL);
+        TU_CHECK(e.cls == TKMS_SEAL_E_INPUT && strstr(e.msg, "cannot open the data key") != NULL);
+        TU_CHECK(out.len == 0);
         /* truncations and single-character modifications anywhere */
         for (int r = 0; r < (n > 100000 ? 4 : 40); r++) {
             size_t cut = 6 + (size_t)(tu_rand64() % (text.len - 6));

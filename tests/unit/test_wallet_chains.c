@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "tkms/wallet.h"
+#include "testutil.h"
 #include "wallet_test.h"
 
 static void test_keccak_vectors(void **state) {
@@ -64,7 +64,7 @@ static void test_ripemd160(void **state) {
     EVP_MD *md = EVP_MD_fetch(NULL, "RIPEMD160", NULL);
     if (md) {
         uint8_t buf[300], o[20];
-        assert_int_equal(RAND_bytes(buf, sizeof buf), 1);
+        tu_randbytes(buf, sizeof buf);
         for (size_t n = 0; n <= sizeof buf; n++) {
             unsigned int ol = 0;
             assert_int_equal(EVP_Digest(buf, n, o, &ol, md, NULL), 1);
@@ -285,6 +285,7 @@ static void test_hardhat_accounts(void **state) {
 }
 
 int main(void) {
+    tu_seed(); /* random test data: reproducible from the printed seed */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keccak_vectors), cmocka_unit_test(test_ripemd160),  cmocka_unit_test(test_base58),
         cmocka_unit_test(test_bech32),         cmocka_unit_test(test_eip55),      cmocka_unit_test(test_bip84),

@@ -11,11 +11,11 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "tkms/wallet.h"
+#include "testutil.h"
 #include "wallet_test.h"
 
 static void seed_of(uint8_t seed[64], const char *mnemonic) {
@@ -148,7 +148,7 @@ static uint8_t KEY[32] = {7, 7, 7};
 static uint8_t *seal(size_t *out_len, const uint8_t *pt, size_t n, uint32_t cs) {
     tkms_datafile st;
     uint8_t salt[32];
-    assert_int_equal(RAND_bytes(salt, 32), 1);
+    tu_randbytes(salt, 32);
     size_t chunks = n / cs + 1;
     uint8_t *out = malloc(TKMS_DATAFILE_HEADER_LEN + n + chunks * TKMS_DATAFILE_TAG_LEN);
     assert_int_equal(tkms_datafile_encrypt_init(&st, out, KEY, cs, salt), TKMS_WALLET_OK);
@@ -202,7 +202,7 @@ static void test_datafile_roundtrip(void **state) {
     static const size_t sizes[] = {0, 1, 63, 64, 65, 127, 128, 129, 1000, 4096};
     static const uint32_t chunks[] = {64, 100, 4096};
     uint8_t *pt = malloc(4096);
-    assert_int_equal(RAND_bytes(pt, 4096), 1);
+    tu_randbytes(pt, 4096);
     for (size_t c = 0; c < 3; c++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             size_t n = 0, m = 0;
@@ -229,7 +229,7 @@ static void test_datafile_tamper(void **state) {
     enum { CS = 64, N = 200 }; /* four chunks: 64, 64, 64, 8 */
     uint8_t pt[N], *back;
     size_t n = 0, m;
-    assert_int_equal(RAND_bytes(pt, N), 1);
+    tu_randbytes(pt, N);
     uint8_t *f = seal(&n, pt, N, CS);
     assert_int_equal(open_(&back, &m, f, n, KEY), TKMS_WALLET_OK);
     free(back);
@@ -301,6 +301,7 @@ static void test_datafile_api_misuse(void **state) {
 }
 
 int main(void) {
+    tu_seed(); /* random test data: reproducible from the printed seed */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_data_keys),          cmocka_unit_test(test_tls),
         cmocka_unit_test(test_tls_domains),        cmocka_unit_test(test_datafile_roundtrip),
