@@ -545,10 +545,13 @@ static void refuse(server *s, int fd, uint32_t src, int reason, uint64_t now) {
         /* too many answers pending already: best effort, then close at once (reading what already
          * arrived first, so the close is a FIN rather than a RST that could destroy the answer) */
         free(c);
-        ssize_t w = send(fd, resp, (size_t)resp_len, MSG_NOSIGNAL | MSG_DONTWAIT);
         char scratch[4096];
-        w = recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
-        (void)w;
+        if (send(fd, resp, (size_t)resp_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+            /* best effort: the client may be gone already */
+        }
+        if (recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) < 0) {
+            /* nothing pending */
+        }
         close(fd);
         return;
     }
@@ -569,7 +572,7 @@ static void refuse(server *s, int fd, uint32_t src, int reason, uint64_t now) {
 
 static void accept_ready(server *s, uint64_t now) {
     for (int k = 0; k < 256; k++) {
-        struct sockaddr_in sa;
+        struct sockaddr_in sa = {0};
         socklen_t sl = sizeof sa;
         int fd = accept4(s->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -866,7 +869,10 @@ static int listen_socket(const char *listen_addr, node_status *st) {
 
 static void server_free(server *s) {
     if (!s) return;
-    while (s->live) conn_close(s, s->live);
+    for (conn *c = s->live, *next; c; c = next) {
+        next = c->next;
+        conn_close(s, c);
+    }
     if (s->lfd >= 0) close(s->lfd);
     if (s->ep >= 0) close(s->ep);
     if (s->wake >= 0) close(s->wake);

@@ -689,7 +689,7 @@ static int audit_archive(node_store *s, int64_t first, int64_t last) {
     sqlite3_bind_int64(q, 2, last);
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
-    int rc, ok = buf != NULL;
+    int rc = SQLITE_DONE, ok = buf != NULL;
     int64_t lo = 0, hi = 0;
     while (ok && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         json_t *o = json_pack("{s:I, s:I, s:s?, s:s?, s:s?, s:s?}", "id", (json_int_t)sqlite3_column_int64(q, 0), "ts_ms",
@@ -718,9 +718,14 @@ static int audit_archive(node_store *s, int64_t first, int64_t last) {
         hi = sqlite3_column_int64(q, 0);
     }
     sqlite3_finalize(q);
+    /* a read error part-way must not archive (and then delete) a partial range */
+    int read_err = ok && rc != SQLITE_DONE;
+    if (read_err) ok = 0;
     if (!ok || !lo) {
         free(buf);
-        if (!ok) audit_note(s, "audit_archive_failed", "out of memory while archiving audit rows");
+        if (!ok)
+            audit_note(s, "audit_archive_failed",
+                       read_err ? "cannot read the audit rows to archive" : "out of memory while archiving audit rows");
         return ok; /* nothing to archive is not an error */
     }
     char name[96];

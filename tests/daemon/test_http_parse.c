@@ -42,14 +42,14 @@ static int run(const char *txt, hp_request *r, char **keep) {
 }
 
 static int status_of(const char *txt) {
-    hp_request r;
+    hp_request r = {0};
     return run(txt, &r, NULL);
 }
 
 static void test_valid_get(void **state) {
     (void)state;
-    hp_request r;
-    char *buf;
+    hp_request r = {0};
+    char *buf = NULL;
     assert_int_equal(run("GET /v1/group?x=1&epoch=7&flag HTTP/1.1\r\nHost: kms1:7000\r\n"
                          "X-Tkms-Key:  abc \t\r\nAccept: */*\r\nAccept: text/plain\r\n\r\n",
                          &r, &buf),
@@ -72,8 +72,8 @@ static void test_valid_get(void **state) {
 
 static void test_valid_post(void **state) {
     (void)state;
-    hp_request r;
-    char *buf;
+    hp_request r = {0};
+    char *buf = NULL;
     assert_int_equal(run("POST /v1/sign HTTP/1.1\r\nHost: a\r\nContent-Length: 0012\r\nExpect: 100-Continue\r\n"
                          "Connection: keep-alive, Close\r\nX-Obs: caf\xc3\xa9\r\nX-Empty:\r\n\r\n",
                          &r, &buf),
@@ -173,8 +173,8 @@ static void test_request_line(void **state) {
     assert_int_equal(status_of("GET /\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(status_of("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
     assert_int_equal(status_of("GET / HTTP/0.9\r\nHost: a\r\n\r\n"), 505);
-    hp_request r;
-    char *buf;
+    hp_request r = {0};
+    char *buf = NULL;
     /* a version error still names the route (for the error's shape and the log) */
     assert_int_equal(run("POST /v1/keys/app HTTP/3.0\r\n\r\n", &r, &buf), 505);
     assert_string_equal(r.path, "/v1/keys/app");

@@ -222,6 +222,21 @@ class Chaos:
         return hs[0]["epoch"] if ok else None
 
     def verify_shares(self, epoch):
+        """verify_shares_once, again if the cluster reshared while the partials were fetched
+        (partials of two epochs do not combine)."""
+        for attempt in range(5):
+            before = [(self.health(i) or {}).get("epoch") for i in range(1, self.n + 1)]
+            try:
+                self.verify_shares_once(before[0])
+                return
+            except RuntimeError:
+                after = [(self.health(i) or {}).get("epoch") for i in range(1, self.n + 1)]
+                if len(set(before + after)) == 1 and before[0] is not None:
+                    raise  # no reshare in between: a real failure
+                log(f"the cluster reshared during the share check (epochs {before} -> {after}); again")
+        raise RuntimeError("the cluster kept resharing during the share check")
+
+    def verify_shares_once(self, epoch):
         """Each node's partial app key, opened independently, combined with fixed others into the
         app key, which must verify under the MPK: every node's share is right."""
         w = os.path.join(self.dir, "app")

@@ -27,6 +27,13 @@ static void hex(char *o, const uint8_t *b, size_t n) {
     for (size_t i = 0; i < n; i++) sprintf(o + 2 * i, "%02x", b[i]);
 }
 
+/* An error exit that frees the owner tables. */
+static int bail(void *keys, void *addrs) {
+    free(keys);
+    free(addrs);
+    return 1;
+}
+
 int main(int argc, char **argv) {
     const char *dbp = NULL, *seed = "1", *first = NULL;
     long count = 0, owners = 50;
@@ -69,25 +76,27 @@ int main(int argc, char **argv) {
         if (tkms_app_sign_statement(&js, err, sizeof err, st, strlen(st), keys[k], salt) != TKMS_REL_OK ||
             tkms_app_signed_parse(&s, err, sizeof err, js, strlen(js)) != TKMS_REL_OK) {
             fprintf(stderr, "registry-fill: %s\n", err);
-            return 1;
+            return bail(keys, addrs);
         }
         tkms_release_code c = tkms_registry_put(db, &s, 1000, err, sizeof err);
         tkms_app_signed_free(&s);
         free(js);
         if (c != TKMS_REL_OK) {
             fprintf(stderr, "registry-fill: app %ld: %s\n", i, err);
-            return 1;
+            return bail(keys, addrs);
         }
         if (i == 0 && first) {
             char kh[65], sh[65];
             hex(kh, keys[0], 32);
             hex(sh, salt, 32);
             FILE *f = fopen(first, "w");
-            if (!f) return 1;
+            if (!f) return bail(keys, addrs);
             fprintf(f, "{\"app_id\":\"%s\",\"owner_key\":\"%s\",\"salt\":\"%s\"}\n", id, kh, sh);
             fclose(f);
         }
     }
+    free(keys);
+    free(addrs);
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         fprintf(stderr, "registry-fill: commit: %s\n", sqlite3_errmsg(db));
         return 1;
@@ -95,7 +104,5 @@ int main(int argc, char **argv) {
     sqlite3_close(db);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("{\"apps\":%ld,\"seconds\":%.2f}\n", count, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-    free(keys);
-    free(addrs);
     return 0;
 }
