@@ -13,7 +13,7 @@ DEB_PKGS := build-essential cmake pkg-config git ca-certificates \
 	libmicrohttpd-dev libcurl4-openssl-dev libargon2-dev sqlcipher libsqlcipher-dev \
 	valgrind clang libclang-rt-14-dev clang-tools-14 openssl python3 nodejs npm curl wrk faketime
 
-.PHONY: all deps build build-asan test test-unit test-asan test-valgrind analyze demo bench fuzz clean
+.PHONY: all deps build build-asan test test-unit test-asan test-valgrind analyze mutation demo bench fuzz clean
 
 all: build
 
@@ -66,6 +66,11 @@ analyze: deps
 test: build build-asan analyze
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
 	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE 'slow|valgrind|chaos'
+
+# Mutation testing (issue 19; not part of make test): every mutant of tests/mutation/mutants.txt
+# against the tests that must kill it, on a scratch copy.
+mutation: deps
+	scripts/mutation.sh
 
 demo: build
 	@scripts/demo.sh $(BUILD)

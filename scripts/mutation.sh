@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Mutation testing (issue 19): applies every mutant of tests/mutation/mutants.txt, one at a time, to
+# a scratch copy of the tree, rebuilds incrementally, runs the tests that must catch it, and prints
+#   N killed, M survived, E equivalent
+# with each survivor named. A mutant is killed when at least one of its tests fails (or the mutated
+# tree does not build with -Werror: then it is reported as "unbuildable", a broken mutant line, and
+# counted as a survivor so that it gets fixed). Equivalent mutants are the "# equivalent:" comment
+# lines of the file (each with its argument); they are counted, not run.
+#   scripts/mutation.sh [--only REGEX] [--keep] [--jobs J]
+# Not part of make test (about an hour on 2 cores for the whole list); run it before resolving an
+# issue that touches a security check: make mutation.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LIST=$ROOT/tests/mutation/mutants.txt
+ONLY=""; KEEP=""; JOBS=$(nproc)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) ONLY=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    --jobs) JOBS=$2; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "usage: scripts/mutation.sh [--only REGEX] [--keep] [--jobs J]" >&2; exit 2 ;;
+  esac
+done
+SCRATCH=$(mktemp -d /tmp/tkms-mutation.XXXXXX)
+cleanup() { if [ -z "$KEEP" ]; then rm -rf "$SCRATCH"; else echo "kept $SCRATCH" >&2; fi; }
+trap cleanup EXIT
+echo "==> scratch copy in $SCRATCH" >&2
+# the tracked files as they are in the working tree (uncommitted edits included)
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$SCRATCH/")
+ln -s "$ROOT/node_modules" "$SCRATCH/node_modules"
+B=$SCRATCH/build
+echo "==> configure and build the unmutated tree" >&2
+cmake -S "$SCRATCH" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$B" -j"$JOBS" >/dev/null
+run_tests() { # run_tests REGEX: 0 if every matching test passes
+  local re=$1
+  if [[ "$re" == *integ_* ]]; then
+    unshare -n bash -c "ip link set lo up; cd '$B' && ctest -R '$re' >/dev/null 2>&1"
+  else
+    (cd "$B" && ctest -R "$re" >/dev/null 2>&1)
+  fi
+}
+killed=0; survived=0; total=0; survivors=()
+equivalent=$(grep -c '^# equivalent:' "$LIST" || true)
+while IFS=$'\t' read -r id file func kill script; do
+  [ -z "$id" ] && continue
+  case "$id" in \#*) continue ;; esac
+  if [ -n "$ONLY" ] && ! [[ "$id" =~ $ONLY ]]; then continue; fi
+  total=$((total + 1))
+  f=$SCRATCH/$file
+  cp "$f" "$f.orig"
+  sed -i -e "$script" "$f"
+  if cmp -s "$f" "$f.orig"; then
+    echo "  $id: the sed script does not change $file (stale mutant line)" >&2
+    survived=$((survived + 1)); survivors+=("$id (stale line)")
+  elif ! cmake --build "$B" -j"$JOBS" >/dev/null 2>&1; then
+    echo "  $id: the mutated tree does not build (broken mutant line)" >&2
+    survived=$((survived + 1)); survivors+=("$id (unbuildable)")
+  elif run_tests "$kill"; then
+    echo "  SURVIVED $id ($file: $func; tests $kill)" >&2
+    survived=$((survived + 1)); survivors+=("$id")
+  else
+    echo "  killed   $id by $kill" >&2
+    killed=$((killed + 1))
+  fi
+  mv "$f.orig" "$f"
+  touch "$f"
+done < "$LIST"
+cmake --build "$B" -j"$JOBS" >/dev/null 2>&1 || true
+echo "$killed killed, $survived survived, $equivalent equivalent (of $total mutants run)"
+for s in "${survivors[@]+"${survivors[@]}"}"; do echo "  survivor: $s"; done
+[ "$survived" = 0 ]
