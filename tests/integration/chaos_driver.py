@@ -272,8 +272,10 @@ class Chaos:
             for j in [i] + others:
                 args += ["--partial", parts[j]]
             k = self.run(*args).strip()
-            r = subprocess.run([self.tkms, "app-key", "verify", "--mpk", self.mpk, "--app", self.app, "--key", k],
-                               capture_output=True, text=True)
+            r = subprocess.run([self.tkms, "app-key", "verify", "--mpk", self.mpk, "--app", self.app, "--key-file", "-"],
+                               input=k + "\n", capture_output=True, text=True)
+            if r.returncode == 2:
+                raise RuntimeError(f"tkms app-key verify: usage error: {r.stderr.strip()}")
             if r.returncode != 0:
                 raise RuntimeError(f"node {i}'s partial does not combine into the app key")
             if key and k != key:
