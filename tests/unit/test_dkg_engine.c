@@ -7,6 +7,8 @@
  * constant check; and certification one signature short of the quorum. */
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "engine.h"
 #include "group.h"
 #include "hpke.h"
@@ -213,6 +215,66 @@ static void session_binding(void) {
     strcpy(m[2].address, "x");
     tkms_dkg_session_id(b, 1, prev, m, 3, 2, 2);
     TU_CHECK(memcmp(a, b, 32) != 0);
+}
+
+static void put32be(uint8_t *o, uint32_t v);
+
+/* Attempts (docs/dkg.md): the wire tag is the session ID for attempt 0 and SHA-256("TKMS-V1-ATTEMPT"
+ * || session || be32 a) otherwise (checked with OpenSSL's SHA-256, not the engine's); a run of
+ * attempt 1 certifies a transcript of the same session ID while its messages carry the tag, and a
+ * message of another attempt is stale. */
+static void attempts(void) {
+    uint8_t sid[32], w0[32], w1[32], w2[32], want[32], buf[15 + 32 + 4];
+    tu_randbytes(sid, 32);
+    tkms_dkg_wire_tag(w0, sid, 0);
+    tkms_dkg_wire_tag(w1, sid, 1);
+    tkms_dkg_wire_tag(w2, sid, 2);
+    TU_CHECK(memcmp(w0, sid, 32) == 0 && memcmp(w1, sid, 32) != 0 && memcmp(w1, w2, 32) != 0);
+    memcpy(buf, "TKMS-V1-ATTEMPT", 15);
+    memcpy(buf + 15, sid, 32);
+    put32be(buf + 47, 1);
+    SHA256(buf, sizeof buf, want);
+    TU_CHECK(memcmp(w1, want, 32) == 0);
+
+    static net w;
+    setup(&w, 4, 3, TKMS_DKG_FAULT_NONE);
+    /* a message of attempt 0 (node 1's deal), kept for the stale check below */
+    tkms_dkg_tick(w.e[0], 0);
+    int32_t d;
+    const uint8_t *m;
+    size_t len;
+    TU_CHECK(tkms_dkg_pop_output(w.e[0], &d, &m, &len));
+    uint8_t *old = malloc(len);
+    TU_CHECK(old != NULL);
+    memcpy(old, m, len);
+    size_t old_len = len;
+    while (tkms_dkg_pop_output(w.e[0], &d, &m, &len)) {
+    }
+    /* everyone restarts as attempt 1 */
+    for (size_t i = 0; i < w.n; i++) {
+        tkms_dkg_wipe(w.e[i]);
+        w.cfg[i].attempt = 1;
+        size_t ml = tkms_dkg_mem_size(&w.cfg[i]);
+        w.e[i] = tkms_dkg_init(w.mem[i], ml, &w.cfg[i]);
+        TU_CHECK(w.e[i] != NULL);
+    }
+    uint64_t stale0 = tkms_dkg_get_stats(w.e[1])->rx_stale;
+    TU_CHECK(!tkms_dkg_receive(w.e[1], 0, old, old_len));
+    TU_CHECK(tkms_dkg_get_stats(w.e[1])->rx_stale == stale0 + 1);
+    free(old);
+    pump(&w, 1000);
+    tkms_dkg_result r;
+    for (size_t i = 0; i < w.n; i++) {
+        TU_CHECK(tkms_dkg_get_state(w.e[i]) == TKMS_DKG_FINAL);
+        TU_CHECK(tkms_dkg_get_result(w.e[i], &r) && r.has_share);
+        uint8_t s0[32], tag[32];
+        tkms_dkg_session_id(s0, 0, r.prev_group_id, w.m, w.n, 3, 0);
+        tkms_dkg_wire_tag(tag, s0, 1);
+        TU_CHECK(memcmp(r.session, s0, 32) == 0);                      /* the group's session ID */
+        TU_CHECK(memcmp(tkms_dkg_session(w.e[i]), tag, 32) == 0);      /* the wire tag */
+    }
+    teardown(&w);
+    printf("ok attempts: wire tags, an attempt-1 run certifies under the session ID, attempt-0 messages stale\n");
 }
 
 /* All-honest DKG: everyone final on one transcript, one batch per receiver and no fallback. */
@@ -960,6 +1022,7 @@ static void reshare_epochs(void) {
 int main(void) {
     tu_seed();
     session_binding();
+    attempts();
     honest_run();
     bad_share_run();
     crash_restart();
