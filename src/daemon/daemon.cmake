@@ -42,7 +42,7 @@ foreach(src ${TKMS_INTEG_TESTS})
     set(timeout 420)
   endif()
   # the longest timing runs: release build only (the ASan pass of make test skips label slow)
-  if(name MATCHES "^(skew|repair|security_registry)$")
+  if(name MATCHES "^(skew|repair|reshare|security_registry|security_early_bundles|security_slowloris)$")
     list(APPEND labels slow)
   endif()
   set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT ${timeout} SKIP_RETURN_CODE 77

@@ -25,6 +25,8 @@ typedef struct {
     uint32_t attempt; /* docs/dkg.md, "Attempts" */
 } session_plan;
 
+#define NOCERT_SKIP_MAX 32 /* attempts a member may list as "left without a promise" */
+
 struct sched {
     tkmsd *d;
     pthread_mutex_t mu; /* engine, plan, early buffer */
@@ -80,7 +82,14 @@ struct sched {
     uint64_t att_epoch;
     uint32_t att_value;
     int att_loaded;
-    uint8_t nocert[MAX_MEMBERS];
+    /* each new member's latest statement: no CERT in any attempt <= upto except those in skip
+     * (upto = -1: none yet); this node's own statement is derived from att_value, nocert_mine and
+     * my_skip */
+    long long nc_upto[MAX_MEMBERS];
+    uint32_t nc_skip[MAX_MEMBERS][NOCERT_SKIP_MAX];
+    uint8_t nc_nskip[MAX_MEMBERS];
+    uint32_t my_skip[NOCERT_SKIP_MAX]; /* attempts this node left without promising (it may have signed) */
+    uint8_t my_nskip;
     int nocert_mine; /* this node promised NOCERT for (att_epoch, att_value) */
     uint64_t next_nocert_mono;
     /* test hook (TKMS_TEST_KILL_AFTER_CERT=epoch): SIGKILL once our CERT of that epoch is sent */
@@ -543,7 +552,9 @@ static void attempt_load(struct sched *s, uint64_t epoch) {
     s->att_epoch = epoch;
     s->att_value = 0;
     s->att_loaded = 1;
-    memset(s->nocert, 0, sizeof s->nocert);
+    for (size_t i = 0; i < MAX_MEMBERS; i++) s->nc_upto[i] = -1;
+    memset(s->nc_nskip, 0, sizeof s->nc_nskip);
+    s->my_nskip = 0;
     snprintf(k, sizeof k, "attempt:%llu", (unsigned long long)epoch);
     if (node_store_get_meta(s->d->store, k, &v, NULL) && v) s->att_value = (uint32_t)strtoul(v, NULL, 10);
     free(v);
@@ -551,6 +562,24 @@ static void attempt_load(struct sched *s, uint64_t epoch) {
     snprintf(k, sizeof k, "nocert:%llu:%u", (unsigned long long)epoch, s->att_value);
     s->nocert_mine = node_store_get_meta(s->d->store, k, &v, NULL) && v;
     free(v);
+    v = NULL;
+    snprintf(k, sizeof k, "skip:%llu", (unsigned long long)epoch);
+    if (node_store_get_meta(s->d->store, k, &v, NULL) && v) {
+        for (char *p = v, *end; *p && s->my_nskip < NOCERT_SKIP_MAX; p = *end ? end + 1 : end) {
+            unsigned long a = strtoul(p, &end, 10);
+            if (end == p) break;
+            s->my_skip[s->my_nskip++] = (uint32_t)a;
+        }
+    }
+    free(v);
+}
+
+/* Does statement (upto, skip) promise no CERT in attempt a? */
+static int nc_covers(long long upto, const uint32_t *skip, size_t nskip, uint32_t a) {
+    if (upto < (long long)a) return 0;
+    for (size_t i = 0; i < nskip; i++)
+        if (skip[i] == a) return 0;
+    return 1;
 }
 
 /* NOCERT promises needed to move on: n - q + 1, so that at most q - 1 members could still sign a
@@ -590,9 +619,19 @@ static int next_plan(struct sched *s, session_plan *p) {
     return ok;
 }
 
+/* This node's statement: no CERT in any attempt <= upto except my_skip. Returns 0 if it has none. */
+static int my_statement(const struct sched *s, long long *upto) {
+    *upto = s->nocert_mine ? (long long)s->att_value : (long long)s->att_value - 1;
+    return *upto >= 0;
+}
+
 static void send_nocert(struct sched *s, const session_plan *p) {
-    char body[96];
-    int bl = snprintf(body, sizeof body, "{\"attempt\":%u,\"epoch\":%llu}", s->att_value, (unsigned long long)p->epoch);
+    long long upto;
+    if (!my_statement(s, &upto)) return;
+    char body[64 + 12 * NOCERT_SKIP_MAX];
+    int bl = snprintf(body, sizeof body, "{\"epoch\":%llu,\"skip\":[", (unsigned long long)p->epoch);
+    for (size_t i = 0; i < s->my_nskip; i++) bl += snprintf(body + bl, sizeof body - (size_t)bl, "%s%u", i ? "," : "", s->my_skip[i]);
+    bl += snprintf(body + bl, sizeof body - (size_t)bl, "],\"upto\":%lld}", upto);
     for (uint32_t i = 0; i < p->n_new; i++)
         if (memcmp(p->new_members[i].sign_pk, s->d->sec->ed_pk, 32))
             peer_send(s->d->peers, "POST", p->new_members[i].address, "/v1/peer/nocert", (const uint8_t *)body,
@@ -603,10 +642,29 @@ static void send_nocert(struct sched *s, const session_plan *p) {
  * certified: move to the next one (a fresh engine with a fresh seed, new wire tag). Called with
  * mu held. */
 static void nocert_check(struct sched *s, const session_plan *p) {
-    uint32_t have = 0, need = nocert_needed(p);
-    for (uint32_t i = 0; i < p->n_new && i < MAX_MEMBERS; i++) have += s->nocert[i];
+  again:;
+    uint32_t have = 0, need = nocert_needed(p), old = s->att_value;
+    long long mine_upto;
+    int mine = my_statement(s, &mine_upto);
+    for (uint32_t i = 0; i < p->n_new && i < MAX_MEMBERS; i++) {
+        if (!memcmp(p->new_members[i].sign_pk, s->d->sec->ed_pk, 32))
+            have += mine && nc_covers(mine_upto, s->my_skip, s->my_nskip, old);
+        else
+            have += nc_covers(s->nc_upto[i], s->nc_skip[i], s->nc_nskip[i], old);
+    }
     if (have < need) return;
-    uint32_t old = s->att_value;
+    if (!s->nocert_mine && s->my_nskip < NOCERT_SKIP_MAX) {
+        /* leaving an attempt without having promised (it may have signed): never claim it */
+        s->my_skip[s->my_nskip++] = old;
+        char sk[64], sv[12 * NOCERT_SKIP_MAX + 1];
+        size_t o = 0;
+        sv[0] = 0;
+        for (size_t i = 0; i < s->my_nskip; i++) o += (size_t)snprintf(sv + o, sizeof sv - o, "%s%u", i ? "," : "", s->my_skip[i]);
+        snprintf(sk, sizeof sk, "skip:%llu", (unsigned long long)p->epoch);
+        node_status kst = {0};
+        if (!node_store_set_meta(s->d->store, sk, sv, &kst))
+            log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", kst.msg));
+    }
     char k[64], v[24];
     snprintf(k, sizeof k, "attempt:%llu", (unsigned long long)p->epoch);
     snprintf(v, sizeof v, "%u", old + 1);
@@ -637,7 +695,7 @@ static void nocert_check(struct sched *s, const session_plan *p) {
                        "needed", (int)need));
     s->att_value = old + 1;
     s->nocert_mine = 0;
-    memset(s->nocert, 0, sizeof s->nocert);
+    goto again; /* the statements held may cover the next attempt too (a node that lagged behind) */
 }
 
 /* This node ends an attempt without having signed its CERT: it promises never to (persisted before
@@ -654,8 +712,6 @@ static void promise_nocert(struct sched *s) {
         return;
     }
     s->nocert_mine = 1;
-    for (uint32_t i = 0; i < s->plan.n_new && i < MAX_MEMBERS; i++)
-        if (!memcmp(s->plan.new_members[i].sign_pk, s->d->sec->ed_pk, 32)) s->nocert[i] = 1;
     send_nocert(s, &s->plan);
     s->next_nocert_mono = node_mono_ms() + (uint64_t)s->d->cfg.sync_interval_ms;
     log_json(LOG_INFO, "nocert_promised", json_pack("{s:I, s:i}", "epoch", (json_int_t)s->plan.epoch, "attempt",
@@ -666,14 +722,23 @@ static void promise_nocert(struct sched *s) {
 int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why) {
     json_error_t je;
     json_t *j = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
-    json_t *e = j ? json_object_get(j, "epoch") : NULL, *a = j ? json_object_get(j, "attempt") : NULL;
-    int shape = json_is_object(j) && json_object_size(j) == 2 && json_is_integer(e) && json_is_integer(a) &&
-                json_integer_value(e) >= 0 && json_integer_value(a) >= 0 && json_integer_value(a) < (1LL << 31);
+    json_t *e = j ? json_object_get(j, "epoch") : NULL, *u = j ? json_object_get(j, "upto") : NULL;
+    json_t *sk = j ? json_object_get(j, "skip") : NULL;
+    int shape = json_is_object(j) && json_object_size(j) == 3 && json_is_integer(e) && json_is_integer(u) &&
+                json_is_array(sk) && json_array_size(sk) <= NOCERT_SKIP_MAX && json_integer_value(e) >= 0 &&
+                json_integer_value(u) >= 0 && json_integer_value(u) < (1LL << 31);
+    uint32_t skip[NOCERT_SKIP_MAX];
+    size_t nskip = 0;
+    for (size_t i = 0; shape && i < json_array_size(sk); i++) {
+        json_t *x = json_array_get(sk, i);
+        shape = json_is_integer(x) && json_integer_value(x) >= 0 && json_integer_value(x) <= json_integer_value(u);
+        if (shape) skip[nskip++] = (uint32_t)json_integer_value(x);
+    }
     uint64_t epoch = shape ? (uint64_t)json_integer_value(e) : 0;
-    uint32_t att = shape ? (uint32_t)json_integer_value(a) : 0;
+    long long upto = shape ? (long long)json_integer_value(u) : -1;
     json_decref(j);
     if (!shape) {
-        *why = "body must be {\"epoch\": N, \"attempt\": A}";
+        *why = "body must be {\"epoch\": N, \"upto\": A, \"skip\": [attempts]}";
         return 400;
     }
     session_plan *p = malloc(sizeof *p);
@@ -684,22 +749,21 @@ int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
     pthread_mutex_lock(&s->mu);
     int status = 200;
     if (!next_plan(s, p) || p->epoch != epoch) {
-        *why = "promise for another epoch";
+        *why = "statement for another epoch";
         status = 409;
     } else {
         uint32_t idx = 0;
         for (uint32_t i = 0; i < p->n_new; i++)
             if (!memcmp(p->new_members[i].sign_pk, from_ed, 32)) idx = i + 1;
         attempt_load(s, epoch);
-        if (!idx) {
+        if (!idx || idx > MAX_MEMBERS) {
             *why = "sender is not a member of that epoch's committee";
             status = 403;
-        } else if (att > s->att_value) {
-            *why = "promise for a later attempt than this node's";
-            status = 409;
-        } else if (att == s->att_value && idx <= MAX_MEMBERS) {
-            s->nocert[idx - 1] = 1;
-            p->attempt = att;
+        } else if (upto >= s->nc_upto[idx - 1]) {
+            /* statements only grow (a member never returns to an attempt it left) */
+            s->nc_upto[idx - 1] = upto;
+            memcpy(s->nc_skip[idx - 1], skip, nskip * sizeof skip[0]);
+            s->nc_nskip[idx - 1] = (uint8_t)nskip;
             nocert_check(s, p);
         }
     }
@@ -1299,7 +1363,7 @@ void sched_tick(struct sched *s) {
         }
     }
     pthread_mutex_lock(&s->mu);
-    if (s->nocert_mine && mono >= s->next_nocert_mono) {
+    if (s->att_loaded && (s->nocert_mine || s->att_value > 0) && mono >= s->next_nocert_mono) {
         /* repeat the promise until the attempt moves on (members that were down learn it) */
         s->next_nocert_mono = mono + (uint64_t)d->cfg.sync_interval_ms;
         session_plan *np = malloc(sizeof *np);

@@ -7,7 +7,7 @@
 # again is the same, and no certified epoch had fewer than t share holders. The seeds are printed
 # (TKMS_CHAOS_SEED reproduces a run; TKMS_CHAOS_SECONDS sets the fault phase per cluster).
 source "$(dirname "$0")/common.inc"
-S=${TKMS_CHAOS_SECONDS:-55}
+S=${TKMS_CHAOS_SECONDS:-40}
 SEED=${TKMS_CHAOS_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
 DRIVER="$(dirname "$0")/chaos_driver.py"
 python3 "$DRIVER" --nodes 4 --seconds "$S" --seed "$SEED" --work "$WORK" --build "$BUILD" --base-port 17900 \
