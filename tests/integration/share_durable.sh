@@ -2,7 +2,7 @@
 # tkmsd integration (issue 11, mechanism 1): a node that signed the certificate of epoch e+1 and
 # died before it saw the certificate keeps its share. The test hook TKMS_TEST_KILL_AFTER_CERT=E
 # makes node 2 SIGKILL itself right after its CERT of epoch E has been sent; the others certify E
-# with node 2's signature among the signers; node 2 is restarted only after the session's window
+# after its CERT was sent; node 2 is restarted only after the session's window
 # is over (so it does not resume the session but catches up to the certified group) and must come
 # back with its share of E: the share was stored (pending) in the same transaction as the session
 # checkpoint, before the CERT left the node.
@@ -17,12 +17,8 @@ PID2=$(cat "$C/node2/tkmsd.pid")
 wait_until 40 bash -c "! kill -0 $PID2" || fail "node 2 did not stop after signing its certificate"
 grep -q '"event":"test_hook_kill"' "$C/node2/tkmsd.log" || fail "node 2 stopped, but not by the hook"
 wait_until 20 min_epoch "$E" $((P+1)) $((P+3)) $((P+4)) || fail "the others did not certify epoch $E"
-curl -s "http://127.0.0.1:$((P+1))/v1/group?epoch=$E" > "$WORK/g.json"
-python3 - "$WORK/g.json" <<'PY' || fail "node 2's certificate is not in the certified group"
-import json, sys
-g = json.load(open(sys.argv[1]))
-assert 2 in [s["index"] for s in g["signatures"]], g["signatures"]
-PY
+# (node 2's CERT went out before it died; whether the copy a node serves carries it depends on which
+# q certificates that node collected first, so it is not asserted)
 # restart after the session's window (5 phases + 2 s) so that node 2 catches up instead of resuming
 python3 - "$C" <<'PY'
 import json, sys, time
