@@ -47,9 +47,6 @@ foreach(src ${TKMS_INTEG_TESTS})
   endif()
   set_tests_properties(integ_${name} PROPERTIES LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT ${timeout} SKIP_RETURN_CODE 77
     ENVIRONMENT "TKMS_BIN=$<TARGET_FILE:tkms>;TKMSD_BIN=$<TARGET_FILE:tkmsd>;TKMS_BUILD=${CMAKE_BINARY_DIR}")
-  if(name MATCHES "^security_")
-    set_tests_properties(integ_${name} PROPERTIES LABELS "integration;security")
-  endif()
 endforeach()
 
 # Test tool: a member flooding a peer with signed bundles (tests/integration/security_*.sh).
