@@ -59,12 +59,19 @@ static int on_audit(void *arg, const tkms_release_audit *a) {
                                                                      : "refused, without an audit row"));
     }
     if (a->insecure) {
-        /* insecure-dev evidence proves nothing about the code that receives the key: say so, every time */
-        log_json(LOG_WARN, "INSECURE_DEV_EVIDENCE",
-                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "warning",
-                           "insecure-dev evidence accepted by a dev-mode cluster: NOT FOR PRODUCTION", "endpoint",
-                           a->endpoint, "app_id", a->app_id, "decision", a->decision, "dev_key", a->digest, "source",
-                           a->source));
+        /* insecure-dev evidence proves nothing about the code that receives the key: say so for every
+         * release; refusals (anyone can send forged dev evidence) are sampled like request_rejected */
+        static log_sampler refusals = LOG_SAMPLER_INIT;
+        uint64_t suppressed = 0;
+        int released = strcmp(a->decision, "release") == 0 || strcmp(a->decision, "sign") == 0;
+        if (released || log_sample(&refusals, 10.0, 50.0, &suppressed))
+            log_json(LOG_WARN, "INSECURE_DEV_EVIDENCE",
+                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "warning",
+                               "insecure-dev evidence accepted by a dev-mode cluster: NOT FOR PRODUCTION", "endpoint",
+                               a->endpoint, "app_id", a->app_id, "decision", a->decision, "dev_key", a->digest,
+                               "source", a->source, "suppressed_refusals", (json_int_t)suppressed));
+        else
+            metrics_log_suppressed();
     }
     return ok;
 }

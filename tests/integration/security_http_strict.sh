@@ -146,8 +146,8 @@ check("silent connection closed at header_timeout_ms", eof is not None and 1.3 <
 sys.exit(1 if failures else 0)
 PY
 M=$(curl -s "http://127.0.0.1:$((P + 1))/metrics")
-echo "$M" | grep -q '^tkms_http_timeouts_total{phase="head"} [1-9]' || fail "head timeouts not counted"
-echo "$M" | grep -q '^tkms_http_timeouts_total{phase="body"} [1-9]' || fail "body timeouts not counted"
+echo "$M" | grep -c '^tkms_http_timeouts_total{phase="head"} [1-9]' > /dev/null || fail "head timeouts not counted"
+echo "$M" | grep -c '^tkms_http_timeouts_total{phase="body"} [1-9]' > /dev/null || fail "body timeouts not counted"
 grep -q '"event":"request_rejected".*obs-fold' "$C/node1/tkmsd.log" || fail "the obs-fold refusal was not logged"
 grep -q '"event":"request_rejected".*both Content-Length and Transfer-Encoding' "$C/node1/tkmsd.log" \
   || fail "the CL + TE refusal was not logged"
