@@ -67,7 +67,7 @@ test: build build-asan analyze
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure
 	cd $(ASAN_BUILD) && ctest -j$(JOBS) --output-on-failure -LE 'slow|valgrind|chaos'
 
-# Mutation testing (issue 19; not part of make test): every mutant of tests/mutation/mutants.txt
+# Mutation testing (issue 19; not part of make test): every mutant of tests/mutation/*.txt
 # against the tests that must kill it, on a scratch copy.
 mutation: deps
 	scripts/mutation.sh

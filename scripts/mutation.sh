@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Mutation testing (issue 19): applies every mutant of tests/mutation/mutants.txt, one at a time, to
+# Mutation testing (issue 19): applies every mutant of tests/mutation/*.txt, one at a time, to
 # a scratch copy of the tree, rebuilds incrementally, runs the tests that must catch it, and prints
 #   N killed, M survived, E equivalent
 # with each survivor named. A mutant is killed when at least one of its tests fails (or the mutated
 # tree does not build with -Werror: then it is reported as "unbuildable", a broken mutant line, and
 # counted as a survivor so that it gets fixed). Equivalent mutants are the "# equivalent:" comment
-# lines of the file (each with its argument); they are counted, not run.
+# lines of the files (each with its argument); they are counted, not run. Before any mutant, the
+# tests named by the mutants are run on the unmutated tree: a test that fails there kills nothing.
 #   scripts/mutation.sh [--only REGEX] [--keep] [--jobs J]
 # Not part of make test (about an hour on 2 cores for the whole list); run it before resolving an
 # issue that touches a security check: make mutation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LIST=$ROOT/tests/mutation/mutants.txt
+LISTS=("$ROOT"/tests/mutation/*.txt)
 ONLY=""; KEEP=""; JOBS=$(nproc)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,6 +34,16 @@ B=$SCRATCH/build
 echo "==> configure and build the unmutated tree" >&2
 cmake -S "$SCRATCH" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$B" -j"$JOBS" >/dev/null
+mutants() { # the mutant lines of every list (comments and empty lines dropped), filtered by --only
+  cat "${LISTS[@]}" | while IFS=$'\t' read -r id file func kill script; do
+    [ -z "$id" ] && continue
+    case "$id" in \#*) continue ;; esac
+    if [ -n "$ONLY" ] && ! [[ "$id" =~ $ONLY ]]; then continue; fi
+    printf '%s\t%s\t%s\t%s\t%s\n' "$id" "$file" "$func" "$kill" "$script"
+  done
+}
+dups=$(mutants | cut -f1 | sort | uniq -d)
+[ -z "$dups" ] || { echo "duplicate mutant ids: $dups" >&2; exit 2; }
 run_tests() { # run_tests REGEX: 0 if every matching test passes
   local re=$1
   if [[ "$re" == *integ_* ]]; then
@@ -41,12 +52,13 @@ run_tests() { # run_tests REGEX: 0 if every matching test passes
     (cd "$B" && ctest -R "$re" >/dev/null 2>&1)
   fi
 }
+echo "==> the tests named by the mutants, on the unmutated tree" >&2
+while read -r -u 3 re; do
+  run_tests "$re" || { echo "tests '$re' fail on the unmutated tree: they cannot judge a mutant" >&2; exit 1; }
+done 3< <(mutants | cut -f4 | sort -u)
 killed=0; survived=0; total=0; survivors=()
-equivalent=$(grep -c '^# equivalent:' "$LIST" || true)
-while IFS=$'\t' read -r id file func kill script; do
-  [ -z "$id" ] && continue
-  case "$id" in \#*) continue ;; esac
-  if [ -n "$ONLY" ] && ! [[ "$id" =~ $ONLY ]]; then continue; fi
+equivalent=$(cat "${LISTS[@]}" | grep -c '^# equivalent:' || true)
+while IFS=$'\t' read -r -u 3 id file func kill script; do
   total=$((total + 1))
   f=$SCRATCH/$file
   cp "$f" "$f.orig"
@@ -66,7 +78,7 @@ while IFS=$'\t' read -r id file func kill script; do
   fi
   mv "$f.orig" "$f"
   touch "$f"
-done < "$LIST"
+done 3< <(mutants)
 cmake --build "$B" -j"$JOBS" >/dev/null 2>&1 || true
 echo "$killed killed, $survived survived, $equivalent equivalent (of $total mutants run)"
 for s in "${survivors[@]+"${survivors[@]}"}"; do echo "  survivor: $s"; done
