@@ -13,6 +13,7 @@
 
 #include "attest_testhook.h"
 #include "tkms/attest.h"
+#include "proto_tags.h"
 
 #ifndef TKMS_VECTORS_DIR
 #define TKMS_VECTORS_DIR "tests/vectors"
@@ -172,7 +173,7 @@ int main(int argc, char **argv) {
     EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     uint8_t msg[104], sig[64], pub[32];
     size_t sl = 64, publ = 32;
-    memcpy(msg, "TKMS-V1-INSECURE-DEV", 20);
+    memcpy(msg, TKMS_TAG_INSECURE_DEV, 20);
     memcpy(msg + 20, app, 20);
     memcpy(msg + 40, B, 64);
     EVP_MD_CTX *m = EVP_MD_CTX_new();

@@ -18,6 +18,7 @@
 #include "identity.h"
 #include "release.h"
 #include "tbls.h"
+#include "proto_tags.h"
 
 static int json_out;
 static const int64_t NOW_MS = 1751371200000LL; /* 2025-07-01T12:00:00Z */
@@ -113,7 +114,7 @@ static char *token(const uint8_t B[64], long k) {
 
 static char *dev_ev(const uint8_t B[64]) {
     uint8_t msg[104], sig[64];
-    memcpy(msg, "TKMS-V1-INSECURE-DEV", 20);
+    memcpy(msg, TKMS_TAG_INSECURE_DEV, 20);
     memcpy(msg + 20, APP, 20);
     memcpy(msg + 40, B, 64);
     if (!tkms_ed25519_sign(sig, DEV_SK, msg, sizeof msg)) exit(1);
@@ -267,7 +268,7 @@ int main(int argc, char **argv) {
     BENCH("scalar mul s_i*Q_A (ct)", iters, tbls_partial_sign_hashed(&k, &shares[0], &q));
     g1_to_affine(&ka, &k);
     g1_serialize(part, &ka);
-    BENCH("HPKE seal (X25519, ChaCha20Poly1305)", iters, tkms_hpke_seal(sealed, rpk, (const uint8_t *)"tkms/v1/partial-key", 19, aad, 36, part, 48, ikm));
+    BENCH("HPKE seal (X25519, ChaCha20Poly1305)", iters, tkms_hpke_seal(sealed, rpk, (const uint8_t *)TKMS_INFO_PARTIAL_KEY, 19, aad, 36, part, 48, ikm));
     BENCH("Ed25519 sign response", iters, tkms_ed25519_sign(sig, id.sign_sk, msg, sizeof msg));
     tkms_release_audit ar = {"keys/app", APPS, "gcp-cs", DIGEST, "bench", "release", "ok", "", 1, 0, 1};
     BENCH("audit write (SQLite WAL, sync=NORMAL)", iters, audit_sqlite(NULL, &ar));

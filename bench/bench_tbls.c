@@ -118,7 +118,7 @@ static void op_ibe_enc(void *c) {
     uint8_t msg[32], sigma[32];
     RAND_bytes(msg, 32);
     RAND_bytes(sigma, 32);
-    if (!ibe_encrypt_mpk_g2(ibe_ct, &mpk, (const uint8_t *)APPKEY_DST, sizeof APPKEY_DST - 1, app, 20, msg, 32, sigma))
+    if (!ibe_encrypt_mpk_g2(ibe_ct, &mpk, (const uint8_t *)TKMS_DST_APP_KEY, TKMS_TAG_LEN(TKMS_DST_APP_KEY), app, 20, msg, 32, sigma))
         abort();
 }
 static void op_ibe_dec(void *c) {

@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "identity.h"
 #include "sha256.h"
+#include "proto_tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -74,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     msg[45] = (uint8_t)blen;
     memcpy(msg + 46, body, blen);
     uint8_t tosign[15 + 46 + 32];
-    memcpy(tosign, "TKMS-V1-DKG-SIG", 15);
+    memcpy(tosign, TKMS_TAG_DKG_SIG, 15);
     memcpy(tosign + 15, msg, 46);
     sha256(tosign + 61, body, blen);
     if (!tkms_ed25519_sign(msg + 46 + blen, ids[sender - 1].sign_sk, tosign, sizeof tosign)) abort();

@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 
 #include "attest_internal.h"
+#include "proto_tags.h"
+#include "proto.h"
 
 static const char *const REASONS[] = {
     [TKMS_ATTEST_OK] = "ok",
@@ -441,24 +443,7 @@ tkms_attest_reason tkms_attest_verify(tkms_attest_result *res, const tkms_attest
 
 int tkms_attest_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t recipient_x25519[32],
                         const uint8_t *nonce, size_t nonce_len) {
-    static const char tag[] = "TKMS-V1-ATTEST";
-    uint8_t lp[4];
-    unsigned int n = 0;
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    int ok = m && nonce_len <= UINT32_MAX && EVP_DigestInit_ex(m, EVP_sha512(), NULL) == 1 &&
-             EVP_DigestUpdate(m, tag, sizeof tag - 1) == 1;
-#define LP(p, l)                                                                                             \
-    do {                                                                                                     \
-        lp[0] = (uint8_t)((l) >> 24), lp[1] = (uint8_t)((l) >> 16), lp[2] = (uint8_t)((l) >> 8), lp[3] = (uint8_t)(l); \
-        ok = ok && EVP_DigestUpdate(m, lp, 4) == 1 && ((l) == 0 || EVP_DigestUpdate(m, p, l) == 1);                    \
-    } while (0)
-    LP(app_id, 20u);
-    LP(recipient_x25519, 32u);
-    LP(nonce, nonce_len);
-#undef LP
-    ok = ok && EVP_DigestFinal_ex(m, out, &n) == 1 && n == 64;
-    EVP_MD_CTX_free(m);
-    return ok;
+    return tkms_proto_binding(out, app_id, recipient_x25519, 32, nonce, nonce_len);
 }
 
 /* ---- claims JSON ---- */

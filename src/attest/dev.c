@@ -7,9 +7,10 @@
 #include <openssl/err.h>
 
 #include "attest_internal.h"
+#include "proto_tags.h"
 
 #define DEV_FORMAT "tkms-insecure-dev-v1"
-#define DEV_DOMAIN "TKMS-V1-INSECURE-DEV"
+#define DEV_DOMAIN TKMS_TAG_INSECURE_DEV
 
 static int hexfield(uint8_t *out, size_t n, json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);

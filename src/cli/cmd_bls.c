@@ -15,6 +15,7 @@
 #include "pairing.h"
 #include "sha256.h"
 #include "tkms/bls.h"
+#include "proto_tags.h"
 
 int cmd_bls(int argc, char **argv);
 int cmd_h2c(int argc, char **argv);
@@ -417,7 +418,7 @@ static int st_keygen(void) {
 static int st_roundtrip(void) {
     static const uint8_t ikm[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
-    static const char dst[] = "TKMS-SELFTEST";
+    static const char dst[] = TKMS_DST_SELFTEST;
     int ok = 1;
     for (int vi = 0; vi < 2; vi++) {
         tkms_bls_variant v = vi ? TKMS_BLS_MIN_PK : TKMS_BLS_MIN_SIG;

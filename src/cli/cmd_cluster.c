@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "nodecli.h"
+#include "proto_tags.h"
 
 int cmd_cluster(int argc, char **argv);
 
@@ -317,7 +318,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             free(url);
         }
         if (ok) {
-            json_t *gen = json_pack("{s:s, s:i, s:I, s:i, s:b, s:O}", "version", "TKMS-V1-GENESIS", "threshold",
+            json_t *gen = json_pack("{s:s, s:i, s:I, s:i, s:b, s:O}", "version", TKMS_TAG_GENESIS_FILE, "threshold",
                                     ci.threshold, "genesis_time", (json_int_t)(time(NULL) + 2), "reshare_interval_s",
                                     ci.interval, "dev_mode", dev, "members", members);
             if (gen && ci.threshold < (int)NODE_T_DEFAULT((uint32_t)ci.n))

@@ -38,7 +38,7 @@ static int usage_sign(int ok) {
             "  combines t of one epoch and checks the signature under the MPK; prints it as hex.\n"
             "Exit 0 ok; 1 invalid answers or a refused approval; 2 usage, unreachable node or not enough\n"
             "approvals (one line per node that gave no partial, e.g. not_approved).\n",
-            APPKEY_CLUSTER_SIGN_DST);
+            TKMS_DST_CLUSTER_SIGN);
     return ok ? CLI_OK : CLI_USAGE;
 }
 
@@ -273,7 +273,7 @@ static int sign_collect(int argc, char **argv) {
 
     g1_t hmp;
     g1_affine_t hm;
-    h2c_hash_to_g1(&hmp, msg, mlen, (const uint8_t *)APPKEY_CLUSTER_SIGN_DST, sizeof APPKEY_CLUSTER_SIGN_DST - 1);
+    h2c_hash_to_g1(&hmp, msg, mlen, (const uint8_t *)TKMS_DST_CLUSTER_SIGN, TKMS_TAG_LEN(TKMS_DST_CLUSTER_SIGN));
     g1_to_affine(&hm, &hmp);
     got_t *gs = calloc(g.n, sizeof *gs);
     size_t ng = 0, invalid = 0;

@@ -41,7 +41,7 @@ static const char TBLS_USAGE[] =
 static const char APPKEY_USAGE[] =
     "usage: tkms app-key partial --share-file F --index I --app 0x...\n"
     "       tkms app-key verify --mpk HEX --app 0x... --key-file F\n\n"
-    "partial: prints K_A,i = share * hash_to_G1(app_id) (DST " APPKEY_DST ").\n"
+    "partial: prints K_A,i = share * hash_to_G1(app_id) (DST " TKMS_DST_APP_KEY ").\n"
     "verify: checks e(key, G2) == e(Q_A, mpk); exit 0 if it holds, 1 if not. Pass a node's public\n"
     "  share PK_i as --mpk to check a partial app key.\n"
     "The share and the key (secrets) come from files holding hex (- reads stdin), never from the\n"

@@ -8,6 +8,7 @@
 
 #include "group.h"
 #include "tkms/client.h"
+#include "proto.h"
 
 struct tkms_client_group {
     tkms_group g;
@@ -23,8 +24,6 @@ int cl_unhex(uint8_t *out, size_t n, const char *s, size_t slen);
 double cl_now_ms(void);
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer. Returns NULL. */
 uint8_t *cl_read_file(const char *path, size_t *len, size_t max);
-void cl_put32(uint8_t *p, uint32_t v);
-void cl_put64(uint8_t *p, uint64_t v);
 /* curl_global_init, once per process. */
 void cl_curl_init(void);
 

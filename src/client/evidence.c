@@ -18,10 +18,11 @@
 
 #include "client_internal.h"
 #include "identity.h"
+#include "proto_tags.h"
 
 #define CONFIGFS_DEFAULT "/sys/kernel/config/tsm/report"
 #define TEESERVER_DEFAULT "/run/container_launcher/teeserver.sock"
-#define DEV_DOMAIN "TKMS-V1-INSECURE-DEV"
+#define DEV_DOMAIN TKMS_TAG_INSECURE_DEV
 #define EVIDENCE_MAX (1u << 20)
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;

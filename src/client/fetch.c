@@ -20,13 +20,13 @@
 #include "seal.h"
 #include "tbls.h"
 #include "tkms/wallet.h"
+#include "proto.h"
 
 #define RESP_MAX (64u << 10)
 #define GROUP_MAX (16u << 20)
 #define MAX_BUCKETS 8
 #define MAX_EPOCH_WALK 100000u
-#define HPKE_INFO "tkms/v1/partial-key"
-#define RESP_TAG "TKMS-V1-KEY-RESPONSE"
+#define HPKE_INFO TKMS_INFO_PARTIAL_KEY
 
 typedef struct {
     uint8_t *p;
@@ -372,16 +372,9 @@ static void on_response(fetch_ctx *c, node_req *nr) {
         return;
     }
     /* signature over the echoed request fields and the ciphertext */
-    uint8_t msg[sizeof RESP_TAG - 1 + 4 + 20 + 8 + 4 + 4 + 32 + 4 + 32 + 4 + 32 + 4 + 64], *p = msg;
-    memcpy(p, RESP_TAG, sizeof RESP_TAG - 1), p += sizeof RESP_TAG - 1;
-    cl_put32(p, 20), memcpy(p + 4, app, 20), p += 24;
-    cl_put64(p, epoch), p += 8;
-    cl_put32(p, index), p += 4;
-    cl_put32(p, 32), memcpy(p + 4, c->recipient, 32), p += 36;
-    cl_put32(p, 32), memcpy(p + 4, c->nonce, 32), p += 36;
-    cl_put32(p, 32), memcpy(p + 4, enc, 32), p += 36;
-    cl_put32(p, 64), memcpy(p + 4, ct, 64), p += 68;
-    if (!tkms_ed25519_verify(sig, b->g->members[index - 1].sign_pk, msg, (size_t)(p - msg))) {
+    uint8_t msg[TKMS_PROTO_KEY_RESPONSE_LEN];
+    tkms_proto_key_response(msg, app, epoch, index, c->recipient, c->nonce, enc, ct);
+    if (!tkms_ed25519_verify(sig, b->g->members[index - 1].sign_pk, msg, sizeof msg)) {
         c->ms_verify += cl_now_ms() - t1;
         set_state(c, rep, TKMS_CLIENT_NODE_BAD_SIGNATURE, "bad_signature",
                   "response signature does not verify under member %u's key (epoch %llu)", index, (unsigned long long)epoch);
@@ -392,8 +385,8 @@ static void on_response(fetch_ctx *c, node_req *nr) {
         set_state(c, rep, TKMS_CLIENT_NODE_BAD_RESPONSE, "duplicate", "index %u already answered", index);
         return;
     }
-    uint8_t aad[4 + 20 + 8 + 4], in[96], pt[48];
-    cl_put32(aad, 20), memcpy(aad + 4, app, 20), cl_put64(aad + 24, epoch), cl_put32(aad + 32, index);
+    uint8_t aad[TKMS_PROTO_KEY_AAD_LEN], in[96], pt[48];
+    tkms_proto_key_aad(aad, app, epoch, index);
     memcpy(in, enc, 32), memcpy(in + 32, ct, 64);
     int opened = tkms_hpke_open(pt, c->sk, (const uint8_t *)HPKE_INFO, sizeof HPKE_INFO - 1, aad, sizeof aad, in, sizeof in);
     g1_affine_t part;

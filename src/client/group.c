@@ -12,6 +12,7 @@
 #include "client_internal.h"
 #include "g2.h"
 #include "tkms/attest.h"
+#include "proto.h"
 
 tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, const char *fmt, ...) {
     if (err && errlen) {
@@ -96,14 +97,6 @@ uint8_t *cl_read_file(const char *path, size_t *len, size_t max) {
     return buf;
 }
 
-void cl_put32(uint8_t *p, uint32_t v) {
-    for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
-void cl_put64(uint8_t *p, uint64_t v) {
-    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
 const char *tkms_client_strerror(tkms_client_status st) {
     switch (st) {
     case TKMS_CLIENT_OK: return "ok";
@@ -169,16 +162,9 @@ const char *tkms_client_group_address(const tkms_client_group *g, size_t index) 
     return index >= 1 && index <= g->g.n ? g->g.members[index - 1].address : NULL;
 }
 
-int tkms_client_parse_app_id(uint8_t app_id[20], const char *text) {
-    if (!text || strlen(text) != 42 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) return 0;
-    return cl_unhex(app_id, 20, text + 2, 40);
-}
+int tkms_client_parse_app_id(uint8_t app_id[20], const char *text) { return tkms_proto_app_id_parse(app_id, text); }
 
-void tkms_client_format_app_id(char out[43], const uint8_t app_id[20]) {
-    out[0] = '0';
-    out[1] = 'x';
-    cl_hex(out + 2, app_id, 20);
-}
+void tkms_client_format_app_id(char out[43], const uint8_t app_id[20]) { tkms_proto_app_id_format(out, app_id); }
 
 void tkms_client_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t recipient[32], const uint8_t nonce[32]) {
     if (!tkms_attest_binding(out, app_id, recipient, nonce, 32)) memset(out, 0, 64);

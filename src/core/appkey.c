@@ -7,7 +7,7 @@
 #include "tbls.h"
 
 void appkey_identity_point(g1_t *q, const uint8_t app_id[APPKEY_ID_BYTES]) {
-    h2c_hash_to_g1(q, app_id, APPKEY_ID_BYTES, (const uint8_t *)APPKEY_DST, sizeof APPKEY_DST - 1);
+    h2c_hash_to_g1(q, app_id, APPKEY_ID_BYTES, (const uint8_t *)TKMS_DST_APP_KEY, TKMS_TAG_LEN(TKMS_DST_APP_KEY));
 }
 
 void appkey_partial(g1_t *k, const fr_t *share, const uint8_t app_id[APPKEY_ID_BYTES]) {
@@ -26,11 +26,11 @@ int appkey_verify(const g1_affine_t *k, const uint8_t app_id[APPKEY_ID_BYTES], c
 
 size_t appkey_app_msg(uint8_t *out, size_t cap, const uint8_t app_id[APPKEY_ID_BYTES], const uint8_t *msg,
                       size_t msg_len) {
-    size_t need = APPKEY_MSG_TAG_LEN + APPKEY_ID_BYTES + 4 + msg_len;
+    size_t need = TKMS_TAG_LEN(TKMS_TAG_APP_MSG) + APPKEY_ID_BYTES + 4 + msg_len;
     if (msg_len > 0xffffffffu || need < msg_len || cap < need) return 0;
-    memcpy(out, APPKEY_MSG_TAG, APPKEY_MSG_TAG_LEN);
-    memcpy(out + APPKEY_MSG_TAG_LEN, app_id, APPKEY_ID_BYTES);
-    uint8_t *p = out + APPKEY_MSG_TAG_LEN + APPKEY_ID_BYTES;
+    memcpy(out, TKMS_TAG_APP_MSG, TKMS_TAG_LEN(TKMS_TAG_APP_MSG));
+    memcpy(out + TKMS_TAG_LEN(TKMS_TAG_APP_MSG), app_id, APPKEY_ID_BYTES);
+    uint8_t *p = out + TKMS_TAG_LEN(TKMS_TAG_APP_MSG) + APPKEY_ID_BYTES;
     p[0] = (uint8_t)(msg_len >> 24);
     p[1] = (uint8_t)(msg_len >> 16);
     p[2] = (uint8_t)(msg_len >> 8);

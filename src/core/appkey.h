@@ -11,26 +11,22 @@
 #include "tkms/common.h"
 #include "g1.h"
 #include "g2.h"
+#include "proto_tags.h"
 
 #define APPKEY_ID_BYTES 20
-#define APPKEY_DST "TKMS-V1-APP-KEY_BLS12381G1_XMD:SHA-256_SSWU_RO_"
-/* App signatures: only ever on the app-message encoding below, only through the attested
- * /v1/sign/app (DESIGN.md §2). */
-#define APPKEY_SIGN_DST "TKMS-V1-SIGN_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
-/* Cluster (operator) signatures on any message, each partial released only on its node's own
- * operator's approval; a separate DST so that neither kind can produce the other. */
-#define APPKEY_CLUSTER_SIGN_DST "TKMS-V1-CLUSTER-SIGN_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
-#define APPKEY_MSG_TAG "TKMS-V1-APP-MSG"
-#define APPKEY_MSG_TAG_LEN 15
+/* The DSTs (src/proto/proto_tags.h): TKMS_DST_APP_KEY for app keys; TKMS_DST_APP_SIGN for app
+ * signatures, only ever on the app-message encoding below, only through the attested /v1/sign/app;
+ * TKMS_DST_CLUSTER_SIGN for cluster (operator) signatures on any message, each partial released
+ * only on its node's own operator's approval. Separate DSTs: no kind can produce another. */
 
-/* Q_A = hash_to_curve_G1(app_id) with APPKEY_DST. */
+/* Q_A = hash_to_curve_G1(app_id) with TKMS_DST_APP_KEY. */
 void appkey_identity_point(g1_t *q, const uint8_t app_id[APPKEY_ID_BYTES]);
 /* K_A,i = share * Q_A: one hash_to_G1 and one constant-time G1 multiplication. */
 void appkey_partial(g1_t *k, const fr_t *share, const uint8_t app_id[APPKEY_ID_BYTES]);
 /* e(k, G2) == e(Q_A, pk): checks a partial against PK_i, or the full key against MPK. k and pk
  * must be parsed points; returns 0 if either is the identity or the check fails. */
 TKMS_WUR int appkey_verify(const g1_affine_t *k, const uint8_t app_id[APPKEY_ID_BYTES], const g2_affine_t *pk);
-/* "TKMS-V1-APP-MSG" || app_id || be32(msg_len) || msg into out (cap bytes). Returns the length,
+/* TKMS_TAG_APP_MSG || app_id || be32(msg_len) || msg into out (cap bytes). Returns the length,
  * or 0 if cap is too small or msg_len >= 2^32. */
 size_t appkey_app_msg(uint8_t *out, size_t cap, const uint8_t app_id[APPKEY_ID_BYTES], const uint8_t *msg,
                       size_t msg_len);

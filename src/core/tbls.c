@@ -28,12 +28,13 @@ static void g2_small_mul(g2_t *r, const g2_t *a, uint64_t k) {
 #define SH_G_ADD_STORED(r, a, b) g2_add_affine(r, a, b)
 #define SH_G_SMALL_MUL(r, a, k) g2_small_mul(r, a, k)
 #include "shamir_impl.h"
+#include "proto_tags.h"
 
 /* Indices are uint32_t, far below r, so any non-zero distinct set is valid. */
 #define IDX_LIMIT ((uint64_t)1 << 32)
 
-static const uint8_t DEAL_SALT[] = "TKMS-V1-TBLS-DEAL";
-static const uint8_t BATCH_TAG[] = "TKMS-V1-TBLS-BATCH";
+static const uint8_t DEAL_SALT[] = TKMS_TAG_TBLS_DEAL;
+static const uint8_t BATCH_TAG[] = TKMS_TAG_TBLS_BATCH;
 
 /* ---- scratch layout ---- */
 typedef struct {

@@ -336,8 +336,8 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     pthread_rwlock_rdlock(&d->lock);
     int serving = d->have_share && d->group && atomic_load(&d->epoch_confirmed);
     if (serving) {
-        tbls_partial_sign(&sig, d->share, msg, mlen, (const uint8_t *)APPKEY_CLUSTER_SIGN_DST,
-                          sizeof APPKEY_CLUSTER_SIGN_DST - 1);
+        tbls_partial_sign(&sig, d->share, msg, mlen, (const uint8_t *)TKMS_DST_CLUSTER_SIGN,
+                          TKMS_TAG_LEN(TKMS_DST_CLUSTER_SIGN));
         epoch = d->group->epoch;
         index = d->my_index;
     }

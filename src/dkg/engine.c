@@ -8,6 +8,7 @@
 #include "hpke.h"
 #include "sha256.h"
 #include "tbls.h"
+#include "proto_tags.h"
 
 #define HDR 46
 #define SIG 64
@@ -16,9 +17,8 @@
 #define EV_LEN 104  /* be32 dealer || be32 body_len || digest || sig */
 #define VERSION 1
 
-static const char SIG_DST[] = "TKMS-V1-DKG-SIG";
-static const char SHARE_AAD[] = "TKMS-V1-DKG-SHARE";
-static const char SHARE_INFO[] = "tkms/v1/dkg-share";
+#define SIG_DST_LEN TKMS_TAG_LEN(TKMS_TAG_DKG_SIG)
+#define SHARE_AAD_LEN (TKMS_TAG_LEN(TKMS_TAG_DKG_SHARE) + 32 + 4 + 4)
 
 typedef struct {
     uint8_t *p; /* whole message: header || body || sig */
@@ -145,7 +145,7 @@ void tkms_dkg_session_id(uint8_t out[32], uint64_t epoch, const uint8_t prev_gro
     sha256_ctx c;
     uint8_t b[8];
     sha256_init(&c);
-    sha256_update(&c, "TKMS-V1-SESSION", 15);
+    sha256_update(&c, TKMS_TAG_SESSION, TKMS_TAG_LEN(TKMS_TAG_SESSION));
     put64(b, epoch);
     sha256_update(&c, b, 8);
     sha256_update(&c, prev_group_id, 32);
@@ -173,7 +173,7 @@ void tkms_dkg_transcript_hash(uint8_t out[32], const uint8_t session[32], const 
     sha256_ctx c;
     uint8_t b[96];
     sha256_init(&c);
-    sha256_update(&c, "TKMS-V1-TRANSCRIPT", 18);
+    sha256_update(&c, TKMS_TAG_TRANSCRIPT, TKMS_TAG_LEN(TKMS_TAG_TRANSCRIPT));
     sha256_update(&c, session, 32);
     put32(b, (uint32_t)n_qual);
     sha256_update(&c, b, 4);
@@ -191,9 +191,10 @@ void tkms_dkg_transcript_hash(uint8_t out[32], const uint8_t session[32], const 
 }
 
 void tkms_dkg_cert_message(uint8_t out[TKMS_DKG_CERT_MSG_LEN], const uint8_t session[32], const uint8_t thash[32]) {
-    memcpy(out, "TKMS-V1-GROUP-CERT", 18);
-    memcpy(out + 18, session, 32);
-    memcpy(out + 50, thash, 32);
+    enum { TL = TKMS_TAG_LEN(TKMS_TAG_GROUP_CERT) };
+    memcpy(out, TKMS_TAG_GROUP_CERT, TL);
+    memcpy(out + TL, session, 32);
+    memcpy(out + TL + 32, thash, 32);
 }
 
 /* ------------------------------------------------------------------ sizes and layout */
@@ -298,10 +299,10 @@ static void gen_mul(g2_t *r, const fr_t *s) {
 static const uint8_t *body_of(const smsg *m) { return m->p + HDR; }
 static size_t body_len(const smsg *m) { return m->len - HDR - SIG; }
 
-static void sign_input(uint8_t out[15 + HDR + 32], const uint8_t *hdr, const uint8_t digest[32]) {
-    memcpy(out, SIG_DST, 15);
-    memcpy(out + 15, hdr, HDR);
-    memcpy(out + 15 + HDR, digest, 32);
+static void sign_input(uint8_t out[SIG_DST_LEN + HDR + 32], const uint8_t *hdr, const uint8_t digest[32]) {
+    memcpy(out, TKMS_TAG_DKG_SIG, SIG_DST_LEN);
+    memcpy(out + SIG_DST_LEN, hdr, HDR);
+    memcpy(out + SIG_DST_LEN + HDR, digest, 32);
 }
 
 static void write_hdr(uint8_t *o, const uint8_t session[32], uint8_t type, uint32_t sender, uint32_t blen) {
@@ -315,7 +316,7 @@ static void write_hdr(uint8_t *o, const uint8_t session[32], uint8_t type, uint3
 
 /* Signs buf = header || body (len bytes) in place: appends the signature. */
 static int sign_msg(tkms_dkg *e, uint8_t *buf, size_t body_n, uint8_t digest[32]) {
-    uint8_t si[15 + HDR + 32];
+    uint8_t si[SIG_DST_LEN + HDR + 32];
     sha256(digest, buf + HDR, body_n);
     sign_input(si, buf, digest);
     return tkms_ed25519_sign(buf + HDR + body_n, e->self.sign_sk, si, sizeof si);
@@ -462,7 +463,7 @@ static int setup(tkms_dkg *e, void *mem, size_t mem_len, const tkms_dkg_config *
 static void seed_from_cfg(tkms_dkg *e, const uint8_t deal_seed[32]) {
     sha256_ctx c;
     sha256_init(&c);
-    sha256_update(&c, "TKMS-V1-DKG-DEAL-SEED", 21);
+    sha256_update(&c, TKMS_TAG_DKG_DEAL_SEED, TKMS_TAG_LEN(TKMS_TAG_DKG_DEAL_SEED));
     sha256_update(&c, e->wire, 32);
     sha256_update(&c, deal_seed, 32);
     sha256_final(&c, e->seed);
@@ -524,7 +525,7 @@ void tkms_dkg_wire_tag(uint8_t out[32], const uint8_t session[32], uint32_t atte
     put32(a, attempt);
     sha256_ctx c;
     sha256_init(&c);
-    sha256_update(&c, "TKMS-V1-ATTEMPT", 15);
+    sha256_update(&c, TKMS_TAG_ATTEMPT, TKMS_TAG_LEN(TKMS_TAG_ATTEMPT));
     sha256_update(&c, session, 32);
     sha256_update(&c, a, 4);
     sha256_final(&c, out);
@@ -583,11 +584,12 @@ size_t tkms_dkg_cert_quorum(size_t t_new, size_t n_new) { return t_new > n_new /
 
 static size_t deal_body_len(const tkms_dkg *e) { return 4 + e->t_new * PT_LEN + 4 + e->n_new * CT_LEN; }
 
-static void share_aad(uint8_t aad[57], const uint8_t session[32], uint32_t dealer, uint32_t recv) {
-    memcpy(aad, SHARE_AAD, 17);
-    memcpy(aad + 17, session, 32);
-    put32(aad + 49, dealer);
-    put32(aad + 53, recv);
+static void share_aad(uint8_t aad[SHARE_AAD_LEN], const uint8_t session[32], uint32_t dealer, uint32_t recv) {
+    enum { TL = TKMS_TAG_LEN(TKMS_TAG_DKG_SHARE) };
+    memcpy(aad, TKMS_TAG_DKG_SHARE, TL);
+    memcpy(aad + TL, session, 32);
+    put32(aad + TL + 32, dealer);
+    put32(aad + TL + 36, recv);
 }
 
 /* The polynomial's constant term: a fresh secret (DKG) or the old share (reshare). */
@@ -597,7 +599,7 @@ static void deal_secret(tkms_dkg *e, fr_t *secret, const uint8_t seed[32]) {
         if (e->fault == TKMS_DKG_FAULT_WRONG_CONSTANT) fr_add(secret, secret, &FR_ONE);
     } else {
         uint8_t prk[32], wide[64];
-        hkdf_sha256_extract(prk, (const uint8_t *)"TKMS-V1-DKG-SECRET", 18, seed, 32);
+        hkdf_sha256_extract(prk, (const uint8_t *)TKMS_TAG_DKG_SECRET, TKMS_TAG_LEN(TKMS_TAG_DKG_SECRET), seed, 32);
         (void)hkdf_sha256_expand(wide, 64, prk, (const uint8_t *)"", 0);
         fr_from_bytes_wide(secret, wide, 64);
         tkms_wipe(prk, 32);
@@ -626,11 +628,12 @@ static int eval_poly(tkms_dkg *e, fr_t *shares, g2_affine_t *commits, const uint
  * session again from the same seed (a restart, a retry) re-sends byte-identical bytes, which
  * receivers take for a duplicate instead of an equivocation (docs/dkg.md, "Retries"). */
 static void hpke_ikm(uint8_t ikm[32], const uint8_t session[32], const uint8_t seed[32], uint32_t j) {
-    uint8_t prk[32], info[20 + 32 + 4];
-    hkdf_sha256_extract(prk, (const uint8_t *)"TKMS-V1-DKG-HPKE-IKM", 20, seed, 32);
-    memcpy(info, "TKMS-V1-DKG-HPKE-IKM", 20);
-    memcpy(info + 20, session, 32);
-    put32(info + 52, j);
+    enum { TL = TKMS_TAG_LEN(TKMS_TAG_DKG_HPKE_IKM) };
+    uint8_t prk[32], info[TL + 32 + 4];
+    hkdf_sha256_extract(prk, (const uint8_t *)TKMS_TAG_DKG_HPKE_IKM, TL, seed, 32);
+    memcpy(info, TKMS_TAG_DKG_HPKE_IKM, TL);
+    memcpy(info + TL, session, 32);
+    put32(info + TL + 32, j);
     (void)hkdf_sha256_expand(ikm, 32, prk, info, sizeof info);
     tkms_wipe(prk, 32);
 }
@@ -649,11 +652,11 @@ static int build_deal(tkms_dkg *e, uint8_t *buf, const uint8_t seed[32], uint8_t
     b += 4;
     int ok = 1;
     for (size_t j = 1; j <= e->n_new && ok; j++, b += CT_LEN) {
-        uint8_t pt[32], aad[57], ikm[32];
+        uint8_t pt[32], aad[SHARE_AAD_LEN], ikm[32];
         fr_to_bytes(pt, &shares[j - 1]);
         share_aad(aad, e->wire, e->my_old, (uint32_t)j);
         hpke_ikm(ikm, e->wire, seed, (uint32_t)j);
-        ok = tkms_hpke_seal(b, e->newm[j - 1].kem_pk, (const uint8_t *)SHARE_INFO, sizeof SHARE_INFO - 1, aad, 57, pt,
+        ok = tkms_hpke_seal(b, e->newm[j - 1].kem_pk, (const uint8_t *)TKMS_INFO_DKG_SHARE, TKMS_TAG_LEN(TKMS_INFO_DKG_SHARE), aad, SHARE_AAD_LEN, pt,
                             32, ikm);
         tkms_wipe(pt, 32);
         tkms_wipe(ikm, 32);
@@ -1199,7 +1202,7 @@ static void note_deal_digest(tkms_dkg *e, uint32_t i, const uint8_t ev[EV_LEN]) 
 static int verify_evidence(const tkms_dkg *e, const uint8_t ev[EV_LEN]) {
     uint32_t i = get32(ev);
     if (i < 1 || i > e->n_dealers) return 0;
-    uint8_t hdr[HDR], si[15 + HDR + 32];
+    uint8_t hdr[HDR], si[SIG_DST_LEN + HDR + 32];
     write_hdr(hdr, e->wire, TKMS_DKG_MSG_DEAL, i, get32(ev + 4));
     sign_input(si, hdr, ev + 8);
     return tkms_ed25519_verify(ev + 40, dealer_member(e, i)->sign_pk, si, sizeof si);
@@ -1214,10 +1217,10 @@ static void on_deal(tkms_dkg *e, uint32_t i, const smsg *m) {
     }
     if (e->my_new) {
         const uint8_t *ct = b + 4 + e->t_new * PT_LEN + 4 + (e->my_new - 1) * CT_LEN;
-        uint8_t aad[57], pt[32];
+        uint8_t aad[SHARE_AAD_LEN], pt[32];
         share_aad(aad, e->wire, i, e->my_new);
         d->share_st = 3;
-        if (tkms_hpke_open(pt, e->self.kem_sk, (const uint8_t *)SHARE_INFO, sizeof SHARE_INFO - 1, aad, 57, ct, CT_LEN) &&
+        if (tkms_hpke_open(pt, e->self.kem_sk, (const uint8_t *)TKMS_INFO_DKG_SHARE, TKMS_TAG_LEN(TKMS_INFO_DKG_SHARE), aad, SHARE_AAD_LEN, ct, CT_LEN) &&
             fr_from_bytes(&d->share, pt))
             d->share_st = 1;
         tkms_wipe(pt, 32);
@@ -1356,7 +1359,7 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
         e->st.rx_dup++;
         return 0;
     }
-    uint8_t digest[32], si[15 + HDR + 32];
+    uint8_t digest[32], si[SIG_DST_LEN + HDR + 32];
     sha256(digest, msg + HDR, blen);
     if (!from_self) {
         sign_input(si, msg, digest);

@@ -9,6 +9,7 @@
 #include "fr.h"
 #include "g2.h"
 #include "identity.h"
+#include "proto_tags.h"
 
 #define TKMS_DKG_MAX_N 256       /* committee size bound (old and new) */
 #define TKMS_DKG_ADDR_MAX 128    /* member address, bytes including the NUL */
@@ -201,8 +202,8 @@ void tkms_dkg_session_id(uint8_t out[32], uint64_t epoch, const uint8_t prev_gro
  * index || be32(t) || each coefficient compressed). */
 void tkms_dkg_transcript_hash(uint8_t out[32], const uint8_t session[32], const uint32_t *qual, size_t n_qual,
                               const g2_affine_t *poly, size_t t);
-/* The bytes a member signs to certify: "TKMS-V1-GROUP-CERT" || session || transcript hash (82). */
-#define TKMS_DKG_CERT_MSG_LEN 82
+/* The bytes a member signs to certify: TKMS_TAG_GROUP_CERT || session || transcript hash (82). */
+#define TKMS_DKG_CERT_MSG_LEN (TKMS_TAG_LEN(TKMS_TAG_GROUP_CERT) + 32 + 32)
 void tkms_dkg_cert_message(uint8_t out[TKMS_DKG_CERT_MSG_LEN], const uint8_t session[32], const uint8_t thash[32]);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "identity.h"
 #include "sha256.h"
+#include "proto_tags.h"
 
 static void hexenc(char *out, const uint8_t *b, size_t n) {
     static const char d[] = "0123456789abcdef";
@@ -80,7 +81,7 @@ char *tkms_group_to_json(const tkms_group *g, int with_sigs) {
         json_array_append_new(poly, hexstr(pt, 96));
     }
     g2_serialize(pt, &g->poly[0]);
-    json_object_set_new(o, "version", json_string("TKMS-V1-GROUP"));
+    json_object_set_new(o, "version", json_string(TKMS_TAG_GROUP_FILE));
     json_object_set_new(o, "epoch", json_integer((json_int_t)g->epoch));
     json_object_set_new(o, "threshold", json_integer((json_int_t)g->t));
     json_object_set_new(o, "previous_threshold", json_integer((json_int_t)g->t_old));
@@ -147,8 +148,8 @@ int tkms_group_parse(tkms_group *g, const char *text, size_t len, char *err, siz
     json_t *mem, *q, *poly, *sigs, *x;
     size_t i;
     if (!json_is_object(o) || !json_is_string(json_object_get(o, "version")) ||
-        strcmp(json_string_value(json_object_get(o, "version")), "TKMS-V1-GROUP") != 0) {
-        fail(err, errlen, "not a TKMS-V1-GROUP file");
+        strcmp(json_string_value(json_object_get(o, "version")), TKMS_TAG_GROUP_FILE) != 0) {
+        fail(err, errlen, "not a " TKMS_TAG_GROUP_FILE " file");
         goto out;
     }
     if (!get_uint(o, "epoch", INT64_MAX, &g->epoch) || !get_uint(o, "threshold", TKMS_DKG_MAX_N, &v)) {

@@ -7,6 +7,7 @@
 
 #include "ct.h"
 #include "sha256.h"
+#include "proto_tags.h"
 
 int tkms_ed25519_pubkey(uint8_t pk[32], const uint8_t sk[32]) {
     EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sk, 32);
@@ -95,9 +96,9 @@ int tkms_x25519(uint8_t out[32], const uint8_t sk[32], const uint8_t peer_pk[32]
 
 int tkms_identity_from_seed(tkms_identity *id, const uint8_t seed[32]) {
     uint8_t prk[32];
-    hkdf_sha256_extract(prk, (const uint8_t *)"TKMS-V1-ID", 10, seed, 32);
-    int ok = hkdf_sha256_expand(id->sign_sk, 32, prk, (const uint8_t *)"ed25519", 7) &&
-             hkdf_sha256_expand(id->kem_sk, 32, prk, (const uint8_t *)"x25519", 6) &&
+    hkdf_sha256_extract(prk, (const uint8_t *)TKMS_TAG_ID, TKMS_TAG_LEN(TKMS_TAG_ID), seed, 32);
+    int ok = hkdf_sha256_expand(id->sign_sk, 32, prk, (const uint8_t *)TKMS_INFO_ID_SIGN, TKMS_TAG_LEN(TKMS_INFO_ID_SIGN)) &&
+             hkdf_sha256_expand(id->kem_sk, 32, prk, (const uint8_t *)TKMS_INFO_ID_KEM, TKMS_TAG_LEN(TKMS_INFO_ID_KEM)) &&
              tkms_ed25519_pubkey(id->sign_pk, id->sign_sk) && tkms_x25519_pubkey(id->kem_pk, id->kem_sk);
     tkms_wipe(prk, sizeof prk);
     if (!ok) tkms_identity_wipe(id);

@@ -11,6 +11,7 @@
 #include <argon2.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include "proto_tags.h"
 
 static int raw_keygen(int type, uint8_t sk[32], uint8_t pk[32]) {
     if (!node_random(sk, 32)) return 0;
@@ -150,7 +151,7 @@ static int envelope_hash(uint8_t h[64], const char *dest, const char *method, co
     for (int i = 0; i < 8; i++) t[i] = (uint8_t)(ts >> (56 - 8 * i));
     int ok = c && EVP_DigestInit_ex(c, EVP_sha512(), NULL) == 1;
     if (ok) {
-        EVP_DigestUpdate(c, "TKMS-V1-ENVELOPE2", 17);
+        EVP_DigestUpdate(c, TKMS_TAG_ENVELOPE, TKMS_TAG_LEN(TKMS_TAG_ENVELOPE));
         put_lp(c, dest, dest_len(dest));
         put_lp(c, method, strlen(method));
         put_lp(c, path, strlen(path));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/sha.h>
+#include "proto_tags.h"
 
 int node_proposal_message(uint8_t out[58], json_t *proposal) {
     json_t *c = json_deep_copy(proposal);
@@ -14,8 +15,8 @@ int node_proposal_message(uint8_t out[58], json_t *proposal) {
     char *txt = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
     json_decref(c);
     if (!txt) return 0;
-    memcpy(out, "TKMS-V1-COMMITTEE-PROPOSAL", 26);
-    SHA256((const uint8_t *)txt, strlen(txt), out + 26);
+    memcpy(out, TKMS_TAG_COMMITTEE_PROPOSAL, TKMS_TAG_LEN(TKMS_TAG_COMMITTEE_PROPOSAL));
+    SHA256((const uint8_t *)txt, strlen(txt), out + TKMS_TAG_LEN(TKMS_TAG_COMMITTEE_PROPOSAL));
     free(txt);
     return 1;
 }

@@ -16,6 +16,7 @@
 
 #include <openssl/sha.h>
 #include <sqlite3.h>
+#include "proto_tags.h"
 
 struct node_store {
     sqlite3 *db;
@@ -186,7 +187,7 @@ int node_store_put_identity(node_store *s, const node_secrets *sec, const char *
     uint8_t pt[64], ct[64 + NODE_SEAL_OVERHEAD];
     char aad[128], pkh[65];
     node_hex(pkh, sec->ed_pk, 32);
-    snprintf(aad, sizeof aad, "tkms/v1/identity/%s", pkh);
+    snprintf(aad, sizeof aad, TKMS_AAD_IDENTITY_FMT, pkh);
     memcpy(pt, sec->ed_sk, 32);
     memcpy(pt + 32, sec->x_sk, 32);
     int ok = node_seal(ct, sec->storage_key, pt, 64, aad);
@@ -232,7 +233,7 @@ int node_store_get_identity(node_store *s, node_secrets *sec, char **address, no
                 uint8_t pt[64];
                 char aad[128], pkh[65];
                 node_hex(pkh, sec->ed_pk, 32);
-                snprintf(aad, sizeof aad, "tkms/v1/identity/%s", pkh);
+                snprintf(aad, sizeof aad, TKMS_AAD_IDENTITY_FMT, pkh);
                 if (!node_open(pt, sec->storage_key, sealed, (size_t)sl, aad)) {
                     ok = node_err(st, NS_USAGE, "cannot decrypt the node identity: wrong storage key or passphrase");
                 } else {
@@ -311,7 +312,7 @@ int node_store_commit_epoch_keep(node_store *s, const uint8_t key[32], uint64_t 
     uint8_t ct[64 + NODE_SEAL_OVERHEAD];
     char aad[96];
     if (share && share_len > 64) return node_err(st, NS_INTERNAL, "share too long");
-    snprintf(aad, sizeof aad, "tkms/v1/share/%llu/%u", (unsigned long long)epoch, index);
+    snprintf(aad, sizeof aad, TKMS_AAD_SHARE_FMT, (unsigned long long)epoch, index);
     if (share && !node_seal(ct, key, share, share_len, aad)) return node_err(st, NS_INTERNAL, "seal failed");
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
@@ -382,7 +383,7 @@ int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, 
             uint32_t i = (uint32_t)sqlite3_column_int64(q, 1);
             int n = sqlite3_column_bytes(q, 2);
             char aad[96];
-            snprintf(aad, sizeof aad, "tkms/v1/share/%llu/%u", (unsigned long long)e, i);
+            snprintf(aad, sizeof aad, TKMS_AAD_SHARE_FMT, (unsigned long long)e, i);
             if (n < NODE_SEAL_OVERHEAD || n > 64 + NODE_SEAL_OVERHEAD ||
                 !node_open(share, key, sqlite3_column_blob(q, 2), (size_t)n, aad)) {
                 ok = node_err(st, NS_STORAGE, "the stored share of epoch %llu does not decrypt", (unsigned long long)e);
@@ -404,7 +405,7 @@ int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, 
 static void pending_aad(char *aad, size_t n, uint64_t epoch, const uint8_t thash[32], uint32_t index) {
     char th[65];
     node_hex(th, thash, 32);
-    snprintf(aad, n, "tkms/v1/pending/%llu/%s/%u", (unsigned long long)epoch, th, index);
+    snprintf(aad, n, TKMS_AAD_PENDING_FMT, (unsigned long long)epoch, th, index);
 }
 
 int node_store_put_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
@@ -469,7 +470,7 @@ int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t s
     if (!ct) return node_err(st, NS_INTERNAL, "out of memory");
     char aad[128], sh[65];
     node_hex(sh, sid, 32);
-    snprintf(aad, sizeof aad, "tkms/v1/session/%s", sh);
+    snprintf(aad, sizeof aad, TKMS_AAD_SESSION_FMT, sh);
     if (!node_seal(ct, key, state, len, aad)) {
         free(ct);
         return node_err(st, NS_INTERNAL, "seal failed");
@@ -533,7 +534,7 @@ int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32]
             int n = sqlite3_column_bytes(q, 3);
             char aad[128], sh[65];
             node_hex(sh, sid, 32);
-            snprintf(aad, sizeof aad, "tkms/v1/session/%s", sh);
+            snprintf(aad, sizeof aad, TKMS_AAD_SESSION_FMT, sh);
             uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
             if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 3), (size_t)n, aad)) {
                 free(pt);
@@ -564,7 +565,7 @@ int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const ui
             int n = sqlite3_column_bytes(q, 0);
             char aad[128], sh[65];
             node_hex(sh, sid, 32);
-            snprintf(aad, sizeof aad, "tkms/v1/session/%s", sh);
+            snprintf(aad, sizeof aad, TKMS_AAD_SESSION_FMT, sh);
             uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
             if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 0), (size_t)n, aad)) {
                 free(pt);

@@ -16,12 +16,11 @@
 #include "identity.h"
 #include "release_internal.h"
 #include "tbls.h"
+#include "proto.h"
 
-#define HPKE_INFO "tkms/v1/partial-key"
-#define KEY_RESP_TAG "TKMS-V1-KEY-RESPONSE"
-#define SIGN_RESP_TAG "TKMS-V1-SIGN-RESPONSE"
-#define SIGN_NONCE_TAG "TKMS-V1-SIGN-APP"
-#define ATTEST_TAG "TKMS-V1-ATTEST"
+#define HPKE_INFO TKMS_INFO_PARTIAL_KEY
+#define SIGN_RESP_TAG TKMS_TAG_SIGN_RESPONSE
+#define SIGN_NONCE_TAG TKMS_TAG_SIGN_APP
 
 /* ---- token buckets ---- */
 
@@ -300,33 +299,6 @@ static tkms_release_code finish(tkms_release_ctx *c, req_state *rs, tkms_release
     } while (0)
 
 /* ---- helpers ---- */
-
-static void be32(uint8_t *o, uint32_t v) {
-    o[0] = (uint8_t)(v >> 24), o[1] = (uint8_t)(v >> 16), o[2] = (uint8_t)(v >> 8), o[3] = (uint8_t)v;
-}
-static void be64(uint8_t *o, uint64_t v) {
-    be32(o, (uint32_t)(v >> 32));
-    be32(o + 4, (uint32_t)v);
-}
-
-/* Appends lp(x) at p; returns the new end. */
-static uint8_t *put_lp(uint8_t *p, const uint8_t *x, size_t n) {
-    be32(p, (uint32_t)n);
-    if (n) memcpy(p + 4, x, n);
-    return p + 4 + n;
-}
-
-void rel_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t *rcpt, size_t rcpt_len, const uint8_t *nonce,
-                 size_t nonce_len) {
-    uint8_t buf[sizeof ATTEST_TAG - 1 + 4 + 20 + 4 + 32 + 4 + 64], *p = buf;
-    memcpy(p, ATTEST_TAG, sizeof ATTEST_TAG - 1);
-    p += sizeof ATTEST_TAG - 1;
-    p = put_lp(p, app_id, 20);
-    p = put_lp(p, rcpt, rcpt_len);
-    p = put_lp(p, nonce, nonce_len);
-    unsigned int n = 64;
-    EVP_Digest(buf, (size_t)(p - buf), out, &n, EVP_sha512(), NULL);
-}
 
 static int hexfield(uint8_t *out, size_t n, json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
@@ -682,7 +654,7 @@ static tkms_release_code do_key(tkms_release_ctx *c, req_state *rs, char **body,
     }
 
     /* K_A,i = s_i * Q_A, sealed to the recipient; epoch and index read under the same lock. */
-    uint8_t partial[48], sealed[32 + 48 + 16], ikm[32], aad[4 + 20 + 8 + 4];
+    uint8_t partial[48], sealed[32 + 48 + 16], ikm[32], aad[TKMS_PROTO_KEY_AAD_LEN];
     uint64_t epoch;
     uint32_t index;
     g1_t k;
@@ -702,9 +674,7 @@ static tkms_release_code do_key(tkms_release_ctx *c, req_state *rs, char **body,
     g1_serialize(partial, &ka);
     OPENSSL_cleanse(&k, sizeof k);
     OPENSSL_cleanse(&ka, sizeof ka);
-    put_lp(aad, p.app_id, 20);
-    be64(aad + 24, epoch);
-    be32(aad + 32, index);
+    tkms_proto_key_aad(aad, p.app_id, epoch, index);
     int ok = RAND_bytes(ikm, 32) == 1 &&
              tkms_hpke_seal(sealed, p.recipient, (const uint8_t *)HPKE_INFO, sizeof HPKE_INFO - 1, aad, sizeof aad, partial,
                             48, ikm) == 1;
@@ -715,18 +685,9 @@ static tkms_release_code do_key(tkms_release_ctx *c, req_state *rs, char **body,
         snprintf(rs->msg, sizeof rs->msg, "recipient is not a usable X25519 public key");
         goto out;
     }
-    uint8_t m[sizeof KEY_RESP_TAG - 1 + 24 + 12 + 36 + 36 + 36 + 68], *e = m, sig[64];
-    memcpy(e, KEY_RESP_TAG, sizeof KEY_RESP_TAG - 1);
-    e += sizeof KEY_RESP_TAG - 1;
-    e = put_lp(e, p.app_id, 20);
-    be64(e, epoch);
-    be32(e + 8, index);
-    e += 12;
-    e = put_lp(e, p.recipient, 32);
-    e = put_lp(e, p.nonce, 32);
-    e = put_lp(e, sealed, 32);
-    e = put_lp(e, sealed + 32, 64);
-    if (tkms_ed25519_sign(sig, c->sec->ed_sk, m, (size_t)(e - m)) != 1) {
+    uint8_t m[TKMS_PROTO_KEY_RESPONSE_LEN], sig[64];
+    tkms_proto_key_response(m, p.app_id, epoch, index, p.recipient, p.nonce, sealed, sealed + 32);
+    if (tkms_ed25519_sign(sig, c->sec->ed_sk, m, sizeof m) != 1) {
         code = TKMS_REL_INTERNAL;
         snprintf(rs->msg, sizeof rs->msg, "signing failed");
         goto out;
@@ -789,12 +750,12 @@ static tkms_release_code do_sign(tkms_release_ctx *c, req_state *rs, char **body
     /* nonce' = SHA-256("TKMS-V1-SIGN-APP" || lp(msg) || nonce) ties the evidence to the message. */
     uint8_t *e = m;
     memcpy(e, SIGN_NONCE_TAG, sizeof SIGN_NONCE_TAG - 1);
-    e = put_lp(e + sizeof SIGN_NONCE_TAG - 1, p.msg, p.msg_len);
+    e = proto_put_lp(e + sizeof SIGN_NONCE_TAG - 1, p.msg, p.msg_len);
     memcpy(e, p.nonce, 32);
     e += 32;
     unsigned int nl = 32;
     EVP_Digest(m, (size_t)(e - m), np, &nl, EVP_sha256(), NULL);
-    rel_binding(B, p.app_id, NULL, 0, np, 32);
+    (void)tkms_proto_binding(B, p.app_id, NULL, 0, np, 32);
     if ((code = check_evidence(c, rs, &p, st, B, dev_mode, now_ms)) != TKMS_REL_OK) goto out;
     if (!rl_take(c->app_rl, rs->app_id, now_ms)) {
         code = TKMS_REL_RATE_LIMITED;
@@ -816,7 +777,7 @@ static tkms_release_code do_sign(tkms_release_ctx *c, req_state *rs, char **body
     }
     epoch = c->epoch;
     index = c->index;
-    tbls_partial_sign(&s, &c->sec->share, m, am_len, (const uint8_t *)APPKEY_SIGN_DST, sizeof APPKEY_SIGN_DST - 1);
+    tbls_partial_sign(&s, &c->sec->share, m, am_len, (const uint8_t *)TKMS_DST_APP_SIGN, TKMS_TAG_LEN(TKMS_DST_APP_SIGN));
     pthread_rwlock_unlock(&c->ep_mu);
     g1_to_affine(&sa, &s);
     g1_serialize(partial, &sa);
@@ -828,12 +789,12 @@ static tkms_release_code do_sign(tkms_release_ctx *c, req_state *rs, char **body
     }
     e = sm;
     memcpy(e, SIGN_RESP_TAG, sizeof SIGN_RESP_TAG - 1);
-    e = put_lp(e + sizeof SIGN_RESP_TAG - 1, p.app_id, 20);
-    be64(e, epoch);
-    be32(e + 8, index);
-    e = put_lp(e + 12, p.nonce, 32);
-    e = put_lp(e, p.msg, p.msg_len);
-    e = put_lp(e, partial, 48);
+    e = proto_put_lp(e + sizeof SIGN_RESP_TAG - 1, p.app_id, 20);
+    proto_be64(e, epoch);
+    proto_be32(e + 8, index);
+    e = proto_put_lp(e + 12, p.nonce, 32);
+    e = proto_put_lp(e, p.msg, p.msg_len);
+    e = proto_put_lp(e, partial, 48);
     if (tkms_ed25519_sign(sig, c->sec->ed_sk, sm, (size_t)(e - sm)) != 1) {
         code = TKMS_REL_INTERNAL;
         snprintf(rs->msg, sizeof rs->msg, "signing failed");

@@ -12,6 +12,7 @@
 
 #include "release_internal.h"
 #include "tkms/wallet.h"
+#include "proto.h"
 
 /* ---- small helpers ---- */
 
@@ -111,7 +112,7 @@ int tkms_release_code_http(tkms_release_code c) {
 
 /* ---- app IDs ---- */
 
-#define APP_TAG "TKMS-V1-APP"
+#define APP_TAG TKMS_TAG_APP_ID
 
 void tkms_app_id_derive(uint8_t app_id[TKMS_APP_ID_LEN], const uint8_t owner[20], const uint8_t salt[32]) {
     uint8_t buf[sizeof APP_TAG - 1 + 20 + 32], h[32];
@@ -122,15 +123,10 @@ void tkms_app_id_derive(uint8_t app_id[TKMS_APP_ID_LEN], const uint8_t owner[20]
     memcpy(app_id, h + 12, 20);
 }
 
-int tkms_app_id_parse(uint8_t app_id[TKMS_APP_ID_LEN], const char *s) {
-    if (!s || strlen(s) != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return 0;
-    return rel_unhex(app_id, 20, s + 2, 40, 0);
-}
+int tkms_app_id_parse(uint8_t app_id[TKMS_APP_ID_LEN], const char *s) { return tkms_proto_app_id_parse(app_id, s); }
 
 void tkms_app_id_format(char out[TKMS_APP_ID_TEXT], const uint8_t app_id[TKMS_APP_ID_LEN]) {
-    out[0] = '0';
-    out[1] = 'x';
-    rel_hex(out + 2, app_id, 20);
+    tkms_proto_app_id_format(out, app_id);
 }
 
 /* ---- secp256k1 / EIP-191 ---- */
@@ -732,7 +728,7 @@ void rel_bucket_range(uint8_t lo[20], uint8_t hi[20], unsigned bucket) {
 }
 
 int rel_bucket_digest(sqlite3 *db, unsigned bucket, uint8_t out[32]) {
-    static const char tag[] = "TKMS-V1-APPS-BUCKET";
+    static const char tag[] = TKMS_TAG_APPS_BUCKET;
     uint8_t lo[20], hi[20];
     rel_bucket_range(lo, hi, bucket);
     sqlite3_stmt *q = NULL;

@@ -21,9 +21,6 @@ tkms_release_code rel_fail(char *err, size_t errlen, tkms_release_code code, con
 /* Validates a statement object; *canonical (may be NULL) gets the canonical JSON. */
 tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonical, char *err, size_t errlen,
                                           json_t *o);
-/* B for the given recipient length (0 for sign/app) (docs/release-protocol.md §1-2). */
-void rel_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t *rcpt, size_t rcpt_len,
-                 const uint8_t *nonce, size_t nonce_len);
 void rel_wipe(void *p, size_t n);
 /* tkms_registry_put with limits; *n_apps (may be NULL) caches the app count across a batch: -1
  * makes it count, a successful insert increments it. */

@@ -12,8 +12,9 @@
 #include "ibe.h"
 #include "seal.h"
 #include "sha256.h"
+#include "proto_tags.h"
 
-#define MAGIC "TKMS-SEALED-V1"
+#define MAGIC TKMS_TAG_SEALED
 #define MAGIC_LEN 14
 #define PREFIX "tkms1:"
 #define DK 32
@@ -39,8 +40,8 @@ static size_t rd32(const uint8_t *p) {
 
 static void payload_key(uint8_t key[32], const uint8_t dk[DK]) {
     uint8_t prk[32];
-    hkdf_sha256_extract(prk, (const uint8_t *)"TKMS-V1", 7, dk, DK);
-    (void)hkdf_sha256_expand(key, 32, prk, (const uint8_t *)"sealed-payload", 14);
+    hkdf_sha256_extract(prk, (const uint8_t *)TKMS_SALT_V1, TKMS_TAG_LEN(TKMS_SALT_V1), dk, DK);
+    (void)hkdf_sha256_expand(key, 32, prk, (const uint8_t *)TKMS_INFO_SEALED, TKMS_TAG_LEN(TKMS_INFO_SEALED));
     tkms_wipe(prk, sizeof prk);
 }
 
@@ -69,7 +70,7 @@ tkms_seal_status tkms_seal(tkms_buf *out, const uint8_t mpk[96], const uint8_t a
     if (!build_header(&blob, mpk, app_id, name)) goto done;
     size_t hlen = blob.len;
     uint8_t ibe[IBE_CT];
-    if (!ibe_encrypt_mpk_g2(ibe, &m, (const uint8_t *)APPKEY_DST, sizeof APPKEY_DST - 1, app_id, 20, dk, DK, sigma))
+    if (!ibe_encrypt_mpk_g2(ibe, &m, (const uint8_t *)TKMS_DST_APP_KEY, TKMS_TAG_LEN(TKMS_DST_APP_KEY), app_id, 20, dk, DK, sigma))
         goto done;
     if (!tkms_buf_append(&blob, ibe, IBE_CT)) goto done;
     size_t off = blob.len;

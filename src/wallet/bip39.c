@@ -7,6 +7,7 @@
 
 #include "wallet_internal.h"
 #include "g1.h"
+#include "proto_tags.h"
 
 #define MAX_WORDS 24
 
@@ -184,8 +185,8 @@ tkms_wallet_status tkms_bip39_seed(uint8_t seed[TKMS_BIP39_SEED_LEN], const char
 }
 
 tkms_wallet_status tkms_mnemonic_from_app_key(char *out, size_t cap, const uint8_t app_key[TKMS_APP_KEY_LEN]) {
-    static const uint8_t salt[] = "TKMS-V1";
-    static const uint8_t info[] = "bip39-entropy";
+    static const uint8_t salt[] = TKMS_SALT_V1;
+    static const uint8_t info[] = TKMS_INFO_BIP39_ENTROPY;
     uint8_t e[32];
     if (!out || !app_key) return TKMS_WALLET_EARG;
     /* The key must be a compressed G1 point: on the curve, in the subgroup, not the identity. The

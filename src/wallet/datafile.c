@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include "wallet_internal.h"
+#include "proto_tags.h"
 
 static const uint8_t MAGIC[8] = {'T', 'K', 'M', 'S', 'D', 'A', 'T', 'A'};
 enum { VERSION = 1 };
@@ -16,10 +17,11 @@ void tkms_datafile_wipe(tkms_datafile *st) {
 /* file key = HKDF-SHA256(data key, "TKMS-V1", "data-file" || header): every header byte (version,
  * chunk size, salt) is bound to the key, so a modified header fails the first chunk's tag. */
 static int file_key(uint8_t key[32], const uint8_t data_key[32], const uint8_t header[TKMS_DATAFILE_HEADER_LEN]) {
-    static const uint8_t salt[] = "TKMS-V1";
-    uint8_t info[9 + TKMS_DATAFILE_HEADER_LEN];
-    memcpy(info, "data-file", 9);
-    memcpy(info + 9, header, TKMS_DATAFILE_HEADER_LEN);
+    static const uint8_t salt[] = TKMS_SALT_V1;
+    enum { IL = TKMS_TAG_LEN(TKMS_INFO_DATA_FILE) };
+    uint8_t info[IL + TKMS_DATAFILE_HEADER_LEN];
+    memcpy(info, TKMS_INFO_DATA_FILE, IL);
+    memcpy(info + IL, header, TKMS_DATAFILE_HEADER_LEN);
     return tkms_hkdf_sha256(key, 32, data_key, 32, salt, sizeof salt - 1, info, sizeof info);
 }
 

@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "wallet_internal.h"
+#include "proto_tags.h"
 
-static const uint8_t SALT[] = "TKMS-V1";
+static const uint8_t SALT[] = TKMS_SALT_V1;
 
 /* Appends lp(x) = be32(len) || x to buf at *o (the caller sized buf). */
 static void put_lp(uint8_t *buf, size_t *o, const void *x, size_t len) {
@@ -22,7 +23,7 @@ tkms_wallet_status tkms_data_key(uint8_t key[TKMS_DATA_KEY_LEN], const uint8_t *
     uint8_t *info = malloc(8 + 4 + llen);
     if (!info) return TKMS_WALLET_EINTERNAL;
     size_t o = 0;
-    put_lp(info, &o, "data", 4);
+    put_lp(info, &o, TKMS_INFO_DATA_KEY, TKMS_TAG_LEN(TKMS_INFO_DATA_KEY));
     put_lp(info, &o, label, llen);
     int ok = tkms_hkdf_sha256(key, TKMS_DATA_KEY_LEN, seed, seed_len, SALT, sizeof SALT - 1, info, o);
     free(info);
@@ -62,7 +63,7 @@ tkms_wallet_status tkms_tls_scalar(uint8_t scalar[32], const uint8_t *seed, size
     size_t dlen = strlen(domain);
     uint8_t info[4 + 3 + 4 + 253 + 4], cand[32];
     size_t o = 0;
-    put_lp(info, &o, "tls", 3);
+    put_lp(info, &o, TKMS_INFO_TLS_KEY, TKMS_TAG_LEN(TKMS_INFO_TLS_KEY));
     put_lp(info, &o, domain, dlen);
     tkms_wallet_status st = TKMS_WALLET_EINTERNAL;
     /* Rejection sampling: a candidate is out of range with probability about 2^-32, so the loop

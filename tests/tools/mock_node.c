@@ -28,6 +28,7 @@
 #include "group.h"
 #include "hpke.h"
 #include "identity.h"
+#include "proto.h"
 #include "sha256.h"
 #include "tbls.h"
 #include "tkms/attest.h"
@@ -80,9 +81,6 @@ static int unhex(uint8_t *out, size_t n, const char *s) {
 static void put32(uint8_t *p, uint32_t v) {
     for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
 }
-static void put64(uint8_t *p, uint64_t v) {
-    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
 
 static void derive(uint8_t out[32], const uint8_t seed[32], const char *label, uint32_t a) {
     uint8_t buf[32 + 32 + 4];
@@ -125,7 +123,7 @@ static unsigned served_epoch(const mock_cluster *m) { return m->cfg.reshares; }
  * client's tbls_batch_find_bad; 128 bits, top bit set). Reimplemented here on purpose: a colluder
  * that knows the seed can predict it, which is what MOCK_COLLUDE plays. */
 static void batch_coef(fr_t *r, const uint8_t seed[32], uint32_t first, uint32_t cnt, uint32_t pos) {
-    static const char tag[] = "TKMS-V1-TBLS-BATCH";
+    static const char tag[] = TKMS_TAG_TBLS_BATCH;
     uint8_t buf[sizeof tag - 1 + 32 + 12], h[32], be[32] = {0};
     memcpy(buf, tag, sizeof tag - 1);
     memcpy(buf + sizeof tag - 1, seed, 32);
@@ -260,23 +258,16 @@ static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const 
     /* the claimed epoch and index (what a lying node would put in its answer, consistently) */
     uint32_t ci = f == MOCK_CLAIM_INDEX ? (uint32_t)(s->index % m->cfg.n + 1) : s->index;
     if (f == MOCK_BAD_EPOCH) e = 99;
-    put32(aad, 20), memcpy(aad + 4, app, 20), put64(aad + 24, e), put32(aad + 32, ci);
+    tkms_proto_key_aad(aad, app, e, ci);
     if (RAND_bytes(ikm, 32) != 1 ||
-        !tkms_hpke_seal(out, recipient, (const uint8_t *)"tkms/v1/partial-key", 19, aad, sizeof aad, pt, 48, ikm)) {
+        !tkms_hpke_seal(out, recipient, (const uint8_t *)TKMS_INFO_PARTIAL_KEY, TKMS_TAG_LEN(TKMS_INFO_PARTIAL_KEY), aad, sizeof aad, pt, 48, ikm)) {
         OPENSSL_cleanse(pt, sizeof pt);
         return error(c, 500, "internal", "hpke");
     }
     OPENSSL_cleanse(pt, sizeof pt);
-    uint8_t msg[20 + 24 + 8 + 4 + 36 + 36 + 36 + 68], *p = msg, sig[64];
-    memcpy(p, "TKMS-V1-KEY-RESPONSE", 20), p += 20;
-    put32(p, 20), memcpy(p + 4, app, 20), p += 24;
-    put64(p, e), p += 8;
-    put32(p, ci), p += 4;
-    put32(p, 32), memcpy(p + 4, recipient, 32), p += 36;
-    put32(p, 32), memcpy(p + 4, nonce, 32), p += 36;
-    put32(p, 32), memcpy(p + 4, out, 32), p += 36;
-    put32(p, 64), memcpy(p + 4, out + 32, 64), p += 68;
-    if (!tkms_ed25519_sign(sig, m->id[s->index].sign_sk, msg, (size_t)(p - msg))) return error(c, 500, "internal", "sign");
+    uint8_t msg[TKMS_PROTO_KEY_RESPONSE_LEN], sig[64];
+    tkms_proto_key_response(msg, app, e, ci, recipient, nonce, out, out + 32);
+    if (!tkms_ed25519_sign(sig, m->id[s->index].sign_sk, msg, sizeof msg)) return error(c, 500, "internal", "sign");
     if (f == MOCK_BAD_SIGNATURE) sig[5] ^= 0x40;
     char ah[43] = "0x", eh[65], ch[129], sgh[129];
     hexs(ah + 2, app, 20), hexs(eh, out, 32), hexs(ch, out + 32, 64), hexs(sgh, sig, 64);

@@ -852,7 +852,7 @@ static void test_sign(node_t *nodes) {
     size_t aml = appkey_app_msg(am, sizeof am, APP, (const uint8_t *)msg, ml);
     g1_t hm;
     g1_affine_t hma;
-    h2c_hash_to_g1(&hm, am, aml, (const uint8_t *)APPKEY_SIGN_DST, sizeof APPKEY_SIGN_DST - 1);
+    h2c_hash_to_g1(&hm, am, aml, (const uint8_t *)TKMS_DST_APP_SIGN, TKMS_TAG_LEN(TKMS_DST_APP_SIGN));
     g1_to_affine(&hma, &hm);
     for (int i = 0; i < 2; i++) {
         char *resp = NULL;

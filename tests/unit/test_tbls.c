@@ -378,8 +378,8 @@ static void test_robust_16(void) {
     /* The app-key DST and the signing DST give different points for the same bytes, and the
      * app message encoding is tag || id || be32(len) || msg. */
     g1_t s1, s2;
-    h2c_hash_to_g1(&s1, app, 20, (const uint8_t *)APPKEY_DST, sizeof APPKEY_DST - 1);
-    h2c_hash_to_g1(&s2, app, 20, (const uint8_t *)APPKEY_SIGN_DST, sizeof APPKEY_SIGN_DST - 1);
+    h2c_hash_to_g1(&s1, app, 20, (const uint8_t *)TKMS_DST_APP_KEY, TKMS_TAG_LEN(TKMS_DST_APP_KEY));
+    h2c_hash_to_g1(&s2, app, 20, (const uint8_t *)TKMS_DST_APP_SIGN, TKMS_TAG_LEN(TKMS_DST_APP_SIGN));
     TU_CHECK(g1_eq(&s1, &q) && !g1_eq(&s1, &s2));
     uint8_t enc[64];
     size_t len = appkey_app_msg(enc, sizeof enc, app, (const uint8_t *)"hi", 2);
