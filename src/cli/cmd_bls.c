@@ -16,6 +16,7 @@
 #include "sha256.h"
 #include "tkms/bls.h"
 #include "proto_tags.h"
+#include "proto_bytes.h"
 
 int cmd_bls(int argc, char **argv);
 int cmd_h2c(int argc, char **argv);
@@ -344,7 +345,7 @@ static int st_drand(void) {
         return 0;
     int ok = 1;
     for (uint64_t round = 12040883; round <= 12040884; round++) {
-        for (int i = 0; i < 8; i++) be[i] = (uint8_t)(round >> (56 - 8 * i));
+        proto_be64(be, round);
         sha256(msg, be, 8);
         int v = tkms_bls_verify(&pk, msg, 32, &sig, (const uint8_t *)dst, sizeof dst - 1);
         ok &= round == 12040883 ? v : !v;

@@ -5,6 +5,7 @@
 
 #include "h2c.h"
 #include "tbls.h"
+#include "proto_bytes.h"
 
 void appkey_identity_point(g1_t *q, const uint8_t app_id[APPKEY_ID_BYTES]) {
     h2c_hash_to_g1(q, app_id, APPKEY_ID_BYTES, (const uint8_t *)TKMS_DST_APP_KEY, TKMS_TAG_LEN(TKMS_DST_APP_KEY));
@@ -31,10 +32,6 @@ size_t appkey_app_msg(uint8_t *out, size_t cap, const uint8_t app_id[APPKEY_ID_B
     memcpy(out, TKMS_TAG_APP_MSG, TKMS_TAG_LEN(TKMS_TAG_APP_MSG));
     memcpy(out + TKMS_TAG_LEN(TKMS_TAG_APP_MSG), app_id, APPKEY_ID_BYTES);
     uint8_t *p = out + TKMS_TAG_LEN(TKMS_TAG_APP_MSG) + APPKEY_ID_BYTES;
-    p[0] = (uint8_t)(msg_len >> 24);
-    p[1] = (uint8_t)(msg_len >> 16);
-    p[2] = (uint8_t)(msg_len >> 8);
-    p[3] = (uint8_t)msg_len;
-    if (msg_len) memcpy(p + 4, msg, msg_len);
+    (void)proto_put_lp(p, msg, msg_len);
     return need;
 }

@@ -28,6 +28,7 @@ static void g2_small_mul(g2_t *r, const g2_t *a, uint64_t k) {
 #define SH_G_ADD_STORED(r, a, b) g2_add_affine(r, a, b)
 #define SH_G_SMALL_MUL(r, a, k) g2_small_mul(r, a, k)
 #include "shamir_impl.h"
+#include "proto_bytes.h"
 #include "proto_tags.h"
 
 /* Indices are uint32_t, far below r, so any non-zero distinct set is valid. */
@@ -77,12 +78,6 @@ static layout carve(void *scratch, size_t k) {
     return l;
 }
 
-static void be32(uint8_t out[4], uint32_t v) {
-    out[0] = (uint8_t)(v >> 24);
-    out[1] = (uint8_t)(v >> 16);
-    out[2] = (uint8_t)(v >> 8);
-    out[3] = (uint8_t)v;
-}
 
 /* ---- dealing ---- */
 int tbls_deal(fr_t *shares, g2_affine_t *commitments, const fr_t *secret, const uint8_t seed[32], size_t t,
@@ -94,7 +89,7 @@ int tbls_deal(fr_t *shares, g2_affine_t *commitments, const fr_t *secret, const 
     hkdf_sha256_extract(prk, DEAL_SALT, sizeof DEAL_SALT - 1, seed, 32);
     a[0] = *secret;
     for (size_t k = 1; k < t; k++) {
-        be32(info, (uint32_t)k);
+        proto_be32(info, (uint32_t)k);
         (void)hkdf_sha256_expand(wide, sizeof wide, prk, info, sizeof info);
         fr_from_bytes_wide(&a[k], wide, sizeof wide);
     }
@@ -189,9 +184,9 @@ typedef struct {
 static void batch_scalar(uint64_t out[4], const uint8_t seed[32], uint32_t first, uint32_t cnt, uint32_t pos) {
     sha256_ctx c;
     uint8_t h[32], b[12];
-    be32(b, first);
-    be32(b + 4, cnt);
-    be32(b + 8, pos);
+    proto_be32(b, first);
+    proto_be32(b + 4, cnt);
+    proto_be32(b + 8, pos);
     sha256_init(&c);
     sha256_update(&c, BATCH_TAG, sizeof BATCH_TAG - 1);
     sha256_update(&c, seed, 32);

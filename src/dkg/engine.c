@@ -8,6 +8,7 @@
 #include "hpke.h"
 #include "sha256.h"
 #include "tbls.h"
+#include "proto_bytes.h"
 #include "proto_tags.h"
 
 #define HDR 46
@@ -119,19 +120,6 @@ struct tkms_dkg {
 
 /* ------------------------------------------------------------------ encoding helpers */
 
-static void put32(uint8_t *o, uint32_t v) {
-    o[0] = (uint8_t)(v >> 24);
-    o[1] = (uint8_t)(v >> 16);
-    o[2] = (uint8_t)(v >> 8);
-    o[3] = (uint8_t)v;
-}
-static void put64(uint8_t *o, uint64_t v) {
-    put32(o, (uint32_t)(v >> 32));
-    put32(o + 4, (uint32_t)v);
-}
-static uint32_t get32(const uint8_t *p) {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
 
 static size_t al8(size_t x) { return (x + 7) & ~(size_t)7; }
 static size_t bm_len(size_t n) { return (n + 7) / 8; }
@@ -146,24 +134,24 @@ void tkms_dkg_session_id(uint8_t out[32], uint64_t epoch, const uint8_t prev_gro
     uint8_t b[8];
     sha256_init(&c);
     sha256_update(&c, TKMS_TAG_SESSION, TKMS_TAG_LEN(TKMS_TAG_SESSION));
-    put64(b, epoch);
+    proto_be64(b, epoch);
     sha256_update(&c, b, 8);
     sha256_update(&c, prev_group_id, 32);
-    put32(b, (uint32_t)n);
+    proto_be32(b, (uint32_t)n);
     sha256_update(&c, b, 4);
     for (size_t i = 0; i < n; i++) {
         size_t al = strnlen(members[i].address, TKMS_DKG_ADDR_MAX - 1);
-        put32(b, (uint32_t)(i + 1));
+        proto_be32(b, (uint32_t)(i + 1));
         sha256_update(&c, b, 4);
         sha256_update(&c, members[i].sign_pk, 32);
         sha256_update(&c, members[i].kem_pk, 32);
-        put32(b, (uint32_t)al);
+        proto_be32(b, (uint32_t)al);
         sha256_update(&c, b, 4);
         sha256_update(&c, members[i].address, al);
     }
-    put32(b, (uint32_t)t_new);
+    proto_be32(b, (uint32_t)t_new);
     sha256_update(&c, b, 4);
-    put32(b, (uint32_t)t_old);
+    proto_be32(b, (uint32_t)t_old);
     sha256_update(&c, b, 4);
     sha256_final(&c, out);
 }
@@ -175,13 +163,13 @@ void tkms_dkg_transcript_hash(uint8_t out[32], const uint8_t session[32], const 
     sha256_init(&c);
     sha256_update(&c, TKMS_TAG_TRANSCRIPT, TKMS_TAG_LEN(TKMS_TAG_TRANSCRIPT));
     sha256_update(&c, session, 32);
-    put32(b, (uint32_t)n_qual);
+    proto_be32(b, (uint32_t)n_qual);
     sha256_update(&c, b, 4);
     for (size_t i = 0; i < n_qual; i++) {
-        put32(b, qual[i]);
+        proto_be32(b, qual[i]);
         sha256_update(&c, b, 4);
     }
-    put32(b, (uint32_t)t);
+    proto_be32(b, (uint32_t)t);
     sha256_update(&c, b, 4);
     for (size_t k = 0; k < t; k++) {
         g2_serialize(b, &poly[k]);
@@ -310,8 +298,8 @@ static void write_hdr(uint8_t *o, const uint8_t session[32], uint8_t type, uint3
     o[4] = VERSION;
     o[5] = type;
     memcpy(o + 6, session, 32);
-    put32(o + 38, sender);
-    put32(o + 42, blen);
+    proto_be32(o + 38, sender);
+    proto_be32(o + 42, blen);
 }
 
 /* Signs buf = header || body (len bytes) in place: appends the signature. */
@@ -522,7 +510,7 @@ void tkms_dkg_wire_tag(uint8_t out[32], const uint8_t session[32], uint32_t atte
         return;
     }
     uint8_t a[4];
-    put32(a, attempt);
+    proto_be32(a, attempt);
     sha256_ctx c;
     sha256_init(&c);
     sha256_update(&c, TKMS_TAG_ATTEMPT, TKMS_TAG_LEN(TKMS_TAG_ATTEMPT));
@@ -588,8 +576,8 @@ static void share_aad(uint8_t aad[SHARE_AAD_LEN], const uint8_t session[32], uin
     enum { TL = TKMS_TAG_LEN(TKMS_TAG_DKG_SHARE) };
     memcpy(aad, TKMS_TAG_DKG_SHARE, TL);
     memcpy(aad + TL, session, 32);
-    put32(aad + TL + 32, dealer);
-    put32(aad + TL + 36, recv);
+    proto_be32(aad + TL + 32, dealer);
+    proto_be32(aad + TL + 36, recv);
 }
 
 /* The polynomial's constant term: a fresh secret (DKG) or the old share (reshare). */
@@ -633,7 +621,7 @@ static void hpke_ikm(uint8_t ikm[32], const uint8_t session[32], const uint8_t s
     hkdf_sha256_extract(prk, (const uint8_t *)TKMS_TAG_DKG_HPKE_IKM, TL, seed, 32);
     memcpy(info, TKMS_TAG_DKG_HPKE_IKM, TL);
     memcpy(info + TL, session, 32);
-    put32(info + TL + 32, j);
+    proto_be32(info + TL + 32, j);
     (void)hkdf_sha256_expand(ikm, 32, prk, info, sizeof info);
     tkms_wipe(prk, 32);
 }
@@ -645,10 +633,10 @@ static int build_deal(tkms_dkg *e, uint8_t *buf, const uint8_t seed[32], uint8_t
     size_t blen = deal_body_len(e);
     write_hdr(buf, e->wire, TKMS_DKG_MSG_DEAL, e->my_old, (uint32_t)blen);
     uint8_t *b = buf + HDR;
-    put32(b, (uint32_t)e->t_new);
+    proto_be32(b, (uint32_t)e->t_new);
     b += 4;
     for (size_t k = 0; k < e->t_new; k++, b += PT_LEN) g2_serialize_uncompressed(b, &C[k]);
-    put32(b, (uint32_t)e->n_new);
+    proto_be32(b, (uint32_t)e->n_new);
     b += 4;
     int ok = 1;
     for (size_t j = 1; j <= e->n_new && ok; j++, b += CT_LEN) {
@@ -772,7 +760,7 @@ static void do_respond(tkms_dkg *e, uint64_t now) {
     if (!buf) return;
     write_hdr(buf, e->wire, TKMS_DKG_MSG_RESPONSE, e->my_new, (uint32_t)blen);
     uint8_t *b = buf + HDR;
-    put32(b, (uint32_t)nd);
+    proto_be32(b, (uint32_t)nd);
     b += 4;
     for (size_t i = 0; i < nd; i++) {
         const dealer_t *d = &e->dealers[i];
@@ -781,7 +769,7 @@ static void do_respond(tkms_dkg *e, uint64_t now) {
     b += nd;
     dealset_digest(e, b);
     b += 32;
-    put32(b, (uint32_t)nev);
+    proto_be32(b, (uint32_t)nev);
     b += 4;
     for (size_t i = 0; i < nd; i++)
         if (e->dealers[i].equiv) {
@@ -824,14 +812,14 @@ static void do_justify(tkms_dkg *e, uint64_t now) {
     if (!buf) return;
     write_hdr(buf, e->wire, TKMS_DKG_MSG_JUSTIFICATION, e->my_old, (uint32_t)blen);
     uint8_t *b = buf + HDR;
-    put32(b, (uint32_t)c);
+    proto_be32(b, (uint32_t)c);
     b += 4;
     for (size_t j = 0; j < e->n_new; j++) {
         if (!who[j]) continue;
         fr_t s = shares[j];
         /* a bad-share dealer reveals the correct share; a bad-justification one the wrong one */
         if (e->fault == TKMS_DKG_FAULT_BAD_SHARE && is_victim(e, (uint32_t)(j + 1))) fr_sub(&s, &s, &FR_ONE);
-        put32(b, (uint32_t)(j + 1));
+        proto_be32(b, (uint32_t)(j + 1));
         fr_to_bytes(b + 4, &s);
         tkms_wipe(&s, sizeof s);
         b += 36;
@@ -848,10 +836,10 @@ static int justified_share(tkms_dkg *e, uint32_t i, uint32_t j, fr_t *out) {
     const dealer_t *d = &e->dealers[i - 1];
     if (!d->just.p || !d->deal.p) return 0;
     const uint8_t *b = body_of(&d->just);
-    uint32_t c = get32(b);
+    uint32_t c = proto_rd_be32(b);
     for (uint32_t a = 0; a < c; a++) {
         const uint8_t *ent = b + 4 + a * 36;
-        if (get32(ent) != j) continue;
+        if (proto_rd_be32(ent) != j) continue;
         fr_t s;
         if (!fr_from_bytes(&s, ent + 4)) return 0;
         g2_affine_t *C = e->s_aff2;
@@ -1065,8 +1053,8 @@ static void send_cert(tkms_dkg *e, uint64_t now) {
     write_hdr(buf, e->wire, TKMS_DKG_MSG_CERT, e->my_new, (uint32_t)blen);
     uint8_t *b = buf + HDR;
     memcpy(b, e->thash, 32);
-    put32(b + 32, (uint32_t)e->n_qual);
-    for (size_t a = 0; a < e->n_qual; a++) put32(b + 36 + 4 * a, e->qual[a]);
+    proto_be32(b + 32, (uint32_t)e->n_qual);
+    for (size_t a = 0; a < e->n_qual; a++) proto_be32(b + 36 + 4 * a, e->qual[a]);
     tkms_dkg_cert_message(cm, e->session, e->thash);
     if (!tkms_ed25519_sign(b + 36 + 4 * e->n_qual, e->self.sign_sk, cm, sizeof cm)) return;
     if (!sign_msg(e, buf, blen, digest)) return;
@@ -1096,7 +1084,7 @@ static void collect_sigs(tkms_dkg *e) {
         if (!r->cert.p || r->cert_equiv || memcmp(body_of(&r->cert), e->thash, 32) != 0) continue;
         const uint8_t *b = body_of(&r->cert);
         e->sig_idx[e->n_sigs] = (uint32_t)(j + 1);
-        memcpy(e->sigs[e->n_sigs], b + 36 + 4 * get32(b + 32), 64);
+        memcpy(e->sigs[e->n_sigs], b + 36 + 4 * proto_rd_be32(b + 32), 64);
         e->n_sigs++;
     }
 }
@@ -1120,10 +1108,10 @@ static void go_final(tkms_dkg *e) {
 /* Adopts the certified QUAL of the cert held from responder j: recompute from the bundles. */
 static void try_adopt(tkms_dkg *e, const smsg *cert, const uint8_t hash[32]) {
     const uint8_t *b = body_of(cert);
-    uint32_t nq = get32(b + 32);
+    uint32_t nq = proto_rd_be32(b + 32);
     if (nq > e->n_dealers) return;
     uint32_t *qbuf = e->s_idx2; /* compute_with never touches s_idx2 or s_aff3 */
-    for (uint32_t a = 0; a < nq; a++) qbuf[a] = get32(b + 36 + 4 * a);
+    for (uint32_t a = 0; a < nq; a++) qbuf[a] = proto_rd_be32(b + 36 + 4 * a);
     for (uint32_t a = 0; a < nq; a++)
         if (qbuf[a] < 1 || qbuf[a] > e->n_dealers || !e->dealers[qbuf[a] - 1].deal.p) {
             e->want_fetch = 1;
@@ -1179,7 +1167,7 @@ static void check_quorum(tkms_dkg *e, uint64_t now, const uint8_t hash[32]) {
 /* ------------------------------------------------------------------ receive */
 
 static int parse_deal_body(tkms_dkg *e, const uint8_t *b, size_t blen) {
-    if (blen != deal_body_len(e) || get32(b) != e->t_new || get32(b + 4 + e->t_new * PT_LEN) != e->n_new) return 0;
+    if (blen != deal_body_len(e) || proto_rd_be32(b) != e->t_new || proto_rd_be32(b + 4 + e->t_new * PT_LEN) != e->n_new) return 0;
     g2_affine_t p;
     for (size_t k = 0; k < e->t_new; k++)
         if (!parse_pt(&p, b + 4 + k * PT_LEN)) return 0;
@@ -1200,10 +1188,10 @@ static void note_deal_digest(tkms_dkg *e, uint32_t i, const uint8_t ev[EV_LEN]) 
 }
 
 static int verify_evidence(const tkms_dkg *e, const uint8_t ev[EV_LEN]) {
-    uint32_t i = get32(ev);
+    uint32_t i = proto_rd_be32(ev);
     if (i < 1 || i > e->n_dealers) return 0;
     uint8_t hdr[HDR], si[SIG_DST_LEN + HDR + 32];
-    write_hdr(hdr, e->wire, TKMS_DKG_MSG_DEAL, i, get32(ev + 4));
+    write_hdr(hdr, e->wire, TKMS_DKG_MSG_DEAL, i, proto_rd_be32(ev + 4));
     sign_input(si, hdr, ev + 8);
     return tkms_ed25519_verify(ev + 40, dealer_member(e, i)->sign_pk, si, sizeof si);
 }
@@ -1300,9 +1288,9 @@ static void send_fetch(tkms_dkg *e, uint64_t now, int32_t dest) {
     write_hdr(buf, e->wire, type, e->my_new ? e->my_new : e->my_old, (uint32_t)blen);
     uint8_t *b = buf + HDR;
     memset(b, 0, blen);
-    put32(b, (uint32_t)nd);
-    put32(b + 4, (uint32_t)n);
-    put64(b + 8, now);
+    proto_be32(b, (uint32_t)nd);
+    proto_be32(b + 4, (uint32_t)n);
+    proto_be64(b + 8, now);
     uint8_t *hd = b + 16, *hr = hd + bm_len(nd), *hj = hr + bm_len(n), *hc = hj + bm_len(nd);
     for (size_t i = 0; i < nd; i++) {
         if (e->dealers[i].deal.p) bm_set(hd, i);
@@ -1326,7 +1314,7 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
         return 0;
     }
     uint8_t type = msg[5];
-    uint32_t sender = get32(msg + 38), blen = get32(msg + 42);
+    uint32_t sender = proto_rd_be32(msg + 38), blen = proto_rd_be32(msg + 42);
     if (memcmp(msg + 6, e->wire, 32) != 0) {
         e->st.rx_stale++; /* another session: an old epoch, another committee, a replay */
         return 0;
@@ -1378,8 +1366,8 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
     if (type == TKMS_DKG_MSG_DEAL) {
         uint8_t ev[EV_LEN];
         int was = e->dealers[sender - 1].equiv;
-        put32(ev, sender);
-        put32(ev + 4, blen);
+        proto_be32(ev, sender);
+        proto_be32(ev + 4, blen);
         memcpy(ev + 8, digest, 32);
         memcpy(ev + 40, msg + len - SIG, SIG);
         note_deal_digest(e, sender, ev);
@@ -1406,22 +1394,22 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
     /* per-type body checks before storing */
     if (type == TKMS_DKG_MSG_RESPONSE) {
         const uint8_t *b = msg + HDR;
-        if (blen < 4 + e->n_dealers + 36 || get32(b) != e->n_dealers) goto bad;
-        uint32_t nev = get32(b + 4 + e->n_dealers + 32);
+        if (blen < 4 + e->n_dealers + 36 || proto_rd_be32(b) != e->n_dealers) goto bad;
+        uint32_t nev = proto_rd_be32(b + 4 + e->n_dealers + 32);
         if (nev > 2 * e->n_dealers || blen != 4 + e->n_dealers + 36 + nev * EV_LEN) goto bad;
         for (size_t a = 0; a < e->n_dealers; a++)
             if (b[4 + a] > 2) goto bad;
     } else if (type == TKMS_DKG_MSG_JUSTIFICATION) {
         const uint8_t *b = msg + HDR;
-        if (blen < 4 || get32(b) > e->n_new || blen != 4 + get32(b) * 36) goto bad;
+        if (blen < 4 || proto_rd_be32(b) > e->n_new || blen != 4 + proto_rd_be32(b) * 36) goto bad;
     } else if (type == TKMS_DKG_MSG_CERT) {
         const uint8_t *b = msg + HDR;
         if (blen < 36 + 64) goto bad;
-        uint32_t nq = get32(b + 32);
+        uint32_t nq = proto_rd_be32(b + 32);
         if (nq > e->n_dealers || blen != 36 + 4 * nq + 64) goto bad;
         uint32_t prev = 0;
         for (uint32_t a = 0; a < nq; a++) {
-            uint32_t q = get32(b + 36 + 4 * a);
+            uint32_t q = proto_rd_be32(b + 36 + 4 * a);
             if (q <= prev || q > e->n_dealers) goto bad;
             prev = q;
         }
@@ -1446,7 +1434,7 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
     case TKMS_DKG_MSG_DEAL: on_deal(e, sender, slot); break;
     case TKMS_DKG_MSG_RESPONSE: {
         const uint8_t *b = body_of(slot);
-        uint32_t nev = get32(b + 4 + e->n_dealers + 32);
+        uint32_t nev = proto_rd_be32(b + 4 + e->n_dealers + 32);
         /* a pair of valid evidences with different digests proves the dealer equivocated; it
          * disqualifies the dealer when carried by a response that counts (on time) */
         const uint8_t *ev0 = b + 4 + e->n_dealers + 36, *valid[2 * TKMS_DKG_MAX_N];
@@ -1454,11 +1442,11 @@ static int handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len,
         for (uint32_t a = 0; a < nev; a++)
             if (verify_evidence(e, ev0 + a * EV_LEN)) valid[nv++] = ev0 + a * EV_LEN;
         for (uint32_t a = 0; a < nv; a++) {
-            note_deal_digest(e, get32(valid[a]), valid[a]);
+            note_deal_digest(e, proto_rd_be32(valid[a]), valid[a]);
             for (uint32_t c = a + 1; c < nv; c++)
-                if (get32(valid[a]) == get32(valid[c]) && memcmp(valid[a] + 8, valid[c] + 8, 32) != 0 &&
+                if (proto_rd_be32(valid[a]) == proto_rd_be32(valid[c]) && memcmp(valid[a] + 8, valid[c] + 8, 32) != 0 &&
                     !e->recvs[sender - 1].resp_late)
-                    e->dealers[get32(valid[a]) - 1].equiv_rep = 1;
+                    e->dealers[proto_rd_be32(valid[a]) - 1].equiv_rep = 1;
         }
         break;
     }
@@ -1635,7 +1623,7 @@ static void wr(wbuf *w, const void *p, size_t n) {
 }
 static void wr32(wbuf *w, uint32_t v) {
     uint8_t b[4];
-    put32(b, v);
+    proto_be32(b, v);
     wr(w, b, 4);
 }
 
@@ -1736,11 +1724,11 @@ static tkms_dkg *load(void *mem, size_t mem_len, const tkms_dkg_config *cfg, con
     if (fin) {
         NEED(36);
         memcpy(e->thash, ck + p, 32);
-        uint32_t nq = get32(ck + p + 32);
+        uint32_t nq = proto_rd_be32(ck + p + 32);
         p += 36;
         if (nq > e->n_dealers) goto fail;
         NEED((size_t)nq * 4 + e->t_new * 96);
-        for (uint32_t a = 0; a < nq; a++) e->qual[a] = get32(ck + p + 4 * a);
+        for (uint32_t a = 0; a < nq; a++) e->qual[a] = proto_rd_be32(ck + p + 4 * a);
         e->n_qual = nq;
         p += (size_t)nq * 4;
         for (size_t k = 0; k < e->t_new; k++, p += 96)
@@ -1753,24 +1741,24 @@ static tkms_dkg *load(void *mem, size_t mem_len, const tkms_dkg_config *cfg, con
         }
     }
     NEED(4);
-    uint32_t count = get32(ck + p);
+    uint32_t count = proto_rd_be32(ck + p);
     p += 4;
     e->replaying = 1;
     for (uint32_t a = 0; a < count; a++) {
         NEED(4);
-        uint32_t ml = get32(ck + p);
+        uint32_t ml = proto_rd_be32(ck + p);
         p += 4;
         NEED(ml);
         (void)handle_msg(e, now, ck + p, ml, 0);
         p += ml;
     }
     NEED(4);
-    uint32_t nev = get32(ck + p);
+    uint32_t nev = proto_rd_be32(ck + p);
     p += 4;
     for (uint32_t a = 0; a < nev; a++) {
         NEED(2 * EV_LEN);
         for (int k = 0; k < 2; k++)
-            if (verify_evidence(e, ck + p + k * EV_LEN)) note_deal_digest(e, get32(ck + p + k * EV_LEN), ck + p + k * EV_LEN);
+            if (verify_evidence(e, ck + p + k * EV_LEN)) note_deal_digest(e, proto_rd_be32(ck + p + k * EV_LEN), ck + p + k * EV_LEN);
         p += 2 * EV_LEN;
     }
     if (p != len) goto fail;

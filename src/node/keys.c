@@ -11,6 +11,7 @@
 #include <argon2.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include "proto_bytes.h"
 #include "proto_tags.h"
 
 static int raw_keygen(int type, uint8_t sk[32], uint8_t pk[32]) {
@@ -129,7 +130,8 @@ int node_storage_key(uint8_t key[32], const node_config *cfg, node_status *st) {
 }
 
 static void put_lp(EVP_MD_CTX *c, const void *p, size_t n) {
-    uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    uint8_t l[4];
+    proto_be32(l, (uint32_t)n);
     EVP_DigestUpdate(c, l, 4);
     if (n) EVP_DigestUpdate(c, p, n);
 }
@@ -148,7 +150,7 @@ static int envelope_hash(uint8_t h[64], const char *dest, const char *method, co
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned hl = 0;
     uint8_t t[8];
-    for (int i = 0; i < 8; i++) t[i] = (uint8_t)(ts >> (56 - 8 * i));
+    proto_be64(t, ts);
     int ok = c && EVP_DigestInit_ex(c, EVP_sha512(), NULL) == 1;
     if (ok) {
         EVP_DigestUpdate(c, TKMS_TAG_ENVELOPE, TKMS_TAG_LEN(TKMS_TAG_ENVELOPE));

@@ -13,6 +13,7 @@
 #include "release_internal.h"
 #include "tkms/wallet.h"
 #include "proto.h"
+#include "proto_bytes.h"
 
 /* ---- small helpers ---- */
 
@@ -745,7 +746,7 @@ int rel_bucket_digest(sqlite3 *db, unsigned bucket, uint8_t out[32]) {
             uint64_t seq = (uint64_t)sqlite3_column_int64(q, 1);
             if (sqlite3_column_bytes(q, 0) != 20) continue;
             memcpy(e, sqlite3_column_blob(q, 0), 20);
-            for (int i = 0; i < 8; i++) e[20 + i] = (uint8_t)(seq >> (56 - 8 * i));
+            proto_be64(e + 20, seq);
             ok = EVP_DigestUpdate(h, e, sizeof e);
         }
         ok = ok && rc == SQLITE_DONE;

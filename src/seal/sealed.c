@@ -12,6 +12,7 @@
 #include "ibe.h"
 #include "seal.h"
 #include "sha256.h"
+#include "proto_bytes.h"
 #include "proto_tags.h"
 
 #define MAGIC TKMS_TAG_SEALED
@@ -28,12 +29,6 @@ static tkms_seal_status st(tkms_seal_class c, const char *m) {
     return s;
 }
 
-static void be32(uint8_t *o, size_t v) {
-    o[0] = (uint8_t)(v >> 24);
-    o[1] = (uint8_t)(v >> 16);
-    o[2] = (uint8_t)(v >> 8);
-    o[3] = (uint8_t)v;
-}
 static size_t rd32(const uint8_t *p) {
     return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | (size_t)p[3];
 }
@@ -50,9 +45,9 @@ static int build_header(tkms_buf *h, const uint8_t mpk[96], const uint8_t app_id
     size_t nl = strlen(name);
     sha256(mh, mpk, 96);
     int ok = tkms_buf_append(h, MAGIC, MAGIC_LEN);
-    be32(l, 20);
+    proto_be32(l, (uint32_t)(20));
     ok = ok && tkms_buf_append(h, l, 4) && tkms_buf_append(h, app_id, 20) && tkms_buf_append(h, mh, 32);
-    be32(l, nl);
+    proto_be32(l, (uint32_t)(nl));
     return ok && tkms_buf_append(h, l, 4) && tkms_buf_append(h, name, nl);
 }
 

@@ -15,6 +15,7 @@
 #include "pairing.h"
 #include "seal.h"
 #include "sha256.h"
+#include "proto_bytes.h"
 
 const tkms_tlock_chain TKMS_TLOCK_QUICKNET = {
     "quicknet",
@@ -44,7 +45,7 @@ static tkms_seal_status st(tkms_seal_class c, const char *m) {
 
 static void round_identity(uint8_t id[32], uint64_t round) {
     uint8_t be[8];
-    for (int i = 0; i < 8; i++) be[i] = (uint8_t)(round >> (56 - 8 * i));
+    proto_be64(be, round);
     sha256(id, be, 8);
 }
 

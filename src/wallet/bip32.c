@@ -101,7 +101,7 @@ tkms_wallet_status tkms_bip32_ckd(tkms_hdkey *out, const tkms_hdkey *parent, uin
     if (st != TKMS_WALLET_OK) return st;
     if (index & TKMS_HARDENED) memcpy(data, parent->key, 33); /* 0x00 || k_par */
     else memcpy(data, ppub, 33);
-    tkms_be32(data + 33, index);
+    proto_be32(data + 33, index);
     if (!tkms_hmac_sha512(I, parent->chain_code, 32, data, sizeof data)) {
         st = TKMS_WALLET_EINTERNAL;
         goto out;
@@ -187,10 +187,10 @@ tkms_wallet_status tkms_bip32_serialize(char *out, size_t cap, const tkms_hdkey 
     uint8_t raw[78];
     if (!out || !k) return TKMS_WALLET_EARG;
     if (version_kind(version) != (k->is_private ? 1 : 0)) return TKMS_WALLET_EARG;
-    tkms_be32(raw, version);
+    proto_be32(raw, version);
     raw[4] = k->depth;
     memcpy(raw + 5, k->parent_fp, 4);
-    tkms_be32(raw + 9, k->child);
+    proto_be32(raw + 9, k->child);
     memcpy(raw + 13, k->chain_code, 32);
     memcpy(raw + 45, k->key, 33);
     tkms_wallet_status st = tkms_base58check_encode(out, cap, raw, sizeof raw);
@@ -208,7 +208,7 @@ tkms_wallet_status tkms_bip32_parse(tkms_hdkey *out, uint32_t *version, const ch
     tkms_wallet_status st = tkms_base58check_decode(raw, &n, sizeof raw, s);
     if (st != TKMS_WALLET_OK) return st;
     memset(&k, 0, sizeof k);
-    uint32_t v = tkms_rd_be32(raw);
+    uint32_t v = proto_rd_be32(raw);
     int kind = version_kind(v);
     if (n != 78 || kind < 0) {
         st = TKMS_WALLET_EKEY;
@@ -216,11 +216,11 @@ tkms_wallet_status tkms_bip32_parse(tkms_hdkey *out, uint32_t *version, const ch
     }
     k.depth = raw[4];
     memcpy(k.parent_fp, raw + 5, 4);
-    k.child = tkms_rd_be32(raw + 9);
+    k.child = proto_rd_be32(raw + 9);
     memcpy(k.chain_code, raw + 13, 32);
     memcpy(k.key, raw + 45, 33);
     k.is_private = kind;
-    if (k.depth == 0 && (tkms_rd_be32(k.parent_fp) != 0 || k.child != 0)) {
+    if (k.depth == 0 && (proto_rd_be32(k.parent_fp) != 0 || k.child != 0)) {
         st = TKMS_WALLET_EKEY;
     } else if (kind == 1) {
         if (k.key[0] != 0x00 || !secp256k1_ec_seckey_verify(ctx, k.key + 1)) st = TKMS_WALLET_EKEY;

@@ -35,7 +35,7 @@ tkms_wallet_status tkms_datafile_encrypt_init(tkms_datafile *st, uint8_t header[
     memcpy(header, MAGIC, 8);
     header[8] = VERSION;
     header[9] = header[10] = header[11] = 0;
-    tkms_be32(header + 12, chunk_size);
+    proto_be32(header + 12, chunk_size);
     memcpy(header + 16, salt, 32);
     if (!file_key(st->key, data_key, header)) {
         tkms_datafile_wipe(st);
@@ -49,7 +49,7 @@ tkms_wallet_status tkms_datafile_decrypt_init(tkms_datafile *st, const uint8_t h
                                               const uint8_t data_key[32]) {
     if (!st || !header || !data_key) return TKMS_WALLET_EARG;
     memset(st, 0, sizeof *st);
-    uint32_t cs = tkms_rd_be32(header + 12);
+    uint32_t cs = proto_rd_be32(header + 12);
     if (memcmp(header, MAGIC, 8) != 0 || header[8] != VERSION || header[9] || header[10] || header[11] ||
         cs < TKMS_DATAFILE_CHUNK_MIN || cs > TKMS_DATAFILE_CHUNK_MAX)
         return TKMS_WALLET_EFORMAT;

@@ -10,7 +10,7 @@ static const uint8_t SALT[] = TKMS_SALT_V1;
 
 /* Appends lp(x) = be32(len) || x to buf at *o (the caller sized buf). */
 static void put_lp(uint8_t *buf, size_t *o, const void *x, size_t len) {
-    tkms_be32(buf + *o, (uint32_t)len);
+    proto_be32(buf + *o, (uint32_t)len);
     memcpy(buf + *o + 4, x, len);
     *o += 4 + len;
 }
@@ -69,7 +69,7 @@ tkms_wallet_status tkms_tls_scalar(uint8_t scalar[32], const uint8_t *seed, size
     /* Rejection sampling: a candidate is out of range with probability about 2^-32, so the loop
      * almost always ends at counter 0; whether it did depends on the secret only negligibly. */
     for (uint32_t ctr = 0; ctr < 256; ctr++) {
-        tkms_be32(info + o, ctr);
+        proto_be32(info + o, ctr);
         if (!tkms_hkdf_sha256(cand, 32, seed, seed_len, SALT, sizeof SALT - 1, info, o + 4)) break;
         if (!tkms_ct_is_zero32(cand) && tkms_ct_lt_be32bytes(cand, P256_N)) {
             memcpy(scalar, cand, 32);

@@ -42,7 +42,7 @@ tkms_wallet_status tkms_slip10_ckd(tkms_slip10_key *out, const tkms_slip10_key *
     if (st != TKMS_WALLET_OK) return st;
     data[0] = 0x00;
     memcpy(data + 1, parent->key, 32);
-    tkms_be32(data + 33, index);
+    proto_be32(data + 33, index);
     if (!tkms_hmac_sha512(I, parent->chain_code, 32, data, sizeof data)) {
         st = TKMS_WALLET_EINTERNAL;
     } else {

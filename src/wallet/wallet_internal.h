@@ -9,6 +9,7 @@
 #include <secp256k1.h>
 
 #include "tkms/wallet.h"
+#include "proto_bytes.h"
 
 /* BIP-39 English list, NUL-padded rows (generated: src/wallet/bip39_english.c). */
 extern const char tkms_bip39_english[2048][9];
@@ -32,16 +33,6 @@ tkms_wallet_status tkms_base58check_decode(uint8_t *payload, size_t *len, size_t
 /* Wipes n bytes (OPENSSL_cleanse). */
 void tkms_wallet_wipe(void *p, size_t n);
 
-/* Writes v big-endian into 4 bytes. */
-static inline void tkms_be32(uint8_t out[4], uint32_t v) {
-    out[0] = (uint8_t)(v >> 24);
-    out[1] = (uint8_t)(v >> 16);
-    out[2] = (uint8_t)(v >> 8);
-    out[3] = (uint8_t)v;
-}
-static inline uint32_t tkms_rd_be32(const uint8_t in[4]) {
-    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
-}
 
 /* 1 if a < b as 32-byte big-endian integers, in time independent of the values. */
 static inline int tkms_ct_lt_be32bytes(const uint8_t a[32], const uint8_t b[32]) {

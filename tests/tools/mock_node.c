@@ -78,16 +78,13 @@ static int unhex(uint8_t *out, size_t n, const char *s) {
     return 1;
 }
 
-static void put32(uint8_t *p, uint32_t v) {
-    for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
 
 static void derive(uint8_t out[32], const uint8_t seed[32], const char *label, uint32_t a) {
     uint8_t buf[32 + 32 + 4];
     size_t l = strlen(label);
     memcpy(buf, seed, 32);
     memcpy(buf + 32, label, l);
-    put32(buf + 32 + l, a);
+    proto_be32(buf + 32 + l, a);
     sha256(out, buf, 32 + l + 4);
 }
 
@@ -127,9 +124,9 @@ static void batch_coef(fr_t *r, const uint8_t seed[32], uint32_t first, uint32_t
     uint8_t buf[sizeof tag - 1 + 32 + 12], h[32], be[32] = {0};
     memcpy(buf, tag, sizeof tag - 1);
     memcpy(buf + sizeof tag - 1, seed, 32);
-    put32(buf + sizeof tag - 1 + 32, first);
-    put32(buf + sizeof tag - 1 + 36, cnt);
-    put32(buf + sizeof tag - 1 + 40, pos);
+    proto_be32(buf + sizeof tag - 1 + 32, first);
+    proto_be32(buf + sizeof tag - 1 + 36, cnt);
+    proto_be32(buf + sizeof tag - 1 + 40, pos);
     sha256(h, buf, sizeof buf);
     /* limbs: lo = be64(h[0..8]), hi = be64(h[8..16]) | 2^63; value = hi * 2^64 + lo */
     memcpy(be + 16, h + 8, 8);

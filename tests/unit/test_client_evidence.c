@@ -104,13 +104,17 @@ typedef struct {
     atomic_int served;
 } fake_tsm;
 
+/* Written under a temporary name and renamed: the client never sees a half-written attribute
+ * (the kernel's attributes are complete when they can be read). */
 static void write_file(const char *dir, const char *name, const void *data, size_t len) {
-    char p[700];
+    char p[700], tmp[720];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "wb");
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    FILE *f = fopen(tmp, "wb");
     TU_CHECK(f);
-    fwrite(data, 1, len, f);
-    fclose(f);
+    TU_CHECK(fwrite(data, 1, len, f) == len);
+    TU_CHECK(fclose(f) == 0);
+    TU_CHECK(rename(tmp, p) == 0);
 }
 
 /* Acts as the kernel: for each new entry whose inblob holds 64 bytes, writes provider, generation,
