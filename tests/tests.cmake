@@ -37,3 +37,6 @@ include(${CMAKE_SOURCE_DIR}/tests/bls.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/h2c.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/curve.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/tbls.cmake)
+
+# tests/unit/test_prim.c: the primitives of src/prim
+target_link_libraries(test_prim PRIVATE tkms_prim)

@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 
 #include "attest_internal.h"
+#include "prim.h"
 #include "proto_tags.h"
 
 #define DEV_FORMAT "tkms-insecure-dev-v1"
@@ -21,8 +22,6 @@ tkms_attest_reason att_verify_dev(tkms_attest_result *res, const tkms_attest_req
     tkms_attest_claims *c = &res->claims;
     json_error_t je;
     json_t *o = NULL;
-    EVP_PKEY *pk = NULL;
-    EVP_MD_CTX *m = NULL;
     tkms_attest_reason r;
     uint8_t app[20], bind[64], key[32], sig[64], msg[sizeof DEV_DOMAIN - 1 + 20 + 64];
 
@@ -47,9 +46,7 @@ tkms_attest_reason att_verify_dev(tkms_attest_result *res, const tkms_attest_req
     memcpy(msg, DEV_DOMAIN, sizeof DEV_DOMAIN - 1);
     memcpy(msg + sizeof DEV_DOMAIN - 1, app, 20);
     memcpy(msg + sizeof DEV_DOMAIN - 1 + 20, bind, 64);
-    pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key, 32);
-    m = EVP_MD_CTX_new();
-    if (!pk || !m || EVP_DigestVerifyInit(m, NULL, NULL, NULL, pk) != 1 || EVP_DigestVerify(m, sig, 64, msg, sizeof msg) != 1) {
+    if (!tkms_ed25519_verify(sig, key, msg, sizeof msg)) {
         r = att_fail(res, TKMS_ATTEST_E_SIGNATURE, "dev statement signature does not verify");
         goto out;
     }
@@ -67,8 +64,6 @@ tkms_attest_reason att_verify_dev(tkms_attest_result *res, const tkms_attest_req
     }
     r = TKMS_ATTEST_OK;
 out:
-    EVP_MD_CTX_free(m);
-    EVP_PKEY_free(pk);
     ERR_clear_error();
     json_decref(o);
     return r;

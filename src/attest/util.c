@@ -16,6 +16,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "attest_internal.h"
+#include "prim.h"
 
 tkms_attest_reason att_fail(tkms_attest_result *res, tkms_attest_reason r, const char *fmt, ...) {
     va_list ap;
@@ -26,31 +27,12 @@ tkms_attest_reason att_fail(tkms_attest_result *res, tkms_attest_reason r, const
     return r;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 int att_unhex(uint8_t *out, size_t n, const char *hex, size_t hexlen) {
-    if (hexlen != 2 * n) return 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return 0;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 1;
+    return tkms_unhex(out, n, hex, hexlen, TKMS_HEX_ANY_CASE);
 }
 
-void att_hex(char *out, const uint8_t *in, size_t n) {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[in[i] >> 4];
-        out[2 * i + 1] = d[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
+void att_hex(char *out, const uint8_t *in, size_t n) { tkms_hex(out, in, n); }
 
 int att_strcpy(char *dst, size_t cap, const char *src) {
     size_t n = strlen(src);

@@ -351,7 +351,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
     group_t g;
     if (gj && group_parse(&g, gj, &st)) {
         char mh[193];
-        node_hex(mh, g.mpk_bytes, 96);
+        tkms_hex(mh, g.mpk_bytes, 96);
         printf("{\"group\":\"%s\",\"epoch\":%llu,\"n\":%u,\"t\":%u,\"mpk\":\"%s\"}\n", gp, (unsigned long long)g.epoch, g.n,
                g.t, mh);
         group_free(&g);

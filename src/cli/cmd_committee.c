@@ -28,7 +28,7 @@ static int usage_committee(void) {
 
 static char *hex_of(const uint8_t *b, size_t n) {
     char *h = malloc(2 * n + 1);
-    if (h) node_hex(h, b, n);
+    if (h) tkms_hex(h, b, n);
     return h;
 }
 
@@ -143,10 +143,10 @@ static int sign_proposal(int argc, char **argv) {
         return CLI_USAGE;
     }
     uint8_t msg[58], sig[64];
-    int ok = node_proposal_message(msg, p) && node_ed25519_sign(sig, a.ed_sk, msg, sizeof msg);
+    int ok = node_proposal_message(msg, p) && tkms_ed25519_sign(sig, a.ed_sk, msg, sizeof msg);
     char kh[65], sh[129];
-    node_hex(kh, a.ed_pk, 32);
-    node_hex(sh, sig, 64);
+    tkms_hex(kh, a.ed_pk, 32);
+    tkms_hex(sh, sig, 64);
     ncli_auth_wipe(&a);
     json_t *sigs = json_object_get(p, "signatures");
     if (!json_is_array(sigs)) {

@@ -69,8 +69,8 @@ static int node_show(int argc, char **argv) {
         return cli_fail(CLI_USAGE, "%s", st.msg);
     }
     char ed[65], x[65];
-    node_hex(ed, sec->ed_pk, 32);
-    node_hex(x, sec->x_pk, 32);
+    tkms_hex(ed, sec->ed_pk, 32);
+    tkms_hex(x, sec->x_pk, 32);
     node_secure_free(sec, sizeof *sec);
     json_t *id = json_pack("{s:s, s:s, s:s}", "address", address, "ed25519", ed, "x25519", x);
     char *txt = json_dumps(id, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

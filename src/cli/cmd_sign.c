@@ -116,7 +116,7 @@ static int sign_own(int argc, char **argv, int revoke) {
         me = group_member_by_ed(&g, auth.ed_pk);
         if (!me) {
             char kh[65];
-            node_hex(kh, auth.ed_pk, 32);
+            tkms_hex(kh, auth.ed_pk, 32);
             cli_fail(CLI_USAGE, "the node of %s (key %.16s...) is not a member of the group in %s", cfg, kh, gpath);
             goto out;
         }
@@ -133,7 +133,7 @@ static int sign_own(int argc, char **argv, int revoke) {
         goto out;
     }
     {
-        node_hex(mh, msg, mlen);
+        tkms_hex(mh, msg, mlen);
         json_t *bj = json_pack("{s:s}", "msg", mh);
         free(mh);
         if (ttls) json_object_set_new(bj, "ttl_s", json_integer((json_int_t)ttl));
@@ -146,7 +146,7 @@ static int sign_own(int argc, char **argv, int revoke) {
         uint8_t h[32];
         char hh[65];
         SHA256(msg, mlen, h);
-        node_hex(hh, h, 32);
+        tkms_hex(hh, h, 32);
         json_t *j = NULL;
         if (!r.ok) {
             rc = cli_fail(CLI_USAGE, "node %u (%s): %s", me->index, me->address, r.err);
@@ -256,7 +256,7 @@ static int sign_collect(int argc, char **argv) {
         return CLI_USAGE;
     }
     char *mh = malloc(2 * mlen + 1);
-    node_hex(mh, msg, mlen);
+    tkms_hex(mh, msg, mlen);
     json_t *bj = json_pack("{s:s}", "msg", mh);
     free(mh);
     char *body = json_dumps(bj, JSON_COMPACT);

@@ -134,7 +134,7 @@ void ncli_run(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeout_ms) 
         char hb[256];
         if (auth && auth->have_token) {
             char th[65];
-            node_hex(th, auth->token, 32);
+            tkms_hex(th, auth->token, 32);
             snprintf(hb, sizeof hb, "Authorization: Bearer %s", th);
             hl[i] = curl_slist_append(hl[i], hb);
             node_wipe(th, sizeof th);
@@ -148,8 +148,8 @@ void ncli_run(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeout_ms) 
             uint8_t sig[64];
             char kh[65], sh[129];
             if (node_envelope_sign(sig, auth->ed_sk, r->url, r->method, path, ts, r->body, r->body_len)) {
-                node_hex(kh, auth->ed_pk, 32);
-                node_hex(sh, sig, 64);
+                tkms_hex(kh, auth->ed_pk, 32);
+                tkms_hex(sh, sig, 64);
                 snprintf(hb, sizeof hb, "X-Tkms-Key: %s", kh);
                 hl[i] = curl_slist_append(hl[i], hb);
                 snprintf(hb, sizeof hb, "X-Tkms-Time: %llu", (unsigned long long)ts);

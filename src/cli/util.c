@@ -1,5 +1,6 @@
 /* tkms command line: argument, hex and file helpers shared by every sub-command. */
 #include "cli.h"
+#include "prim.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -72,23 +73,12 @@ int cli_check_opts(int argc, char **argv, const char *const *allowed) {
     return 1;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
 
 int cli_hex_decode(uint8_t *out, size_t *out_len, size_t cap, const char *hex) {
     if (hex == NULL) return 0;
     if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex += 2;
     size_t n = strlen(hex);
-    if (n % 2 != 0 || n / 2 > cap) return 0;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return 0;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
+    if (n % 2 != 0 || n / 2 > cap || !tkms_unhex(out, n / 2, hex, n, TKMS_HEX_ANY_CASE)) return 0;
     *out_len = n / 2;
     return 1;
 }
@@ -98,14 +88,7 @@ int cli_hex_exact(uint8_t *out, size_t len, const char *hex) {
     return cli_hex_decode(out, &got, len, hex) && got == len;
 }
 
-void cli_hex_encode(char *out, const uint8_t *buf, size_t len) {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[buf[i] >> 4];
-        out[2 * i + 1] = digits[buf[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
+void cli_hex_encode(char *out, const uint8_t *buf, size_t len) { tkms_hex(out, buf, len); }
 
 void cli_print_hex(const uint8_t *buf, size_t len) {
     static const char digits[] = "0123456789abcdef";

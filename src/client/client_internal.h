@@ -9,6 +9,7 @@
 #include "group.h"
 #include "tkms/client.h"
 #include "proto.h"
+#include "prim.h"
 
 struct tkms_client_group {
     tkms_group g;
@@ -17,9 +18,6 @@ struct tkms_client_group {
 /* Writes a printf message into err (errlen bytes, err may be NULL) and returns st. */
 tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void cl_hex(char *out, const uint8_t *in, size_t n);
-/* Exactly n bytes of hex (any case, no prefix). Returns 1/0. */
-int cl_unhex(uint8_t *out, size_t n, const char *s, size_t slen);
 /* Monotonic milliseconds. */
 double cl_now_ms(void);
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer. Returns NULL. */

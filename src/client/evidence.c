@@ -64,7 +64,7 @@ static tkms_client_status read_dev_key(uint8_t sk[32], char *err, size_t errlen,
     size_t s = 0, e = len;
     while (s < e && (buf[s] == ' ' || buf[s] == '\n' || buf[s] == '\r' || buf[s] == '\t')) s++;
     while (e > s && (buf[e - 1] == ' ' || buf[e - 1] == '\n' || buf[e - 1] == '\r' || buf[e - 1] == '\t')) e--;
-    int ok = cl_unhex(sk, 32, (const char *)buf + s, e - s);
+    int ok = tkms_unhex(sk, 32, (const char *)buf + s, e - s, TKMS_HEX_ANY_CASE);
     OPENSSL_cleanse(buf, len);
     free(buf);
     if (!ok) return cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "dev key file '%s' must hold 64 hex digits", path);
@@ -79,7 +79,7 @@ tkms_client_status tkms_client_dev_keygen(uint8_t pub_out[32], char *err, size_t
         OPENSSL_cleanse(sk, sizeof sk);
         return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "random key generation failed");
     }
-    cl_hex(hex, sk, 32);
+    tkms_hex(hex, sk, 32);
     OPENSSL_cleanse(sk, sizeof sk);
     hex[64] = '\n';
     hex[65] = 0;
@@ -116,9 +116,9 @@ static tkms_client_status dev_evidence(tkms_client_evidence *ev, char *err, size
     if (!ok) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "Ed25519 signing failed");
     char app[43], bh[129], ph[65], sh[129];
     tkms_client_format_app_id(app, app_id);
-    cl_hex(bh, binding, 64);
-    cl_hex(ph, pk, 32);
-    cl_hex(sh, sig, 64);
+    tkms_hex(bh, binding, 64);
+    tkms_hex(ph, pk, 32);
+    tkms_hex(sh, sig, 64);
     char *s = malloc(512);
     if (!s) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
     int n = snprintf(s, 512,
@@ -207,7 +207,7 @@ static tkms_client_status configfs_evidence(tkms_client_evidence *ev, char *err,
     uint8_t rnd[8];
     char dir[4096], rh[17];
     if (RAND_bytes(rnd, sizeof rnd) != 1) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "RNG failure");
-    cl_hex(rh, rnd, 8);
+    tkms_hex(rh, rnd, 8);
     if (snprintf(dir, sizeof dir, "%s/tkms-%ld-%s", root, (long)getpid(), rh) >= (int)sizeof dir - 32)
         return cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "configfs root path too long");
     if (mkdir(dir, 0700) != 0)
@@ -293,7 +293,7 @@ static tkms_client_status gcp_evidence(tkms_client_evidence *ev, char *err, size
                                        const uint8_t binding[64]) {
     const char *sock = o->teeserver_socket ? o->teeserver_socket : TEESERVER_DEFAULT;
     char nonce[65];
-    cl_hex(nonce, binding, 32);
+    tkms_hex(nonce, binding, 32);
     json_t *req = json_pack("{s:s, s:[s], s:s}", "audience", o->audience ? o->audience : "tkms", "nonces", nonce,
                             "token_type", "OIDC");
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;

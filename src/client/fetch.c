@@ -320,7 +320,7 @@ static void set_state(fetch_ctx *c, size_t rep, tkms_client_node_state s, const 
 
 static int hexfield(uint8_t *out, size_t n, json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
-    return json_is_string(v) && cl_unhex(out, n, json_string_value(v), json_string_length(v));
+    return json_is_string(v) && tkms_unhex(out, n, json_string_value(v), json_string_length(v), TKMS_HEX_ANY_CASE);
 }
 
 /* Checks one 200 response; on success adds the partial to its epoch's pending set. */
@@ -534,8 +534,8 @@ void tkms_client_key_wipe(tkms_client_key *k) {
 
 static char *request_body(fetch_ctx *c, const tkms_client_evidence *ev) {
     char rh[65], nh[65];
-    cl_hex(rh, c->recipient, 32);
-    cl_hex(nh, c->nonce, 32);
+    tkms_hex(rh, c->recipient, 32);
+    tkms_hex(nh, c->nonce, 32);
     char *e64 = tkms_b64_encode(ev->evidence, ev->evidence_len, 0, 1);
     char *c64 = ev->collateral ? tkms_b64_encode(ev->collateral, ev->collateral_len, 0, 1) : NULL;
     json_t *att = json_pack("{s:s, s:s}", "method", tkms_client_att_name(c->o->evidence.method), "evidence", e64 ? e64 : "");

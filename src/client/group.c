@@ -13,6 +13,7 @@
 #include "g2.h"
 #include "tkms/attest.h"
 #include "proto.h"
+#include "prim.h"
 
 tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, const char *fmt, ...) {
     if (err && errlen) {
@@ -24,31 +25,8 @@ tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, cons
     return st;
 }
 
-void cl_hex(char *out, const uint8_t *in, size_t n) {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[in[i] >> 4];
-        out[2 * i + 1] = d[in[i] & 15];
-    }
-    out[2 * n] = 0;
-}
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
-int cl_unhex(uint8_t *out, size_t n, const char *s, size_t slen) {
-    if (!s || slen != 2 * n) return 0;
-    for (size_t i = 0; i < n; i++) {
-        int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
-        if (h < 0 || l < 0) return 0;
-        out[i] = (uint8_t)(h << 4 | l);
-    }
-    return 1;
-}
 
 double cl_now_ms(void) {
     struct timespec ts;

@@ -128,7 +128,7 @@ static void h_health(tkmsd *d, http_resp *rs) {
     json_object_set_new(j, "index", d->my_index ? json_integer(d->my_index) : json_null());
     if (d->group) {
         char h[193];
-        node_hex(h, d->group->mpk_bytes, 96);
+        tkms_hex(h, d->group->mpk_bytes, 96);
         json_object_set_new(j, "mpk", json_string(h));
     }
     pthread_rwlock_unlock(&d->lock);
@@ -224,7 +224,7 @@ static int own_operator(tkmsd *d, const http_req *rq, http_resp *rs, char who[65
                 "only this node's own operator (its admin token or its node key) may approve cluster signatures");
         return 0;
     }
-    node_hex(who, key, 32);
+    tkms_hex(who, key, 32);
     return 1;
 }
 
@@ -272,7 +272,7 @@ static void h_sign_approve(tkmsd *d, const http_req *rq, http_resp *rs) {
     node_status st = {0};
     if (!node_store_put_approval(d->store, h, now, exp, who, &st)) return set_err(rs, 503, "storage", st.msg);
     char hh[65];
-    node_hex(hh, h, 32);
+    tkms_hex(hh, h, 32);
     char detail[160];
     snprintf(detail, sizeof detail, "{\"by\":\"%s\",\"msg_len\":%zu,\"expires_ms\":%llu}", who, mlen,
              (unsigned long long)exp);
@@ -298,7 +298,7 @@ static void h_sign_revoke(tkmsd *d, const http_req *rq, http_resp *rs) {
     int found = 0;
     if (!node_store_revoke_approval(d->store, h, node_now_ms(), &found, &st)) return set_err(rs, 503, "storage", st.msg);
     char hh[65];
-    node_hex(hh, h, 32);
+    tkms_hex(hh, h, 32);
     char detail[96];
     snprintf(detail, sizeof detail, "{\"by\":\"%s\"}", who);
     node_store_audit(d->store, "cluster_sign", hh, found ? "revoke" : "revoke_none", detail);
@@ -347,7 +347,7 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     g1_to_affine(&sa, &sig);
     g1_serialize(out, &sa);
     char ph[97];
-    node_hex(ph, out, 48);
+    tkms_hex(ph, out, 48);
     if (log_enabled(LOG_DEBUG))
         log_json(LOG_DEBUG, "sign", json_pack("{s:I, s:I}", "epoch", (json_int_t)epoch, "msg_len", (json_int_t)mlen));
     set_json(rs, 200,

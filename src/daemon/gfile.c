@@ -137,7 +137,7 @@ int gfile_proposal_check(const char *json, size_t len, const group_t *g, member_
             uint8_t k[32], sg[64];
             if (!hexfield(k, 32, s, "ed25519") || !hexfield(sg, 64, s, "sig")) continue;
             const member_t *m = group_member_by_ed(g, k);
-            if (!m || seen[m->index] || !node_ed25519_verify(sg, k, msg, sizeof msg)) continue;
+            if (!m || seen[m->index] || !tkms_ed25519_verify(sg, k, msg, sizeof msg)) continue;
             seen[m->index] = 1;
             good++;
         }

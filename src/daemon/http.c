@@ -274,7 +274,7 @@ static int build_response(tkmsd *d, conn *c, const http_resp *rs) {
         if (node_envelope_sign(sig, d->sec->ed_sk, "", "RESPONSE", c->req.path, ts, (const uint8_t *)rs->body,
                                rs->body_len)) {
             char sh[129];
-            node_hex(sh, sig, 64);
+            tkms_hex(sh, sig, 64);
             n += snprintf(hdr + n, sizeof hdr - (size_t)n, "X-Tkms-Key: %s\r\nX-Tkms-Time: %llu\r\nX-Tkms-Sig: %s\r\n",
                           d->node_id, (unsigned long long)ts, sh);
         }

@@ -273,7 +273,7 @@ int main(int argc, char **argv) {
     char *addr = NULL;
     if (!node_store_get_identity(d->store, d->sec, &addr, &st)) goto fail;
     free(addr);
-    node_hex(d->node_id, d->sec->ed_pk, 32);
+    tkms_hex(d->node_id, d->sec->ed_pk, 32);
     log_set_node(d->node_id);
     if (!load_admin_token(d, &st)) goto fail;
     if (!relay_start(d, &st)) goto fail;

@@ -165,7 +165,7 @@ static void start(struct peer_client *p, preq *r) {
         uint8_t sig[64];
         char h[256], sh[129];
         if (node_envelope_sign(sig, d->sec->ed_sk, r->dest, r->method, r->path, ts, r->body, r->len)) {
-            node_hex(sh, sig, 64);
+            tkms_hex(sh, sig, 64);
             snprintf(h, sizeof h, "X-Tkms-Key: %s", d->node_id);
             r->hdrs = curl_slist_append(r->hdrs, h);
             snprintf(h, sizeof h, "X-Tkms-Time: %llu", (unsigned long long)ts);

@@ -412,7 +412,7 @@ static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
     s->started_mono = node_mono_ms();
     atomic_store(&d->session_active, 1);
     char sh[65];
-    node_hex(sh, tkms_dkg_session(s->eng), 32);
+    tkms_hex(sh, tkms_dkg_session(s->eng), 32);
     log_json(LOG_INFO, ckpt ? "session_resumed" : retried ? "session_retried" : "session_started",
              json_pack("{s:s, s:I, s:s, s:i, s:i, s:I}", "kind",
                        s->plan.is_dkg ? "dkg" : s->is_repair ? "repair" : "reshare", "epoch",
@@ -502,7 +502,7 @@ static void commit_result(struct sched *s) {
     if (s->is_repair) metrics_repair(1);
     node_store_audit(d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "certified", NULL);
     char mh[193];
-    node_hex(mh, g->mpk_bytes, 96);
+    tkms_hex(mh, g->mpk_bytes, 96);
     log_json(LOG_INFO, "epoch_certified",
              json_pack("{s:s, s:I, s:i, s:i, s:i, s:b, s:s, s:I}", "kind",
                        s->plan.is_dkg ? "dkg" : s->is_repair ? "repair" : "reshare", "epoch",
@@ -1581,7 +1581,7 @@ json_t *sched_status(struct sched *s) {
     json_t *j = json_null();
     if (s->eng && !s->finished) {
         char sh[65];
-        node_hex(sh, tkms_dkg_session(s->eng), 32);
+        tkms_hex(sh, tkms_dkg_session(s->eng), 32);
         j = json_pack("{s:s, s:I, s:s, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
                       (json_int_t)s->plan.epoch, "id", sh, "slot", (json_int_t)s->plan.slot);
     }

@@ -11,30 +11,14 @@
 #include "identity.h"
 #include "sha256.h"
 #include "proto_tags.h"
+#include "prim.h"
 
-static void hexenc(char *out, const uint8_t *b, size_t n) {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[b[i] >> 4];
-        out[2 * i + 1] = d[b[i] & 15];
-    }
-    out[2 * n] = 0;
-}
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1; /* canonical files are lowercase */
-}
 
+
+/* canonical group files are lowercase */
 static int hexdec(uint8_t *out, size_t n, const char *s) {
-    if (!s || strlen(s) != 2 * n) return 0;
-    for (size_t i = 0; i < n; i++) {
-        int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-        if (h < 0 || l < 0) return 0;
-        out[i] = (uint8_t)(h << 4 | l);
-    }
-    return 1;
+    return s && tkms_unhex(out, n, s, strlen(s), TKMS_HEX_LOWER_ONLY);
 }
 
 int tkms_group_from_result(tkms_group *g, const tkms_dkg_result *r, const tkms_dkg_member *members) {
@@ -60,7 +44,7 @@ int tkms_group_from_result(tkms_group *g, const tkms_dkg_result *r, const tkms_d
 
 static json_t *hexstr(const uint8_t *b, size_t n) {
     char buf[2 * 96 + 1];
-    hexenc(buf, b, n);
+    tkms_hex(buf, b, n);
     return json_string(buf);
 }
 

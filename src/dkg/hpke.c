@@ -8,6 +8,7 @@
 #include "ct.h"
 #include "identity.h"
 #include "sha256.h"
+#include "prim.h"
 
 static const uint8_t KEM_SUITE[5] = {'K', 'E', 'M', 0x00, 0x20};
 static const uint8_t HPKE_SUITE[10] = {'H', 'P', 'K', 'E', 0x00, 0x20, 0x00, 0x01, 0x00, 0x03};
@@ -115,28 +116,13 @@ static void ctx_nonce(uint8_t nonce[12], const tkms_hpke_ctx *ctx) {
     for (int i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(ctx->seq >> (8 * i));
 }
 
-static int aead(int enc, uint8_t *out, const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
-                size_t aad_len, const uint8_t *in, size_t in_len, uint8_t tag[16]) {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int len = 0, ok = c && in_len <= (size_t)1 << 30 && aad_len <= (size_t)1 << 30;
-    ok = ok && EVP_CipherInit_ex(c, EVP_chacha20_poly1305(), NULL, NULL, NULL, enc) == 1 &&
-         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
-         EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1;
-    if (ok && !enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, tag) == 1;
-    if (ok && aad_len) ok = EVP_CipherUpdate(c, NULL, &len, aad, (int)aad_len) == 1;
-    if (ok && in_len) ok = EVP_CipherUpdate(c, out, &len, in, (int)in_len) == 1;
-    if (ok) ok = EVP_CipherFinal_ex(c, out + in_len, &len) == 1;
-    if (ok && enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag) == 1;
-    EVP_CIPHER_CTX_free(c);
-    return ok;
-}
 
 int tkms_hpke_ctx_seal(tkms_hpke_ctx *ctx, uint8_t *ct, const uint8_t *aad, size_t aad_len, const uint8_t *pt,
                        size_t pt_len) {
     uint8_t nonce[12];
     if (ctx->seq == UINT64_MAX) return 0;
     ctx_nonce(nonce, ctx);
-    if (!aead(1, ct, ctx->key, nonce, aad, aad_len, pt, pt_len, ct + pt_len)) return 0;
+    if (!tkms_aead(1, ct, ctx->key, nonce, aad, aad_len, pt, pt_len, ct + pt_len)) return 0;
     ctx->seq++;
     return 1;
 }
@@ -147,7 +133,7 @@ int tkms_hpke_ctx_open(tkms_hpke_ctx *ctx, uint8_t *pt, const uint8_t *aad, size
     if (ct_len < 16 || ctx->seq == UINT64_MAX) return 0;
     memcpy(tag, ct + ct_len - 16, 16);
     ctx_nonce(nonce, ctx);
-    if (!aead(0, pt, ctx->key, nonce, aad, aad_len, ct, ct_len - 16, tag)) {
+    if (!tkms_aead(0, pt, ctx->key, nonce, aad, aad_len, ct, ct_len - 16, tag)) {
         tkms_wipe(pt, ct_len - 16);
         return 0;
     }

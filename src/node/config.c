@@ -210,7 +210,7 @@ json_t *node_config_to_json(const node_config *c) {
 #undef I
     if (c->kdf_passphrase) {
         char salt[33];
-        node_hex(salt, c->kdf_salt, 16);
+        tkms_hex(salt, c->kdf_salt, 16);
         if (c->passphrase_file) json_object_set_new(o, "passphrase_file", json_string(c->passphrase_file));
         json_object_set_new(o, "storage_kdf",
                             json_pack("{s:s, s:I, s:I, s:I}", "salt", salt, "t_cost", (json_int_t)c->kdf_t_cost,

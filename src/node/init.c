@@ -24,7 +24,7 @@ static char *listen_from_url(const char *url) {
 
 static int write_secret_hex(const char *dir, const char *name, const uint8_t *b, size_t n, node_status *st) {
     char hex[2 * 64 + 2];
-    node_hex(hex, b, n);
+    tkms_hex(hex, b, n);
     strcat(hex, "\n");
     char *p = node_path_join(dir, name);
     int ok = p && node_write_file_atomic(p, hex, strlen(hex), 0600, st);
@@ -98,8 +98,8 @@ int node_init_dir(const char *dir, const char *address, const char *listen, cons
     }
     if (ok && identity) {
         char ed[65], x[65];
-        node_hex(ed, sec->ed_pk, 32);
-        node_hex(x, sec->x_pk, 32);
+        tkms_hex(ed, sec->ed_pk, 32);
+        tkms_hex(x, sec->x_pk, 32);
         *identity = json_pack("{s:s, s:s, s:s}", "address", address, "ed25519", ed, "x25519", x);
     }
     node_secure_free(sec, sizeof *sec);

@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 #include "proto_bytes.h"
 #include "proto_tags.h"
+#include "prim.h"
 
 static int raw_keygen(int type, uint8_t sk[32], uint8_t pk[32]) {
     if (!node_random(sk, 32)) return 0;
@@ -27,50 +28,16 @@ static int raw_keygen(int type, uint8_t sk[32], uint8_t pk[32]) {
 int node_ed25519_keygen(uint8_t sk[32], uint8_t pk[32]) { return raw_keygen(EVP_PKEY_ED25519, sk, pk); }
 int node_x25519_keygen(uint8_t sk[32], uint8_t pk[32]) { return raw_keygen(EVP_PKEY_X25519, sk, pk); }
 
-int node_ed25519_sign(uint8_t sig[64], const uint8_t sk[32], const uint8_t *msg, size_t len) {
-    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sk, 32);
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    size_t sl = 64;
-    int ok = k && c && EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 &&
-             EVP_DigestSign(c, sig, &sl, msg, len) == 1 && sl == 64;
-    EVP_MD_CTX_free(c);
-    EVP_PKEY_free(k);
-    return ok;
-}
-
-int node_ed25519_verify(const uint8_t sig[64], const uint8_t pk[32], const uint8_t *msg, size_t len) {
-    /* one verifier for the whole node: RFC 8032 plus the small-order key/R rejection */
-    return tkms_ed25519_verify(sig, pk, msg, len);
-}
-
-static int aead(int enc, uint8_t *out, const uint8_t key[32], const uint8_t nonce[12], const uint8_t *in, size_t len,
-                const char *aad, uint8_t tag[16]) {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int l = 0, ok = c != NULL;
-    ok = ok && EVP_CipherInit_ex(c, EVP_chacha20_poly1305(), NULL, NULL, NULL, enc) == 1;
-    ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1;
-    ok = ok && EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1;
-    if (ok && !enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, tag) == 1;
-    ok = ok && EVP_CipherUpdate(c, NULL, &l, (const uint8_t *)aad, (int)strlen(aad)) == 1;
-    ok = ok && (len == 0 || EVP_CipherUpdate(c, out, &l, in, (int)len) == 1);
-    ok = ok && EVP_CipherFinal_ex(c, out + (len ? (size_t)l : 0), &l) == 1;
-    if (ok && enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag) == 1;
-    EVP_CIPHER_CTX_free(c);
-    return ok;
-}
-
 int node_seal(uint8_t *out, const uint8_t key[32], const uint8_t *pt, size_t len, const char *aad) {
     if (!node_random(out, 12)) return 0;
-    return aead(1, out + 12, key, out, pt, len, aad, out + 12 + len);
+    return tkms_aead(1, out + 12, key, out, (const uint8_t *)aad, strlen(aad), pt, len, out + 12 + len);
 }
 
 int node_open(uint8_t *out, const uint8_t key[32], const uint8_t *ct, size_t len, const char *aad) {
     if (len < NODE_SEAL_OVERHEAD) return 0;
     uint8_t tag[16];
     memcpy(tag, ct + len - 16, 16);
-    int ok = aead(0, out, key, ct, ct + 12, len - NODE_SEAL_OVERHEAD, aad, tag);
-    if (!ok) node_wipe(out, len - NODE_SEAL_OVERHEAD);
-    return ok;
+    return tkms_aead(0, out, key, ct, (const uint8_t *)aad, strlen(aad), ct + 12, len - NODE_SEAL_OVERHEAD, tag);
 }
 
 static int read_secret_line(char *buf, size_t cap, const char *path, int strict_mode, node_status *st) {
@@ -168,13 +135,13 @@ static int envelope_hash(uint8_t h[64], const char *dest, const char *method, co
 int node_envelope_sign(uint8_t sig[64], const uint8_t sk[32], const char *dest, const char *method, const char *path,
                        uint64_t ts_ms, const uint8_t *body, size_t len) {
     uint8_t h[64];
-    return envelope_hash(h, dest, method, path, ts_ms, body, len) && node_ed25519_sign(sig, sk, h, 64);
+    return envelope_hash(h, dest, method, path, ts_ms, body, len) && tkms_ed25519_sign(sig, sk, h, 64);
 }
 
 int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char *dest, const char *method,
                          const char *path, uint64_t ts_ms, const uint8_t *body, size_t len) {
     uint8_t h[64];
-    return envelope_hash(h, dest, method, path, ts_ms, body, len) && node_ed25519_verify(sig, pk, h, 64);
+    return envelope_hash(h, dest, method, path, ts_ms, body, len) && tkms_ed25519_verify(sig, pk, h, 64);
 }
 
 void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]) { SHA256(sig, 64, out); }

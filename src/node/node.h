@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "g2.h"
+#include "prim.h"
 
 #define NODE_WUR __attribute__((warn_unused_result))
 
@@ -23,8 +24,7 @@ int node_err(node_status *st, node_class cls, const char *fmt, ...) __attribute_
 const char *node_class_name(node_class c);
 
 /* ---- small utilities ---- */
-void node_hex(char *out, const uint8_t *buf, size_t len); /* out: 2*len+1 */
-/* Exactly len bytes of hex (no 0x). Returns 1 or 0. */
+/* Exactly len bytes of hex (no 0x; tkms_unhex, prim.h). Returns 1 or 0. */
 int node_unhex(uint8_t *out, size_t len, const char *hex);
 /* Variable-length hex into a malloc'd buffer; NULL on bad hex. */
 uint8_t *node_unhex_alloc(const char *hex, size_t *len);
@@ -110,8 +110,6 @@ typedef struct {
 
 int node_ed25519_keygen(uint8_t sk[32], uint8_t pk[32]);
 int node_x25519_keygen(uint8_t sk[32], uint8_t pk[32]);
-int node_ed25519_sign(uint8_t sig[64], const uint8_t sk[32], const uint8_t *msg, size_t len);
-int node_ed25519_verify(const uint8_t sig[64], const uint8_t pk[32], const uint8_t *msg, size_t len);
 
 /* ChaCha20-Poly1305 with a random nonce: out = nonce(12) || ct || tag(16); out_len = len + 28.
  * aad names what the blob is (binds it to its row). Returns 1 or 0. */

@@ -186,7 +186,7 @@ void node_store_close(node_store *s) {
 int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, node_status *st) {
     uint8_t pt[64], ct[64 + NODE_SEAL_OVERHEAD];
     char aad[128], pkh[65];
-    node_hex(pkh, sec->ed_pk, 32);
+    tkms_hex(pkh, sec->ed_pk, 32);
     snprintf(aad, sizeof aad, TKMS_AAD_IDENTITY_FMT, pkh);
     memcpy(pt, sec->ed_sk, 32);
     memcpy(pt + 32, sec->x_sk, 32);
@@ -232,7 +232,7 @@ int node_store_get_identity(node_store *s, node_secrets *sec, char **address, no
                 if (address) *address = strdup((const char *)sqlite3_column_text(q, 2));
                 uint8_t pt[64];
                 char aad[128], pkh[65];
-                node_hex(pkh, sec->ed_pk, 32);
+                tkms_hex(pkh, sec->ed_pk, 32);
                 snprintf(aad, sizeof aad, TKMS_AAD_IDENTITY_FMT, pkh);
                 if (!node_open(pt, sec->storage_key, sealed, (size_t)sl, aad)) {
                     ok = node_err(st, NS_USAGE, "cannot decrypt the node identity: wrong storage key or passphrase");
@@ -404,7 +404,7 @@ int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, 
 
 static void pending_aad(char *aad, size_t n, uint64_t epoch, const uint8_t thash[32], uint32_t index) {
     char th[65];
-    node_hex(th, thash, 32);
+    tkms_hex(th, thash, 32);
     snprintf(aad, n, TKMS_AAD_PENDING_FMT, (unsigned long long)epoch, th, index);
 }
 
@@ -469,7 +469,7 @@ int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t s
     uint8_t *ct = malloc(len + NODE_SEAL_OVERHEAD);
     if (!ct) return node_err(st, NS_INTERNAL, "out of memory");
     char aad[128], sh[65];
-    node_hex(sh, sid, 32);
+    tkms_hex(sh, sid, 32);
     snprintf(aad, sizeof aad, TKMS_AAD_SESSION_FMT, sh);
     if (!node_seal(ct, key, state, len, aad)) {
         free(ct);
@@ -533,7 +533,7 @@ int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32]
             snprintf(kind, 16, "%s", (const char *)sqlite3_column_text(q, 2));
             int n = sqlite3_column_bytes(q, 3);
             char aad[128], sh[65];
-            node_hex(sh, sid, 32);
+            tkms_hex(sh, sid, 32);
             snprintf(aad, sizeof aad, TKMS_AAD_SESSION_FMT, sh);
             uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
             if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 3), (size_t)n, aad)) {
@@ -564,7 +564,7 @@ int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const ui
         if (rc == SQLITE_ROW) {
             int n = sqlite3_column_bytes(q, 0);
             char aad[128], sh[65];
-            node_hex(sh, sid, 32);
+            tkms_hex(sh, sid, 32);
             snprintf(aad, sizeof aad, TKMS_AAD_SESSION_FMT, sh);
             uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
             if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 0), (size_t)n, aad)) {

@@ -1,6 +1,7 @@
 /* Operator node library: status messages, hex, clocks, atomic file writes and locked memory. */
 #define _GNU_SOURCE
 #include "node.h"
+#include "prim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,30 +40,11 @@ const char *node_class_name(node_class c) {
     }
 }
 
-void node_hex(char *out, const uint8_t *buf, size_t len) {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = d[buf[i] >> 4];
-        out[2 * i + 1] = d[buf[i] & 15];
-    }
-    out[2 * len] = 0;
-}
 
-static int hv(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+
 
 int node_unhex(uint8_t *out, size_t len, const char *hex) {
-    if (!hex || strlen(hex) != 2 * len) return 0;
-    for (size_t i = 0; i < len; i++) {
-        int a = hv((unsigned char)hex[2 * i]), b = hv((unsigned char)hex[2 * i + 1]);
-        if (a < 0 || b < 0) return 0;
-        out[i] = (uint8_t)(a << 4 | b);
-    }
-    return 1;
+    return hex && tkms_unhex(out, len, hex, strlen(hex), TKMS_HEX_ANY_CASE);
 }
 
 uint8_t *node_unhex_alloc(const char *hex, size_t *len) {

@@ -302,7 +302,7 @@ static tkms_release_code finish(tkms_release_ctx *c, req_state *rs, tkms_release
 
 static int hexfield(uint8_t *out, size_t n, json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
-    return json_is_string(v) && rel_unhex(out, n, json_string_value(v), json_string_length(v), 0);
+    return json_is_string(v) && tkms_unhex(out, n, json_string_value(v), json_string_length(v), 0);
 }
 
 static int only(json_t *o, const char *const *keys, size_t required) {
@@ -381,7 +381,7 @@ static tkms_release_code parse_req(parsed_req *p, req_state *rs, const char *req
         }
         p->msg_len = ml / 2;
         p->msg = malloc(p->msg_len ? p->msg_len : 1);
-        if (!p->msg || !rel_unhex(p->msg, p->msg_len, json_string_value(m), ml, 0)) {
+        if (!p->msg || !tkms_unhex(p->msg, p->msg_len, json_string_value(m), ml, 0)) {
             snprintf(rs->msg, sizeof rs->msg, "msg must be hex");
             goto out;
         }
@@ -534,9 +534,9 @@ static tkms_release_code check_evidence(tkms_release_ctx *c, req_state *rs, cons
     rs->insecure = cl->insecure;
     rs->genuine = cl->genuine;
     if (p->method == TKMS_ATTEST_GCP_CS) snprintf(rs->digest, sizeof rs->digest, "%s", cl->image_digest);
-    else if (p->method == TKMS_ATTEST_TDX) rel_hex(rs->digest, cl->mrtd, 48);
-    else if (p->method == TKMS_ATTEST_SEV_SNP) rel_hex(rs->digest, cl->measurement, 48);
-    else rel_hex(rs->digest, cl->dev_key, 32);
+    else if (p->method == TKMS_ATTEST_TDX) tkms_hex(rs->digest, cl->mrtd, 48);
+    else if (p->method == TKMS_ATTEST_SEV_SNP) tkms_hex(rs->digest, cl->measurement, 48);
+    else tkms_hex(rs->digest, cl->dev_key, 32);
     if (r != TKMS_ATTEST_OK) {
         rs->reason = tkms_attest_reason_name(r);
         snprintf(rs->msg, sizeof rs->msg, "%s: %s", rs->reason, res->message);
@@ -693,9 +693,9 @@ static tkms_release_code do_key(tkms_release_ctx *c, req_state *rs, char **body,
         goto out;
     }
     char enc_h[65], ct_h[129], sig_h[129];
-    rel_hex(enc_h, sealed, 32);
-    rel_hex(ct_h, sealed + 32, 64);
-    rel_hex(sig_h, sig, 64);
+    tkms_hex(enc_h, sealed, 32);
+    tkms_hex(ct_h, sealed + 32, 64);
+    tkms_hex(sig_h, sig, 64);
     size_t bl = 512;
     *body = malloc(bl);
     if (*body)
@@ -801,8 +801,8 @@ static tkms_release_code do_sign(tkms_release_ctx *c, req_state *rs, char **body
         goto out;
     }
     char part_h[97], sig_h[129];
-    rel_hex(part_h, partial, 48);
-    rel_hex(sig_h, sig, 64);
+    tkms_hex(part_h, partial, 48);
+    tkms_hex(sig_h, sig, 64);
     *body = malloc(512);
     if (*body)
         snprintf(*body, 512, "{\"app_id\":\"%s\",\"epoch\":%llu,\"index\":%u,\"partial\":\"%s\",\"signature\":\"%s\"}",
@@ -1048,7 +1048,7 @@ char *tkms_release_sync_serve(tkms_release_ctx *c, const char *req, size_t len) 
         if (d && arr && bucket_digests(c, d)) {
             for (unsigned b = 0; b < TKMS_SYNC_BUCKETS; b++) {
                 char h[65];
-                rel_hex(h, d[b], 32);
+                tkms_hex(h, d[b], 32);
                 json_array_append_new(arr, json_string(h));
             }
             json_t *r = json_pack("{s:O}", "digests", arr);
@@ -1175,7 +1175,7 @@ tkms_release_code tkms_release_sync_answer(tkms_release_sync *s, const char *bod
         for (unsigned b = 0; ok && b < TKMS_SYNC_BUCKETS; b++) {
             json_t *v = json_array_get(arr, b);
             uint8_t d[32];
-            ok = json_is_string(v) && rel_unhex(d, 32, json_string_value(v), json_string_length(v), 1);
+            ok = json_is_string(v) && tkms_unhex(d, 32, json_string_value(v), json_string_length(v), 1);
             s->differ[b] = ok && memcmp(d, mine[b], 32) != 0;
             any |= s->differ[b];
         }

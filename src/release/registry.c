@@ -14,33 +14,13 @@
 #include "tkms/wallet.h"
 #include "proto.h"
 #include "proto_bytes.h"
+#include "prim.h"
 
 /* ---- small helpers ---- */
 
-void rel_wipe(void *p, size_t n) { OPENSSL_cleanse(p, n); }
 
-void rel_hex(char *out, const uint8_t *in, size_t n) {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) out[2 * i] = d[in[i] >> 4], out[2 * i + 1] = d[in[i] & 15];
-    out[2 * n] = 0;
-}
 
-static int nib(char c, int lower_only) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (!lower_only && c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
-int rel_unhex(uint8_t *out, size_t n, const char *s, size_t slen, int lower_only) {
-    if (!s || slen != 2 * n) return 0;
-    for (size_t i = 0; i < n; i++) {
-        int a = nib(s[2 * i], lower_only), b = nib(s[2 * i + 1], lower_only);
-        if (a < 0 || b < 0) return 0;
-        out[i] = (uint8_t)(a << 4 | b);
-    }
-    return 1;
-}
 
 static int b64v(char c) {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -242,7 +222,7 @@ static int hexlist(tkms_attest_allow *a, json_t *arr, size_t bytes) {
     if (!json_is_array(arr) || json_array_size(arr) > TKMS_ATTEST_MAX_ALLOW) return 0;
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *v = json_array_get(arr, i);
-        if (!json_is_string(v) || !rel_unhex(a->v[i], bytes, json_string_value(v), json_string_length(v), 1)) return 0;
+        if (!json_is_string(v) || !tkms_unhex(a->v[i], bytes, json_string_value(v), json_string_length(v), 1)) return 0;
         for (size_t j = 0; j < i; j++)
             if (memcmp(a->v[j], a->v[i], bytes) == 0) return 0;
         a->n = i + 1;
@@ -254,7 +234,7 @@ typedef int (*str_ok_fn)(const char *s, size_t n);
 
 static int digest_ok(const char *s, size_t n) {
     uint8_t d[32];
-    return n == 71 && strncmp(s, "sha256:", 7) == 0 && rel_unhex(d, 32, s + 7, 64, 1);
+    return n == 71 && strncmp(s, "sha256:", 7) == 0 && tkms_unhex(d, 32, s + 7, 64, 1);
 }
 
 /* GCP project IDs: lowercase letters, digits, hyphens; domain-scoped ones add '.' and ':'. */
@@ -313,7 +293,7 @@ tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonic
     json_t *app = json_object_get(o, "app_id"), *seq = json_object_get(o, "seq"), *ms = json_object_get(o, "methods");
     json_t *tdx = json_object_get(o, "tdx"), *snp = json_object_get(o, "snp"), *dep = json_object_get(o, "deployments");
     if (!json_is_string(app) || json_string_length(app) != 42 || strncmp(json_string_value(app), "0x", 2) != 0 ||
-        !rel_unhex(st->app_id, 20, json_string_value(app) + 2, 40, 1))
+        !tkms_unhex(st->app_id, 20, json_string_value(app) + 2, 40, 1))
         return bad(err, errlen, "%s", "app_id must be 0x + 40 lowercase hex");
     if (!json_is_integer(seq) || json_integer_value(seq) < 1 || json_integer_value(seq) > (json_int_t)((1LL << 53) - 1))
         return bad(err, errlen, "%s", "seq must be an integer in 1..2^53-1");
@@ -407,9 +387,9 @@ static tkms_release_code signed_from_json(tkms_app_signed *out, char *err, size_
     if (!json_is_object(o) || !only_keys(o, keys, &bk) || json_object_size(o) != 3)
         return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "a signed statement is {\"salt\",\"signature\",\"statement\"}");
     json_t *salt = json_object_get(o, "salt"), *sig = json_object_get(o, "signature");
-    if (!json_is_string(salt) || !rel_unhex(out->salt, 32, json_string_value(salt), json_string_length(salt), 1))
+    if (!json_is_string(salt) || !tkms_unhex(out->salt, 32, json_string_value(salt), json_string_length(salt), 1))
         return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "salt must be 64 lowercase hex");
-    if (!json_is_string(sig) || !rel_unhex(out->signature, 65, json_string_value(sig), json_string_length(sig), 1))
+    if (!json_is_string(sig) || !tkms_unhex(out->signature, 65, json_string_value(sig), json_string_length(sig), 1))
         return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "signature must be 130 lowercase hex (r || s || v)");
     tkms_release_code c = rel_statement_from_json(&out->st, &out->canonical, err, errlen, json_object_get(o, "statement"));
     if (c != TKMS_REL_OK) return c;
@@ -440,8 +420,8 @@ tkms_release_code tkms_app_signed_parse(tkms_app_signed *out, char *err, size_t 
 
 static char *signed_json_parts(const uint8_t salt[32], const uint8_t sig[65], const char *canonical) {
     char sh[65], gh[131];
-    rel_hex(sh, salt, 32);
-    rel_hex(gh, sig, 65);
+    tkms_hex(sh, salt, 32);
+    tkms_hex(gh, sig, 65);
     size_t n = strlen(canonical) + 64 + 130 + 64;
     char *o = malloc(n);
     if (o) snprintf(o, n, "{\"salt\":\"%s\",\"signature\":\"%s\",\"statement\":%s}", sh, gh, canonical);
@@ -602,7 +582,7 @@ tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_
             int64_t k = count_where(db, "SELECT count(*) FROM apps WHERE owner = ?1", s->owner, 20);
             if (k < 0) goto dberr;
             if ((uint64_t)k >= lim->max_per_owner) {
-                rel_hex(oh, s->owner, 20);
+                tkms_hex(oh, s->owner, 20);
                 code = rel_fail(err, errlen, TKMS_REL_OWNER_QUOTA,
                                 "owner 0x%s has %lld apps on this node, its limit (registry_max_apps_per_owner)", oh,
                                 (long long)k);

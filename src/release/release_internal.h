@@ -9,10 +9,9 @@
 #include <jansson.h>
 
 #include "release.h"
+#include "prim.h"
+#include "ct.h"
 
-void rel_hex(char *out, const uint8_t *in, size_t n); /* out: 2n+1, lowercase */
-/* Exactly n bytes from 2n hex chars; lower_only refuses A-F. Returns 1 or 0. */
-int rel_unhex(uint8_t *out, size_t n, const char *s, size_t slen, int lower_only);
 /* Strict standard base64 with padding (no whitespace). *out malloc'd. Returns 1 or 0. */
 int rel_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen);
 /* snprintf into err (if non-NULL) and return code. */
@@ -21,7 +20,6 @@ tkms_release_code rel_fail(char *err, size_t errlen, tkms_release_code code, con
 /* Validates a statement object; *canonical (may be NULL) gets the canonical JSON. */
 tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonical, char *err, size_t errlen,
                                           json_t *o);
-void rel_wipe(void *p, size_t n);
 /* tkms_registry_put with limits; *n_apps (may be NULL) caches the app count across a batch: -1
  * makes it count, a successful insert increments it. */
 tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, const tkms_registry_limits *lim,

@@ -16,6 +16,7 @@
 #include "seal.h"
 #include "sha256.h"
 #include "proto_bytes.h"
+#include "prim.h"
 
 const tkms_tlock_chain TKMS_TLOCK_QUICKNET = {
     "quicknet",
@@ -63,20 +64,13 @@ int tkms_chacha_poly(int enc, uint8_t *out, const uint8_t key[32], const uint8_t
                      size_t aad_len, const uint8_t *in, size_t in_len);
 int tkms_chacha_poly(int enc, uint8_t *out, const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
                      size_t aad_len, const uint8_t *in, size_t in_len) {
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int ok = c != NULL, l = 0;
+    if (!enc && in_len < 16) return 0;
     size_t body = enc ? in_len : in_len - 16;
-    if (!enc && in_len < 16) ok = 0;
-    if (in_len > (size_t)1 << 30) ok = 0; /* EVP takes int lengths; callers chunk far below this */
-    ok = ok && EVP_CipherInit_ex(c, EVP_chacha20_poly1305(), NULL, key, nonce, enc);
-    if (ok && aad_len) ok = EVP_CipherUpdate(c, NULL, &l, aad, (int)aad_len);
-    if (ok && !enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, (void *)(in + body));
-    if (ok && body) ok = EVP_CipherUpdate(c, out, &l, in, (int)body);
-    if (ok) ok = EVP_CipherFinal_ex(c, out + body, &l);
-    if (ok && enc) ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, out + body);
-    EVP_CIPHER_CTX_free(c);
-    if (!ok && !enc && body) tkms_wipe(out, body);
-    return ok;
+    uint8_t tag[16];
+    if (!enc) memcpy(tag, in + body, 16);
+    if (!tkms_aead(enc, out, key, nonce, aad, aad_len, in, body, tag)) return 0;
+    if (enc) memcpy(out + body, tag, 16);
+    return 1;
 }
 
 static int append_str(tkms_buf *b, const char *s) { return tkms_buf_append(b, s, strlen(s)); }
@@ -230,19 +224,7 @@ static int parse_u64(const char *s, size_t n, uint64_t *v) {
     return 1;
 }
 
-static int unhex(uint8_t *out, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        int v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = s[2 * i + (size_t)k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0) return 0;
-            v = v * 16 + d;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return 1;
-}
+static int unhex(uint8_t *out, const char *s, size_t n) { return tkms_unhex(out, n, s, 2 * n, TKMS_HEX_LOWER_ONLY); }
 
 static int verify_beacon(const uint8_t *sig, size_t sig_len, const uint8_t *pk, size_t pk_len, const char *dst,
                          const uint8_t id[32]) {

@@ -12,6 +12,8 @@
 #include <openssl/sha.h>
 
 #include "wallet_internal.h"
+#include "ct.h"
+#include "sha256.h"
 
 const char *tkms_wallet_strerror(tkms_wallet_status st) {
     switch (st) {
@@ -34,7 +36,7 @@ const char *tkms_wallet_strerror(tkms_wallet_status st) {
 }
 
 void tkms_wallet_wipe(void *p, size_t n) {
-    if (p && n) OPENSSL_cleanse(p, n);
+    if (p && n) tkms_wipe(p, n);
 }
 
 void tkms_sha256(uint8_t out[32], const uint8_t *in, size_t len) { SHA256(in, len, out); }
@@ -48,20 +50,11 @@ int tkms_hmac_sha512(uint8_t out[64], const uint8_t *key, size_t key_len, const 
 
 int tkms_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
                      size_t salt_len, const uint8_t *info, size_t info_len) {
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    if (!kdf) return 0;
-    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
-    EVP_KDF_free(kdf);
-    if (!ctx) return 0;
-    /* OSSL_PARAM wants non-const pointers; the KDF does not modify them. */
-    OSSL_PARAM params[5], *p = params;
-    *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
-    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
-    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
-    *p = OSSL_PARAM_construct_end();
-    int ok = EVP_KDF_derive(ctx, out, out_len, params) == 1;
-    EVP_KDF_CTX_free(ctx);
+    /* the core's HKDF (RFC 5869; core/sha256.c): one implementation in the tree */
+    uint8_t prk[32];
+    hkdf_sha256_extract(prk, salt, salt_len, ikm, ikm_len);
+    int ok = hkdf_sha256_expand(out, out_len, prk, info, info_len);
+    tkms_wipe(prk, sizeof prk);
     return ok;
 }
 

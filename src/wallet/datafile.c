@@ -6,6 +6,7 @@
 
 #include "wallet_internal.h"
 #include "proto_tags.h"
+#include "prim.h"
 
 static const uint8_t MAGIC[8] = {'T', 'K', 'M', 'S', 'D', 'A', 'T', 'A'};
 enum { VERSION = 1 };
@@ -72,27 +73,10 @@ static void make_nonce(uint8_t nonce[12], uint64_t counter, int last) {
 static tkms_wallet_status aead(tkms_datafile *st, int enc, uint8_t *out, const uint8_t *in, size_t len,
                                uint8_t tag[16], int last) {
     uint8_t nonce[12];
-    int outl = 0;
-    tkms_wallet_status rv = TKMS_WALLET_EINTERNAL;
     if (st->counter == UINT64_MAX) return TKMS_WALLET_EARG;
     make_nonce(nonce, st->counter, last);
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    if (!c) return TKMS_WALLET_EINTERNAL;
-    if (EVP_CipherInit_ex(c, EVP_chacha20_poly1305(), NULL, NULL, NULL, enc) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) != 1 ||
-        EVP_CipherInit_ex(c, NULL, NULL, st->key, nonce, enc) != 1)
-        goto done;
-    if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1) goto done;
-    if (len && EVP_CipherUpdate(c, out, &outl, in, (int)len) != 1) goto done;
-    if (EVP_CipherFinal_ex(c, out + outl, &outl) != 1) {
-        rv = enc ? TKMS_WALLET_EINTERNAL : TKMS_WALLET_EAUTH;
-        goto done;
-    }
-    if (enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1) goto done;
-    rv = TKMS_WALLET_OK;
-done:
-    EVP_CIPHER_CTX_free(c);
-    return rv;
+    if (tkms_aead(enc, out, st->key, nonce, NULL, 0, in, len, tag)) return TKMS_WALLET_OK;
+    return enc ? TKMS_WALLET_EINTERNAL : TKMS_WALLET_EAUTH;
 }
 
 tkms_wallet_status tkms_datafile_encrypt_chunk(tkms_datafile *st, uint8_t *out, const uint8_t *in, size_t len,

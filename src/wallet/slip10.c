@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "wallet_internal.h"
+#include "prim.h"
 
 void tkms_slip10_wipe(tkms_slip10_key *k) {
     if (k) tkms_wallet_wipe(k, sizeof *k);
@@ -24,12 +25,7 @@ tkms_wallet_status tkms_slip10_master(tkms_slip10_key *out, const uint8_t *seed,
 
 tkms_wallet_status tkms_slip10_pubkey(uint8_t pub[32], const tkms_slip10_key *k) {
     if (!pub || !k) return TKMS_WALLET_EARG;
-    EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, k->key, 32);
-    if (!pk) return TKMS_WALLET_EINTERNAL;
-    size_t len = 32;
-    int ok = EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == 32;
-    EVP_PKEY_free(pk);
-    return ok ? TKMS_WALLET_OK : TKMS_WALLET_EINTERNAL;
+    return tkms_ed25519_pubkey(pub, k->key) ? TKMS_WALLET_OK : TKMS_WALLET_EINTERNAL;
 }
 
 tkms_wallet_status tkms_slip10_ckd(tkms_slip10_key *out, const tkms_slip10_key *parent, uint32_t index) {

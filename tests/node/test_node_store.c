@@ -524,8 +524,8 @@ static void test_pending_at_rest(void **state) {
     sqlite3 *raw = raw_open(db);
     raw_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)");
     char where1[128], where2[128], th1h[65], th2h[65];
-    node_hex(th1h, th1, 32);
-    node_hex(th2h, th2, 32);
+    tkms_hex(th1h, th1, 32);
+    tkms_hex(th2h, th2, 32);
     snprintf(where1, sizeof where1, "epoch = 9 AND thash = x'%s'", th1h);
     snprintf(where2, sizeof where2, "epoch = 9 AND thash = x'%s'", th2h);
     char sql[300];
@@ -551,7 +551,7 @@ static void test_pending_at_rest(void **state) {
     memcpy(th3, th1, 32);
     th3[31] ^= 1;
     char th3h[65];
-    node_hex(th3h, th3, 32);
+    tkms_hex(th3h, th3, 32);
     snprintf(sql, sizeof sql, "UPDATE pending_shares SET thash = x'%s' WHERE %s", th3h, where1);
     raw_exec(raw, sql);
     expect_pending_refused(s, key, 9, th3, "transcript hash column changed");
@@ -595,8 +595,8 @@ static void test_session_at_rest(void **state) {
     sqlite3 *raw = raw_open(db);
     raw_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)");
     char sah[65], sbh[65], sql[300];
-    node_hex(sah, sa, 32);
-    node_hex(sbh, sb, 32);
+    tkms_hex(sah, sa, 32);
+    tkms_hex(sbh, sb, 32);
     size_t na = 0, nb = 0;
     snprintf(sql, sizeof sql, "SELECT sealed FROM sessions WHERE sid = x'%s'", sah);
     uint8_t *ba = raw_blob(raw, sql, &na);
@@ -621,7 +621,7 @@ static void test_session_at_rest(void **state) {
     memcpy(sc, sa, 32);
     sc[31] ^= 0x80;
     char sch[65], where[100];
-    node_hex(sch, sc, 32);
+    tkms_hex(sch, sc, 32);
     snprintf(sql, sizeof sql, "UPDATE sessions SET sid = x'%s', updated_ms = updated_ms + 100000 WHERE sid = x'%s'", sch, sah);
     raw_exec(raw, sql);
     if (node_store_get_session_by_sid(s, key, sc, &blob, &len, &st)) fail_msg("a relabelled checkpoint decrypts");

@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
     uint8_t *m = calloc(1, len);
     char full[512], keyhex[65], sighex[129], tsbuf[24];
     snprintf(full, sizeof full, "%s/v1/peer/bundle", url);
-    node_hex(keyhex, sec->ed_pk, 32);
+    tkms_hex(keyhex, sec->ed_pk, 32);
     CURL *c = curl_easy_init();
     if (!m || !c) return 2;
     memcpy(m, "TKDG\x01\x01", 6);
@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
         uint64_t ts = node_now_ms();
         uint8_t sig[64];
         if (!node_envelope_sign(sig, sec->ed_sk, url, "POST", "/v1/peer/bundle", ts, m, len)) return 2;
-        node_hex(sighex, sig, 64);
+        tkms_hex(sighex, sig, 64);
         snprintf(tsbuf, sizeof tsbuf, "%llu", (unsigned long long)ts);
         char h1[128], h2[64], h3[160];
         snprintf(h1, sizeof h1, "X-Tkms-Key: %s", keyhex);
