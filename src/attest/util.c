@@ -41,59 +41,12 @@ int att_strcpy(char *dst, size_t cap, const char *src) {
     return 1;
 }
 
-static int b64val(int c, int url) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == (url ? '-' : '+')) return 62;
-    if (c == (url ? '_' : '/')) return 63;
-    return -1;
-}
-
-/* Decodes n symbols (no padding) and insists that the bits below the last full byte are zero,
- * so that every byte string has exactly one accepted encoding (no malleable tokens). */
-static int b64_core(uint8_t **out, size_t *outlen, const char *in, size_t n, int url) {
-    if (n % 4 == 1) return 0;
-    size_t olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
-    uint8_t *o = malloc(olen + 1);
-    if (!o) return 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)in[i], url);
-        if (v < 0) {
-            free(o);
-            return 0;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            o[j++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) { /* non-zero leftover bits: a second spelling of the same bytes */
-        free(o);
-        return 0;
-    }
-    o[j] = 0;
-    *out = o;
-    *outlen = j;
-    return 1;
-}
-
 int att_b64url_decode(uint8_t **out, size_t *outlen, const char *in, size_t inlen) {
-    return b64_core(out, outlen, in, inlen, 1);
+    return tkms_b64_decode_alloc(out, outlen, in, inlen, 1, 0);
 }
 
 int att_b64std_decode(uint8_t **out, size_t *outlen, const char *in, size_t inlen) {
-    if (inlen == 0 || inlen % 4 != 0) return 0;
-    size_t pad = 0;
-    if (in[inlen - 1] == '=') pad++;
-    if (pad && in[inlen - 2] == '=') pad++;
-    return b64_core(out, outlen, in, inlen - pad, 0);
+    return inlen > 0 && tkms_b64_decode_alloc(out, outlen, in, inlen, 0, 1);
 }
 
 int att_der_next(att_der *d, uint8_t *tag, att_der *val) {

@@ -76,7 +76,7 @@ int node_parse_u64(const char *s, uint64_t *out) {
 }
 
 void node_wipe(void *p, size_t n) {
-    if (p) OPENSSL_cleanse(p, n);
+    if (p) tkms_wipe(p, n);
 }
 
 int node_random(uint8_t *out, size_t n) { return RAND_priv_bytes(out, (int)n) == 1; }

@@ -1,5 +1,5 @@
 /* Primitives every layer above the core shares, each written once: the hex codec (constant time,
- * so the same code serves secrets and public data), ChaCha20-Poly1305 (RFC 8439, OpenSSL)
+ * so the same code serves secrets and public data), base64, ChaCha20-Poly1305 (RFC 8439, OpenSSL)
  * and Ed25519 / X25519 (the one Ed25519 verifier, with the small-order rejection). Elsewhere, one
  * home each: HKDF-SHA256 and SHA-256 in core/sha256.h, wiping in core/ct.h (tkms_wipe), HPKE in
  * dkg/hpke.h. */
@@ -24,6 +24,14 @@ int tkms_unhex(uint8_t *out, size_t n, const char *s, size_t slen, int flags);
  * may be the same buffer. len and aad_len below 2^30. Returns 1 on success. */
 int tkms_aead(int enc, uint8_t *out, const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
               size_t aad_len, const uint8_t *in, size_t len, uint8_t tag[16]);
+
+/* ---- base64 (RFC 4648; b64.c) ---- */
+/* Encodes n bytes; url selects the URL-safe alphabet; pad adds '='. Returns a malloc'd string. */
+char *tkms_b64_encode(const uint8_t *in, size_t n, int url, int pad);
+/* Strict decoding: canonical (unused bits zero), padding exactly as requested (pad = 1: required,
+ * 0: refused). Returns 1 with *out malloc'd (NUL appended, *out_len bytes), or 0. Empty input
+ * decodes to nothing. */
+int tkms_b64_decode_alloc(uint8_t **out, size_t *out_len, const char *in, size_t n, int url, int pad);
 
 /* ---- Ed25519 and X25519 (ed25519.c) ---- */
 /* Ed25519 public key from a 32-byte seed. Returns 1/0. */

@@ -22,43 +22,10 @@
 
 
 
-static int b64v(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 int rel_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen) {
     *out = NULL;
     *out_len = 0;
-    if (slen == 0 || slen % 4) return 0;
-    size_t pad = s[slen - 1] == '=' ? (s[slen - 2] == '=' ? 2 : 1) : 0;
-    size_t n = slen / 4 * 3 - pad;
-    uint8_t *o = malloc(n ? n : 1);
-    if (!o) return 0;
-    size_t k = 0;
-    for (size_t i = 0; i < slen; i += 4) {
-        int v[4];
-        for (int j = 0; j < 4; j++) {
-            int last = i + 4 == slen;
-            if (last && s[i + (size_t)j] == '=' && (size_t)j >= 4 - pad) v[j] = 0;
-            else if ((v[j] = b64v(s[i + (size_t)j])) < 0) goto bad;
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        /* Unused bits must be zero so every byte string has one spelling. */
-        if (i + 4 == slen && ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))) goto bad;
-        uint8_t b[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
-        for (int j = 0; j < 3 && k < n; j++) o[k++] = b[j];
-    }
-    *out = o;
-    *out_len = n;
-    return 1;
-bad:
-    free(o);
-    return 0;
+    return slen > 0 && tkms_b64_decode_alloc(out, out_len, s, slen, 0, 1);
 }
 
 tkms_release_code rel_fail(char *err, size_t errlen, tkms_release_code code, const char *fmt, ...) {

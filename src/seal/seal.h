@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "prim.h"
 
 /* Status of a service-layer call: a class (maps to the CLI's exit codes) and a static message. */
 typedef enum {
@@ -27,11 +28,8 @@ typedef struct {
 void tkms_buf_free(tkms_buf *b);
 int tkms_buf_append(tkms_buf *b, const void *data, size_t n);
 
-/* ---- base64 (RFC 4648) ---- */
-/* Encodes n bytes; url selects the URL-safe alphabet; pad adds '='. Returns a malloc'd string. */
-char *tkms_b64_encode(const uint8_t *in, size_t n, int url, int pad);
-/* Strict decoding: canonical (unused bits zero), padding exactly as requested (pad = 1: required,
- * 0: forbidden). Returns 1 and appends to out, or 0. */
+/* ---- base64 (RFC 4648; tkms_b64_encode and the codec in prim.h) ---- */
+/* tkms_b64_decode_alloc appending to out. Returns 1 or 0. */
 int tkms_b64_decode(tkms_buf *out, const char *in, size_t n, int url, int pad);
 
 /* ---- drand tlock / age v1 ---- */

@@ -1,8 +1,9 @@
 /* src/prim: the constant-time hex codec against a plain reference decoder on every pair of input
  * characters and on random buffers (seeded, TKMS_TEST_SEED); ChaCha20-Poly1305 against the RFC 8439
  * §2.8.2 AEAD example (ciphertext and tag), tag and AAD tampering, in-place use and wiping on
- * failure. */
+ * failure; base64 against the RFC 4648 §10 vectors, strict padding and canonical spelling. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "prim.h"
@@ -102,10 +103,52 @@ static void aead_rfc8439(void) {
     printf("ok aead: RFC 8439 2.8.2 ciphertext and tag; tampering refused with wiped output; in place\n");
 }
 
+static void b64_rfc4648(void) {
+    static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const pad[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    static const char *const nopad[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+    for (size_t i = 0; i < 7; i++) {
+        size_t n = strlen(in[i]);
+        char *e = tkms_b64_encode((const uint8_t *)in[i], n, 0, 1), *u = tkms_b64_encode((const uint8_t *)in[i], n, 1, 0);
+        TU_CHECK(e && u && strcmp(e, pad[i]) == 0 && strcmp(u, nopad[i]) == 0);
+        free(e), free(u);
+        uint8_t *d = NULL;
+        size_t dl = 0;
+        TU_CHECK(tkms_b64_decode_alloc(&d, &dl, pad[i], strlen(pad[i]), 0, 1) && dl == n && memcmp(d, in[i], n) == 0);
+        free(d);
+        TU_CHECK(tkms_b64_decode_alloc(&d, &dl, nopad[i], strlen(nopad[i]), 1, 0) && dl == n && memcmp(d, in[i], n) == 0);
+        free(d);
+        if (strcmp(pad[i], nopad[i]) != 0) {
+            /* padding exactly as requested */
+            TU_CHECK(!tkms_b64_decode_alloc(&d, &dl, pad[i], strlen(pad[i]), 1, 0) && d == NULL);
+            TU_CHECK(!tkms_b64_decode_alloc(&d, &dl, nopad[i], strlen(nopad[i]), 0, 1) && d == NULL);
+        }
+    }
+    static const char *const bad_pad[] = {"Zh==", "Zm9=", "Z===", "Zg=", "Zg=A", "=Zg=", "Zm+v", "Zm-v", "Zg==Zg=="};
+    static const int bad_url[] = {0, 0, 0, 0, 0, 0, 1, 0, 0};
+    for (size_t i = 0; i < sizeof bad_pad / sizeof *bad_pad; i++) {
+        uint8_t *d = NULL;
+        size_t dl = 0;
+        if (tkms_b64_decode_alloc(&d, &dl, bad_pad[i], strlen(bad_pad[i]), bad_url[i], 1)) {
+            fprintf(stderr, "accepted %s\n", bad_pad[i]);
+            TU_CHECK(0);
+        }
+    }
+    uint8_t *d = NULL;
+    size_t dl = 0;
+    TU_CHECK(!tkms_b64_decode_alloc(&d, &dl, "Zh", 2, 1, 0));    /* unused bits set */
+    TU_CHECK(!tkms_b64_decode_alloc(&d, &dl, "Zm9vY", 5, 1, 0)); /* 5 symbols: no byte count */
+    TU_CHECK(!tkms_b64_decode_alloc(&d, &dl, "Zm/v", 4, 1, 0));  /* standard alphabet in URL mode */
+    TU_CHECK(tkms_b64_decode_alloc(&d, &dl, "_-8", 3, 1, 0) && dl == 2 && d[0] == 0xff && d[1] == 0xef);
+    free(d);
+    printf("ok base64: RFC 4648 section 10 both ways; non-canonical bits, bad padding and foreign alphabets refused\n");
+}
+
 int main(void) {
     tu_seed();
     hex_every_pair();
     hex_random();
     aead_rfc8439();
+    b64_rfc4648();
     return 0;
 }
