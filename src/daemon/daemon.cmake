@@ -54,6 +54,11 @@ add_executable(tkms-test-peer-flood ${CMAKE_SOURCE_DIR}/tests/tools/peer_flood.c
 target_compile_options(tkms-test-peer-flood PRIVATE ${TKMS_WARN})
 target_link_libraries(tkms-test-peer-flood PRIVATE tkms_node)
 
+# Test tool: one envelope signed with a node's key, at a chosen time or with a flipped signature bit.
+add_executable(tkms-test-envelope-sign ${CMAKE_SOURCE_DIR}/tests/tools/envelope_sign.c)
+target_compile_options(tkms-test-envelope-sign PRIVATE ${TKMS_WARN})
+target_link_libraries(tkms-test-envelope-sign PRIVATE tkms_node)
+
 # Unit tests of the node library.
 add_executable(test_node_store ${CMAKE_SOURCE_DIR}/tests/node/test_node_store.c)
 target_compile_options(test_node_store PRIVATE ${TKMS_WARN})

@@ -22,6 +22,7 @@ expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":' $U/v1/sign/approve
 expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"zz"}' $U/v1/sign/approve
 expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","msg":"01"}' $U/v1/sign/approve
 expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","ttl_s":0}' $U/v1/sign/approve
+expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","ttl_s":2592001}' $U/v1/sign/approve  # 30 days + 1 s
 expect 400 -H "Authorization: Bearer $TOKEN" -d '{"msg":"00","extra":1}' $U/v1/sign/approve
 expect 400 -d '{"msg":"zz"}' $U/v1/sign
 head -c 2000000 /dev/zero | tr '\0' a > "$WORK/big"

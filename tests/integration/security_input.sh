@@ -5,6 +5,8 @@
 # Committee proposals signed by every operator are refused (400, nothing stored) when t < ceil(2n/3)
 # without "threshold_override", when t < floor(n/2)+1 at all (t = 1 for n = 3), or with an unknown
 # field; an override proposal within the bounds is accepted; tkms committee propose enforces the same.
+# A proposal needs t valid signatures of distinct current operators: t - 1 signatures, one operator's
+# signature repeated t times, or t signatures of which one is corrupted are refused (400, nothing stored).
 source "$(dirname "$0")/common.inc"
 P=17840
 C=$(cluster_up inp 4 $P)
@@ -59,6 +61,20 @@ set -e
 "$TKMS" committee propose --group "$G" --add "$WORK/id5.json" --threshold 3 --allow-low-threshold --out "$WORK/ok.json" 2>/dev/null \
   || fail "--allow-low-threshold refused"
 [ "$(jget "$WORK/ok.json" "['threshold_override']")" = True ] || fail "override not written"
+# the same proposal with t - 1 = 2 signatures, one signature three times, a corrupted third signature
+cp "$WORK/ok.json" "$WORK/q.json"
+for i in 1 2; do "$TKMS" committee sign --proposal "$WORK/q.json" --node-config "$C/node$i/config.json" 2>/dev/null; done
+[ "$(submit "$WORK/q.json")" = 400 ] && grep -q "valid operator signatures" "$WORK/out" \
+  || fail "proposal with t - 1 signatures: $(cat "$WORK/out")"
+python3 -c "import json,sys; p=json.load(open(sys.argv[1])); s=p['signatures']; p['signatures']=[s[0],s[0],s[0]]; json.dump(p, open(sys.argv[2],'w'))" "$WORK/q.json" "$WORK/qdup.json"
+[ "$(submit "$WORK/qdup.json")" = 400 ] || fail "one operator's signature counted three times: $(cat "$WORK/out")"
+"$TKMS" committee sign --proposal "$WORK/q.json" --node-config "$C/node3/config.json" 2>/dev/null
+python3 -c "
+import json,sys; p=json.load(open(sys.argv[1])); s=p['signatures'][2]['sig']
+p['signatures'][2]['sig']=s[:-1]+'%x' % (int(s[-1],16)^1); json.dump(p, open(sys.argv[2],'w'))" "$WORK/q.json" "$WORK/qbad.json"
+[ "$(submit "$WORK/qbad.json")" = 400 ] || fail "a corrupted operator signature counted: $(cat "$WORK/out")"
+[ "$(n_props)" = 0 ] || fail "a proposal without t valid signatures was stored"
+echo "  ok: t - 1 signatures, one signature repeated, a corrupted signature: 400, nothing stored"
 for i in 1 2 3; do "$TKMS" committee sign --proposal "$WORK/ok.json" --node-config "$C/node$i/config.json" 2>/dev/null; done
 st=$(submit "$WORK/ok.json")
 [ "$st" = 200 ] || fail "override proposal n = 5, t = 3 refused: HTTP $st $(cat "$WORK/out")"
