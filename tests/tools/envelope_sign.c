@@ -60,8 +60,8 @@ int main(int argc, char **argv) {
     if (!node_envelope_sign(sig, sec->ed_sk, dest, method, path, ts, (const uint8_t *)body, blen)) return 2;
     if (flip) sig[17] ^= 0x01;
     char keyhex[65], sighex[129];
-    node_hex(keyhex, sec->ed_pk, 32);
-    node_hex(sighex, sig, 64);
+    tkms_hex(keyhex, sec->ed_pk, 32);
+    tkms_hex(sighex, sig, 64);
     printf("X-Tkms-Key: %s\nX-Tkms-Time: %llu\nX-Tkms-Sig: %s\n", keyhex, (unsigned long long)ts, sighex);
     node_secure_free(sec, sizeof *sec);
     free(body);
