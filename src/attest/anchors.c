@@ -7,7 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "attest_internal.h"
+#include "att_util.h"
 #include "attest_testhook.h"
 
 /* Intel SGX Provisioning Certification Root CA (P-256, 2018-2049), from

@@ -9,7 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "attest_internal.h"
+#include "att_util.h"
 #include "proto_tags.h"
 #include "proto.h"
 
@@ -84,60 +84,6 @@ const char *tkms_attest_method_name(tkms_attest_method m) {
     return (m >= TKMS_ATTEST_TDX && m <= TKMS_ATTEST_INSECURE_DEV) ? METHODS[m] : "unknown";
 }
 
-/* ---- time ---- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char *s, int n, int *out) {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-int tkms_attest_parse_time(int64_t *out, const char *s) {
-    int Y, M, D, h, mi, sec;
-    if (!s || strlen(s) < 20) return 0;
-    if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' || !digits(s + 8, 2, &D) ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) || s[13] != ':' ||
-        !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
-        return 0;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60) return 0;
-    if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0)) return 0;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9') return 0;
-        while (*p >= '0' && *p <= '9') p++;
-    }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59) return 0;
-        off = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else {
-        return 0;
-    }
-    if (*p) return 0;
-    if (sec == 60) sec = 59; /* leap second: clamp */
-    *out = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec - off;
-    return 1;
-}
 
 /* ---- policy ---- */
 
@@ -346,68 +292,6 @@ tkms_attest_reason tkms_attest_policy_parse(tkms_attest_policy *p, char *err, si
     }
     json_decref(root);
     return ok ? TKMS_ATTEST_OK : TKMS_ATTEST_E_POLICY_FORMAT;
-}
-
-/* ---- replay cache ---- */
-
-struct tkms_attest_replay {
-    pthread_mutex_t mu;
-    size_t cap, n;
-    struct {
-        uint8_t key[32];
-        int64_t exp;
-    } *e;
-};
-
-tkms_attest_replay *tkms_attest_replay_new(size_t capacity) {
-    if (capacity == 0 || capacity > (1u << 24)) return NULL;
-    tkms_attest_replay *rc = calloc(1, sizeof *rc);
-    if (!rc) return NULL;
-    rc->e = calloc(capacity, sizeof rc->e[0]);
-    if (!rc->e || pthread_mutex_init(&rc->mu, NULL) != 0) {
-        free(rc->e);
-        free(rc);
-        return NULL;
-    }
-    rc->cap = capacity;
-    return rc;
-}
-
-void tkms_attest_replay_free(tkms_attest_replay *rc) {
-    if (!rc) return;
-    pthread_mutex_destroy(&rc->mu);
-    free(rc->e);
-    free(rc);
-}
-
-void tkms_attest_replay_clear(tkms_attest_replay *rc) {
-    pthread_mutex_lock(&rc->mu);
-    rc->n = 0;
-    pthread_mutex_unlock(&rc->mu);
-}
-
-/* Linear scan: the cache is bounded and small next to an RSA verification. Entries whose token
- * has expired (exp < now) are dropped, since such a token would be refused anyway. */
-int att_replay_check_insert(tkms_attest_replay *rc, const uint8_t key[32], int64_t exp, int64_t now) {
-    int ret = 1;
-    pthread_mutex_lock(&rc->mu);
-    size_t w = 0;
-    for (size_t i = 0; i < rc->n; i++) {
-        if (memcmp(rc->e[i].key, key, 32) == 0) ret = 0;
-        if (rc->e[i].exp >= now || memcmp(rc->e[i].key, key, 32) == 0) rc->e[w++] = rc->e[i];
-    }
-    rc->n = w;
-    if (ret == 1) {
-        if (rc->n == rc->cap) {
-            ret = -1;
-        } else {
-            memcpy(rc->e[rc->n].key, key, 32);
-            rc->e[rc->n].exp = exp;
-            rc->n++;
-        }
-    }
-    pthread_mutex_unlock(&rc->mu);
-    return ret;
 }
 
 /* ---- verify ---- */

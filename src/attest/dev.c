@@ -6,7 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
-#include "attest_internal.h"
+#include "att_util.h"
 #include "prim.h"
 #include "proto_tags.h"
 

@@ -11,7 +11,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
-#include "attest_internal.h"
+#include "att_util.h"
 
 #define MAX_JWKS_KEYS 64
 

@@ -10,7 +10,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "attest_internal.h"
+#include "att_util.h"
 
 #define REPORT_LEN 0x4A0
 #define SIGNED_LEN 0x2A0

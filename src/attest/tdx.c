@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "attest_internal.h"
+#include "att_util.h"
 
 #define HDR_LEN 48
 #define BODY_V10 584

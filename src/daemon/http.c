@@ -72,6 +72,7 @@ typedef struct {
 
 typedef struct server {
     tkmsd *d;
+    http_app app;
     int lfd, ep, wake, spare;
     pthread_t io;
     int io_started;
@@ -456,7 +457,7 @@ static void head_complete(server *s, conn *c, uint64_t now) {
     tkmsd *d = s->d;
     const char *why = "malformed request";
     int st = hp_parse(&c->req, c->head, c->head_len, &why);
-    c->route = c->req.method && c->req.path ? api_route(c->req.method, c->req.path) : ROUTE_OTHER;
+    c->route = c->req.method && c->req.path ? s->app.route(c->req.method, c->req.path) : ROUTE_OTHER;
     c->start_us = now_us();
     atomic_fetch_add(&d->active_requests, 1);
     c->counted = 1;
@@ -758,7 +759,7 @@ static void handle(server *s, conn *c) {
             .body = c->body ? c->body : (const uint8_t *)"",
             .body_len = c->body_len,
         };
-        api_handle(d, route, &rq, &rs);
+        s->app.handle(d, route, &rq, &rs);
         if (!rs.status) { /* a handler that decided nothing is a bug: say so rather than send status 0 */
             free(rs.body);
             rs = (http_resp){0};
@@ -901,10 +902,11 @@ static void stop_threads(server *s) {
     }
 }
 
-int http_start(tkmsd *d, node_status *st) {
+int http_start(tkmsd *d, const http_app *app, node_status *st) {
     server *s = calloc(1, sizeof *s);
     if (!s) return node_err(st, NS_INTERNAL, "out of memory");
     s->d = d;
+    s->app = *app;
     s->lfd = s->ep = s->wake = s->spare = -1;
     pthread_mutex_init(&s->qmu, NULL);
     pthread_cond_init(&s->qcv, NULL);

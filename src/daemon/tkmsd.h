@@ -110,9 +110,17 @@ typedef struct tkmsd {
 extern tkmsd *g_d;
 
 /* ---- HTTP server ---- */
+struct http_req_s;
+struct http_resp_s;
+/* What the server serves: the router (a ROUTE_* for the admission and priority rules) and the
+ * handler the workers call (api.c; given by main, so the server does not depend on the routes). */
+typedef struct {
+    int (*route)(const char *method, const char *path);
+    void (*handle)(tkmsd *d, int route, const struct http_req_s *rq, struct http_resp_s *rs);
+} http_app;
 /* Binds the listener (after raising RLIMIT_NOFILE as the connection limits need) and starts the
  * I/O thread and the workers. Returns 1, or 0 with st set. */
-int http_start(tkmsd *d, node_status *st);
+int http_start(tkmsd *d, const http_app *app, node_status *st);
 /* SIGTERM: closes the listener and idle connections; running requests finish (Connection: close). */
 void http_quiesce(tkmsd *d);
 void http_stop(tkmsd *d);
@@ -121,14 +129,14 @@ void http_stop(tkmsd *d);
 void http_members_changed(tkmsd *d);
 
 /* An HTTP request as the handlers see it. */
-typedef struct {
+typedef struct http_req_s {
     const char *method, *path, *query_epoch;
     const char *h_key, *h_time, *h_sig, *h_auth, *h_ctype;
     const char *source; /* client IP address (rate limiting, audit) */
     const uint8_t *body;
     size_t body_len;
 } http_req;
-typedef struct {
+typedef struct http_resp_s {
     int status;
     char *body; /* malloc'd */
     size_t body_len;
@@ -139,11 +147,17 @@ typedef struct {
 /* ---- API handlers (api.c) ---- */
 int api_route(const char *method, const char *path);
 void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
+
+/* ---- the current epoch (epoch.c) ---- */
+/* Loads the newest certified group and the current share from the store (or, for a new operator,
+ * the join_group file, verified). Returns 1, or 0 with st set. */
+int daemon_load_epoch(tkmsd *d, node_status *st);
 /* Installs the epoch's group and share (the scheduler calls it after a certification and at
  * start-up). Takes ownership of g. share may be NULL. */
 void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t index);
 /* Marks the installed epoch current (see epoch_confirmed): the share, if any, is served from now. */
 void daemon_confirm_epoch(tkmsd *d);
+/* Recomputes the state health reports (serving / syncing / not ready). */
 void daemon_refresh_state(tkmsd *d);
 
 /* ---- peer client (libcurl multi; main thread only) ---- */
@@ -181,7 +195,7 @@ int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
 
 /* ---- key release and app registry (release.c; the handlers are src/release) ---- */
 /* Opens the release context's own connection to the node DB (WAL), initialises the registry and
- * loads the gcp-cs JWKS file. Before load_epoch. Returns 1 or 0 with st set. */
+ * loads the gcp-cs JWKS file. Before daemon_load_epoch. Returns 1 or 0 with st set. */
 int relay_start(tkmsd *d, node_status *st);
 void relay_stop(tkmsd *d);
 /* Installs (share != NULL) or clears the release context's epoch. Called by daemon_install_epoch. */

@@ -1,5 +1,6 @@
 /* Operator node library: creating a node directory (identity keys sealed in the store, storage
- * key or Argon2id salt, admin token, config with defaults) and patching its config. */
+ * key or Argon2id salt, admin token, config with defaults), loading its identity, and patching its
+ * config. */
 #include "node.h"
 
 #include <errno.h>
@@ -116,5 +117,20 @@ int node_config_patch(const char *path, json_t *updates, node_status *st) {
     json_object_update(j, updates);
     int ok = write_json(path, j, 0600, st);
     json_decref(j);
+    return ok;
+}
+
+int node_load_identity(node_secrets *sec, char **address, const char *config_path, node_status *st) {
+    node_config cfg;
+    if (!node_config_load(&cfg, config_path, st)) return 0;
+    int ok = node_storage_key(sec->storage_key, &cfg, st);
+    node_store *s = NULL;
+    char *db = ok ? node_path_join(cfg.dir, cfg.db) : NULL;
+    ok = ok && db && node_store_open(&s, db, st);
+    ok = ok && node_store_get_identity(s, sec, address, st);
+    node_store_close(s);
+    free(db);
+    node_config_free(&cfg);
+    if (!ok) node_wipe(sec, sizeof *sec);
     return ok;
 }

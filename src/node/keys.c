@@ -145,18 +145,3 @@ int node_envelope_verify(const uint8_t sig[64], const uint8_t pk[32], const char
 }
 
 void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]) { SHA256(sig, 64, out); }
-
-int node_load_identity(node_secrets *sec, char **address, const char *config_path, node_status *st) {
-    node_config cfg;
-    if (!node_config_load(&cfg, config_path, st)) return 0;
-    int ok = node_storage_key(sec->storage_key, &cfg, st);
-    node_store *s = NULL;
-    char *db = ok ? node_path_join(cfg.dir, cfg.db) : NULL;
-    ok = ok && db && node_store_open(&s, db, st);
-    ok = ok && node_store_get_identity(s, sec, address, st);
-    node_store_close(s);
-    free(db);
-    node_config_free(&cfg);
-    if (!ok) node_wipe(sec, sizeof *sec);
-    return ok;
-}

@@ -1,7 +1,7 @@
 /* tkms attestation: helpers shared by the verifiers (bounded readers, encodings, X.509 chains,
  * raw ECDSA, trust anchors). Nothing here is exported outside libtkms_attest. */
-#ifndef TKMS_ATTEST_INTERNAL_H
-#define TKMS_ATTEST_INTERNAL_H
+#ifndef TKMS_ATT_UTIL_H
+#define TKMS_ATT_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>

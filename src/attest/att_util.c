@@ -1,4 +1,4 @@
-/* tkms attestation: bounded encoders/decoders, a DER walker, X.509 chain verification at an
+/* tkms attestation: bounded encoders/decoders, a DER walker, RFC 3339 times, X.509 chain verification at an
  * injected time and raw-ECDSA verification shared by the TDX, SNP and JWT verifiers. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
-#include "attest_internal.h"
+#include "att_util.h"
 #include "prim.h"
 
 tkms_attest_reason att_fail(tkms_attest_result *res, tkms_attest_reason r, const char *fmt, ...) {
@@ -262,4 +262,59 @@ int att_str_allowed(const tkms_attest_strlist *l, const char *s) {
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->v[i], s) == 0) return 1;
     return 0;
+}
+
+/* ---- time ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+int tkms_attest_parse_time(int64_t *out, const char *s) {
+    int Y, M, D, h, mi, sec;
+    if (!s || strlen(s) < 20) return 0;
+    if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' || !digits(s + 8, 2, &D) ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) || s[13] != ':' ||
+        !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+        return 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60) return 0;
+    if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0)) return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59) return 0;
+        off = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+        p += 6;
+    } else {
+        return 0;
+    }
+    if (*p) return 0;
+    if (sec == 60) sec = 59; /* leap second: clamp */
+    *out = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec - off;
+    return 1;
 }
