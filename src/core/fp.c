@@ -261,29 +261,44 @@ void fp_from_bytes_wide(fp_t *r, const uint8_t in[64]) {
     fp_add(r, &h, &l);
 }
 
-void fp_pow_vartime_exp(fp_t *r, const fp_t *a, const uint64_t *e, int n) {
-    /* 4-bit fixed window. The exponent is public, so indexing the table by its digits leaks
-     * nothing about the (possibly secret) base; leading zero digits are skipped. */
-    fp_t tbl[16], acc;
-    tbl[0] = FP_ONE;
-    tbl[1] = *a;
-    for (int i = 2; i < 16; i++) fp_mul(&tbl[i], &tbl[i - 1], a);
-    int w = n * 16 - 1;
-    while (w > 0 && ((e[w / 16] >> ((w % 16) * 4)) & 15) == 0) w--;
-    acc = tbl[(e[w / 16] >> ((w % 16) * 4)) & 15];
-    for (w--; w >= 0; w--) {
-        for (int k = 0; k < 4; k++) fp_sqr(&acc, &acc);
-        unsigned d = (unsigned)(e[w / 16] >> ((w % 16) * 4)) & 15;
-        if (d) fp_mul(&acc, &acc, &tbl[d]);
+void fp_pow_pubexp(fp_t *r, const fp_t *a, const uint64_t *e, int n) {
+    /* Sliding window of width 5 over the odd powers a, a^3, ..., a^31. Every branch and table index
+     * depends on the exponent's bits only (public), so the time does not depend on a. */
+    fp_t tbl[16], a2, acc = FP_ONE;
+    tbl[0] = *a;
+    fp_sqr(&a2, a);
+    for (int i = 1; i < 16; i++) fp_mul(&tbl[i], &tbl[i - 1], &a2);
+    int i = n * 64 - 1;
+    while (i >= 0 && !((e[i / 64] >> (i % 64)) & 1)) i--;
+    int first = 1;
+    while (i >= 0) {
+        if (!((e[i / 64] >> (i % 64)) & 1)) {
+            fp_sqr(&acc, &acc);
+            i--;
+            continue;
+        }
+        int l = i - 4 < 0 ? 0 : i - 4;
+        while (!((e[l / 64] >> (l % 64)) & 1)) l++; /* the window ends on a set bit */
+        unsigned v = 0;
+        for (int j = i; j >= l; j--) v = (v << 1) | (unsigned)((e[j / 64] >> (j % 64)) & 1);
+        if (first) {
+            acc = tbl[v >> 1];
+            first = 0;
+        } else {
+            for (int j = i; j >= l; j--) fp_sqr(&acc, &acc);
+            fp_mul(&acc, &acc, &tbl[v >> 1]);
+        }
+        i = l - 1;
     }
     *r = acc;
     tkms_wipe(tbl, sizeof tbl);
+    tkms_wipe(&a2, sizeof a2);
 }
 
 void fp_inv_fermat(fp_t *r, const fp_t *a) {
     static const uint64_t PM2[6] = {0xb9feffffffffaaa9ULL, 0x1eabfffeb153ffffULL, 0x6730d2a0f6b0f624ULL,
                                     0x64774b84f38512bfULL, 0x4b1ba7b6434bacd7ULL, 0x1a0111ea397fe69aULL};
-    fp_pow_vartime_exp(r, a, PM2, 6);
+    fp_pow_pubexp(r, a, PM2, 6);
 }
 
 uint64_t fp_sqrt(fp_t *r, const fp_t *a) {
@@ -291,7 +306,7 @@ uint64_t fp_sqrt(fp_t *r, const fp_t *a) {
     static const uint64_t E[6] = {0xee7fbfffffffeaabULL, 0x07aaffffac54ffffULL, 0xd9cc34a83dac3d89ULL,
                                   0xd91dd2e13ce144afULL, 0x92c6e9ed90d2eb35ULL, 0x0680447a8e5ff9a6ULL};
     fp_t s, c;
-    fp_pow_vartime_exp(&s, a, E, 6);
+    fp_pow_pubexp(&s, a, E, 6);
     fp_sqr(&c, &s);
     *r = s;
     return fp_eq(&c, a);
@@ -302,6 +317,6 @@ uint64_t fp_is_square(const fp_t *a) {
     static const uint64_t E[6] = {0xdcff7fffffffd555ULL, 0x0f55ffff58a9ffffULL, 0xb39869507b587b12ULL,
                                   0xb23ba5c279c2895fULL, 0x258dd3db21a5d66bULL, 0x0d0088f51cbff34dULL};
     fp_t t;
-    fp_pow_vartime_exp(&t, a, E, 6);
+    fp_pow_pubexp(&t, a, E, 6);
     return fp_is_one(&t) | fp_is_zero(a);
 }

@@ -31,9 +31,10 @@ void fp_inv_fermat(fp_t *r, const fp_t *a);
 uint64_t fp_sqrt(fp_t *r, const fp_t *a);
 /* 1 if a is a square (including 0). */
 uint64_t fp_is_square(const fp_t *a);
-/* r = a^e for a public little-endian exponent of n limbs: time depends on e (public) only,
- * never on a, so a may be secret. */
-void fp_pow_vartime_exp(fp_t *r, const fp_t *a, const uint64_t *e, int n);
+/* r = a^e for a public little-endian exponent of n limbs (n >= 1): the time depends on e only,
+ * never on a, so a may be secret (fp_sqrt, fp_inv_fermat and hash-to-curve use it on secret-derived
+ * values). */
+void fp_pow_pubexp(fp_t *r, const fp_t *a, const uint64_t *e, int n);
 
 uint64_t fp_is_zero(const fp_t *a);
 uint64_t fp_eq(const fp_t *a, const fp_t *b);

@@ -120,41 +120,6 @@ void h2c_hash_to_field_fp2(fp2_t *u, size_t count, const uint8_t *msg, size_t ms
     tkms_wipe(&s, sizeof s);
 }
 
-/* r = a^e for a public exponent (6 little-endian limbs): sliding window of width 5 over odd
- * powers. Every branch and table index depends on e only, so this is constant time in a; it
- * skips the masked table scans fp_pow_vartime_exp needs for its fixed windows. */
-static void fp_pow_pub(fp_t *r, const fp_t *a, const uint64_t e[6]) {
-    fp_t tbl[16], a2, acc = FP_ONE;
-    tbl[0] = *a;
-    fp_sqr(&a2, a);
-    for (int i = 1; i < 16; i++) fp_mul(&tbl[i], &tbl[i - 1], &a2);
-    int i = 383;
-    while (i >= 0 && !((e[i / 64] >> (i % 64)) & 1)) i--;
-    int first = 1;
-    while (i >= 0) {
-        if (!((e[i / 64] >> (i % 64)) & 1)) {
-            fp_sqr(&acc, &acc);
-            i--;
-            continue;
-        }
-        int l = i - 4 < 0 ? 0 : i - 4;
-        while (!((e[l / 64] >> (l % 64)) & 1)) l++; /* window ends on a set bit */
-        unsigned v = 0;
-        for (int j = i; j >= l; j--) v = (v << 1) | (unsigned)((e[j / 64] >> (j % 64)) & 1);
-        if (first) {
-            acc = tbl[v >> 1];
-            first = 0;
-        } else {
-            for (int j = i; j >= l; j--) fp_sqr(&acc, &acc);
-            fp_mul(&acc, &acc, &tbl[v >> 1]);
-        }
-        i = l - 1;
-    }
-    *r = acc;
-    tkms_wipe(tbl, sizeof tbl);
-    tkms_wipe(&a2, sizeof a2);
-}
-
 /* ---------------------------------------------------------------------------------------------
  * G1: simplified SWU for q = 3 (mod 4) (RFC 9380 F.2.1.2 / G.2.1 straight line). The square root
  * ratio sqrt(gx1 / gxd) comes out of one exponentiation (gx1 gxd^3)^((p-3)/4), and x stays a
@@ -182,7 +147,7 @@ void h2c_sswu_g1(fp_t *xn_out, fp_t *xd_out, fp_t *y_out, const fp_t *u) {
     fp_sqr(&tv4, &gxd);
     fp_mul(&tv2, &gx1, &gxd);
     fp_mul(&tv4, &tv4, &tv2);
-    fp_pow_pub(&y1, &tv4, H2C_P_MINUS_3_DIV_4);
+    fp_pow_pubexp(&y1, &tv4, H2C_P_MINUS_3_DIV_4, 6);
     fp_mul(&y1, &y1, &tv2);
     fp_mul(&x2n, &tv3, &x1n);
     fp_mul(&y2, &y1, &H2C_G1_SQRT_MINUS_Z3);
@@ -312,7 +277,7 @@ void h2c_sswu_g2(fp2_t *xn_out, fp2_t *xd_out, fp2_t *y_out, const fp2_t *u) {
     fp_sqr(&nb, &b.c0);
     fp_sqr(&s, &b.c1);
     fp_add(&nb, &nb, &s);
-    fp_pow_pub(&r, &nb, H2C_P_PLUS_1_DIV_4);
+    fp_pow_pubexp(&r, &nb, H2C_P_PLUS_1_DIV_4, 6);
     fp_sqr(&s, &r);
     uint64_t sq = fp_eq(&s, &nb); /* gx1 / gxd is a square: x = x1 */
     fp2_mul(&bz, &b, &H2C_G2_Z3);
@@ -330,7 +295,7 @@ void h2c_sswu_g2(fp2_t *xn_out, fp2_t *xd_out, fp2_t *y_out, const fp2_t *u) {
     fp_sqr(&d, &d);
     fp_sqr(&d, &d);
     fp_mul(&s, &t, &d); /* t D^4 */
-    fp_pow_pub(&c, &s, H2C_P_MINUS_3_DIV_4);
+    fp_pow_pubexp(&c, &s, H2C_P_MINUS_3_DIV_4, 6);
     fp_mul(&p1, &c, &t);
     fp_mul(&p2, &c, &bz.c1);
     fp_mul(&p2, &p2, &H2C_FP_HALF);

@@ -1,6 +1,6 @@
 /* tkmsd: API handlers -- health, group, metrics, cluster signing (operator approvals and partial
  * signatures), peer protocol endpoints and committee proposals (the key-release routes go to
- * release.c). Authentication and input checks happen here; protocol logic is the engine's. */
+ * relay.c). Authentication and input checks happen here; protocol logic is the engine's. */
 #include "tkmsd.h"
 
 #include <stdio.h>
@@ -277,7 +277,7 @@ static void h_sign_approve(tkmsd *d, const http_req *rq, http_resp *rs) {
     snprintf(detail, sizeof detail, "{\"by\":\"%s\",\"msg_len\":%zu,\"expires_ms\":%llu}", who, mlen,
              (unsigned long long)exp);
     node_store_audit(d->store, "cluster_sign", hh, "approve", detail);
-    log_json(LOG_INFO, "sign_approved",
+    log_json(TLOG_INFO, "sign_approved",
              json_pack("{s:s, s:s, s:I, s:I}", "msg_sha256", hh, "by", who, "msg_len", (json_int_t)mlen, "expires_ms",
                        (json_int_t)exp));
     set_json(rs, 200, json_pack("{s:s, s:I, s:s}", "approved", hh, "expires_ms", (json_int_t)exp, "node", d->node_id));
@@ -302,7 +302,7 @@ static void h_sign_revoke(tkmsd *d, const http_req *rq, http_resp *rs) {
     char detail[96];
     snprintf(detail, sizeof detail, "{\"by\":\"%s\"}", who);
     node_store_audit(d->store, "cluster_sign", hh, found ? "revoke" : "revoke_none", detail);
-    log_json(LOG_INFO, "sign_revoked", json_pack("{s:s, s:s, s:b}", "msg_sha256", hh, "by", who, "was_approved", found));
+    log_json(TLOG_INFO, "sign_revoked", json_pack("{s:s, s:s, s:b}", "msg_sha256", hh, "by", who, "was_approved", found));
     set_json(rs, 200, json_pack("{s:s, s:b, s:s}", "revoked", hh, "was_approved", found, "node", d->node_id));
     rs->sign = 1;
 }
@@ -348,8 +348,8 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     g1_serialize(out, &sa);
     char ph[97];
     tkms_hex(ph, out, 48);
-    if (log_enabled(LOG_DEBUG))
-        log_json(LOG_DEBUG, "sign", json_pack("{s:I, s:I}", "epoch", (json_int_t)epoch, "msg_len", (json_int_t)mlen));
+    if (log_enabled(TLOG_DEBUG))
+        log_json(TLOG_DEBUG, "sign", json_pack("{s:I, s:I}", "epoch", (json_int_t)epoch, "msg_len", (json_int_t)mlen));
     set_json(rs, 200,
              json_pack("{s:I, s:i, s:s, s:s}", "epoch", (json_int_t)epoch, "index", (int)index, "partial", ph, "node",
                        d->node_id));

@@ -53,7 +53,7 @@ void daemon_confirm_epoch(tkmsd *d) {
     /* the release context gets its own copy of the share (locked page) */
     if (d->group && d->have_share) {
         relay_set_epoch(d, d->group->epoch, d->my_index, d->share, d->group->dev_mode);
-        log_json(LOG_INFO, "epoch_confirmed", json_pack("{s:I, s:i}", "epoch", (json_int_t)d->group->epoch, "index",
+        log_json(TLOG_INFO, "epoch_confirmed", json_pack("{s:I, s:i}", "epoch", (json_int_t)d->group->epoch, "index",
                                                         (int)d->my_index));
     }
     pthread_rwlock_unlock(&d->lock);
@@ -79,7 +79,7 @@ int daemon_load_epoch(tkmsd *d, node_status *st) {
         if (parsed) group_free(&jg);
         if (ok) {
             json = txt;
-            logf_(LOG_INFO, "joined", "starting from the certified group of epoch %llu", (unsigned long long)ge);
+            logf_(TLOG_INFO, "joined", "starting from the certified group of epoch %llu", (unsigned long long)ge);
         } else {
             free(txt);
             return 0;
@@ -107,12 +107,12 @@ int daemon_load_epoch(tkmsd *d, node_status *st) {
     fr_t tmp;
     if (found && se == g->epoch && bl == 32 && fr_from_bytes(&tmp, buf)) sh = &tmp;
     else if (found && se != g->epoch)
-        logf_(LOG_WARN, "store", "share is for epoch %llu, group for %llu: waiting to rejoin", (unsigned long long)se,
+        logf_(TLOG_WARN, "store", "share is for epoch %llu, group for %llu: waiting to rejoin", (unsigned long long)se,
               (unsigned long long)g->epoch);
     node_wipe(buf, sizeof buf);
     daemon_install_epoch(d, g, sh, si);
     node_wipe(&tmp, sizeof tmp);
-    log_json(LOG_INFO, "epoch_loaded",
+    log_json(TLOG_INFO, "epoch_loaded",
              json_pack("{s:I, s:i, s:b}", "epoch", (json_int_t)ge, "index", (int)d->my_index, "share", d->have_share));
     return 1;
 }

@@ -304,7 +304,7 @@ static void simple_error(http_resp *rs, int route, int status, const char *code,
 }
 
 static void log_rejected(const conn *c, const http_resp *rs) {
-    int lvl = rs->status == 404 ? LOG_DEBUG : LOG_WARN;
+    int lvl = rs->status == 404 ? TLOG_DEBUG : TLOG_WARN;
     if (rs->status < 400 || rs->status == 429 || rs->status == 503 || !log_enabled(lvl)) return;
     /* Anyone can cause these: sampled (the metrics count every one), so a flood of refused
      * requests cannot fill the disk through the log. */
@@ -665,7 +665,7 @@ static void sweep(server *s, uint64_t now) {
     if (!any) return;
     memcpy(s->logged_refused, s->n_refused, sizeof s->n_refused);
     memcpy(s->logged_timeout, s->n_timeout, sizeof s->n_timeout);
-    log_json(LOG_WARN, "http_limits",
+    log_json(TLOG_WARN, "http_limits",
              json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "refused_per_source", (json_int_t)dr[HTTP_REFUSED_PER_SOURCE],
                        "refused_capacity", (json_int_t)dr[HTTP_REFUSED_CAPACITY], "timeout_head",
                        (json_int_t)dt[HTTP_TIMEOUT_HEAD], "timeout_body", (json_int_t)dt[HTTP_TIMEOUT_BODY],
@@ -820,14 +820,14 @@ static int fd_budget(server *s, node_status *st) {
         rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
         struct rlimit nl = {.rlim_cur = want, .rlim_max = rl.rlim_max};
         if (setrlimit(RLIMIT_NOFILE, &nl) == 0) rl.rlim_cur = want;
-        logf_(LOG_INFO, "fd_limit", "soft RLIMIT_NOFILE raised to %llu", (unsigned long long)rl.rlim_cur);
+        logf_(TLOG_INFO, "fd_limit", "soft RLIMIT_NOFILE raised to %llu", (unsigned long long)rl.rlim_cur);
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         if (rl.rlim_cur < (rlim_t)(REFUSING_MAX + FD_HEADROOM + 16))
             return node_err(st, NS_USAGE, "RLIMIT_NOFILE is %llu; tkmsd needs at least %d file descriptors",
                             (unsigned long long)rl.rlim_cur, REFUSING_MAX + FD_HEADROOM + 16);
         size_t cap = (size_t)rl.rlim_cur - REFUSING_MAX - FD_HEADROOM;
-        logf_(LOG_WARN, "fd_limit", "RLIMIT_NOFILE hard limit %llu: max_connections lowered from %zu to %zu",
+        logf_(TLOG_WARN, "fd_limit", "RLIMIT_NOFILE hard limit %llu: max_connections lowered from %zu to %zu",
               (unsigned long long)rl.rlim_max, s->max_conn, cap);
         s->max_conn = cap;
         if (s->reserved >= cap) s->reserved = cap / 2;
@@ -955,7 +955,7 @@ int http_start(tkmsd *d, const http_app *app, node_status *st) {
         node_err(st, NS_INTERNAL, "cannot start the HTTP threads");
         goto fail;
     }
-    log_json(LOG_INFO, "http_limits_set",
+    log_json(TLOG_INFO, "http_limits_set",
              json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "max_connections", (json_int_t)s->max_conn,
                        "max_connections_per_source", (json_int_t)s->per_source, "peer_reserved_connections",
                        (json_int_t)s->reserved, "header_timeout_ms", (json_int_t)d->cfg.header_timeout_ms,

@@ -8,16 +8,16 @@
 #include <string.h>
 #include <time.h>
 
-static int g_level = LOG_INFO;
+static int g_level = TLOG_INFO;
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *g_node = "";
 
 void log_set_level(const char *name) {
     if (!name) return;
-    if (!strcmp(name, "debug")) g_level = LOG_DEBUG;
-    else if (!strcmp(name, "info")) g_level = LOG_INFO;
-    else if (!strcmp(name, "warn")) g_level = LOG_WARN;
-    else if (!strcmp(name, "error")) g_level = LOG_ERROR;
+    if (!strcmp(name, "debug")) g_level = TLOG_DEBUG;
+    else if (!strcmp(name, "info")) g_level = TLOG_INFO;
+    else if (!strcmp(name, "warn")) g_level = TLOG_WARN;
+    else if (!strcmp(name, "error")) g_level = TLOG_ERROR;
 }
 
 void log_set_node(const char *node_id) { g_node = node_id; }

@@ -32,7 +32,7 @@ static int load_admin_token(tkmsd *d, node_status *st) {
     char *txt = p ? node_read_file(p, &n, 4096, &tmp) : NULL;
     if (!txt) {
         /* no token file: token auth is off (logged) */
-        logf_(LOG_WARN, "admin_token", "no admin token file '%s'; token authentication disabled", p ? p : "?");
+        logf_(TLOG_WARN, "admin_token", "no admin token file '%s'; token authentication disabled", p ? p : "?");
         free(p);
         return 1;
     }
@@ -51,7 +51,7 @@ static int load_admin_token(tkmsd *d, node_status *st) {
 
 static void on_audit_note(void *arg, const char *event, const char *msg) {
     (void)arg;
-    log_json(strcmp(event, "audit_pruned") ? LOG_ERROR : LOG_INFO, event, json_pack("{s:s}", "msg", msg));
+    log_json(strcmp(event, "audit_pruned") ? TLOG_ERROR : TLOG_INFO, event, json_pack("{s:s}", "msg", msg));
 }
 
 /* audit_max_rows, audit_archive_dir (relative to the node directory) */
@@ -65,12 +65,12 @@ static void reload(tkmsd *d) {
     node_config nc;
     node_status st = {0};
     if (!node_config_load(&nc, d->cfg.path, &st)) {
-        log_json(LOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
         return;
     }
     char *swap;
     if (strcmp(nc.listen, d->cfg.listen) || strcmp(nc.db, d->cfg.db))
-        logf_(LOG_WARN, "reload", "listen and db changes need a restart; keeping the old values");
+        logf_(TLOG_WARN, "reload", "listen and db changes need a restart; keeping the old values");
     /* values read per use by other threads are plain longs; the swap is benign on x86-64/aarch64 */
     d->cfg.max_body_bytes = nc.max_body_bytes;
     d->cfg.request_timeout_s = nc.request_timeout_s;
@@ -98,21 +98,21 @@ static void reload(tkmsd *d) {
     if (nc.max_connections != d->cfg.max_connections || nc.max_connections_per_source != d->cfg.max_connections_per_source ||
         nc.peer_reserved_connections != d->cfg.peer_reserved_connections || nc.max_header_bytes != d->cfg.max_header_bytes ||
         nc.threads != d->cfg.threads)
-        logf_(LOG_WARN, "reload", "connection limit, max_header_bytes and threads changes need a restart; keeping the old values");
+        logf_(TLOG_WARN, "reload", "connection limit, max_header_bytes and threads changes need a restart; keeping the old values");
     if (nc.release_source_rate != d->cfg.release_source_rate || nc.release_source_burst != d->cfg.release_source_burst ||
         nc.release_app_rate != d->cfg.release_app_rate || nc.release_app_burst != d->cfg.release_app_burst)
-        logf_(LOG_WARN, "reload", "release rate limit changes need a restart; keeping the old values");
+        logf_(TLOG_WARN, "reload", "release rate limit changes need a restart; keeping the old values");
     if (nc.registry_max_apps != d->cfg.registry_max_apps ||
         nc.registry_max_apps_per_owner != d->cfg.registry_max_apps_per_owner)
-        logf_(LOG_WARN, "reload", "registry limit changes need a restart; keeping the old values");
+        logf_(TLOG_WARN, "reload", "registry limit changes need a restart; keeping the old values");
     relay_reload(d);
     log_set_level(nc.log_level);
     char *tmp = d->cfg.admin_token_file;
     d->cfg.admin_token_file = nc.admin_token_file;
     nc.admin_token_file = tmp;
-    if (!load_admin_token(d, &st)) log_json(LOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
+    if (!load_admin_token(d, &st)) log_json(TLOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
     node_config_free(&nc);
-    logf_(LOG_INFO, "reloaded", "configuration reloaded from %s", d->cfg.path);
+    logf_(TLOG_INFO, "reloaded", "configuration reloaded from %s", d->cfg.path);
 }
 
 static int usage(void) {
@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
             }
             d->have_genesis = 1;
         } else {
-            logf_(LOG_INFO, "genesis", "no genesis file at %s", gp);
+            logf_(TLOG_INFO, "genesis", "no genesis file at %s", gp);
         }
         free(gp);
     }
@@ -190,7 +190,7 @@ int main(int argc, char **argv) {
     daemon_refresh_state(d);
     static const http_app app = {api_route, api_handle};
     if (!http_start(d, &app, &st)) goto fail;
-    log_json(LOG_INFO, "started",
+    log_json(TLOG_INFO, "started",
              json_pack("{s:s, s:s, s:s, s:i}", "listen", d->cfg.listen, "address", d->cfg.address, "version",
                        TKMS_VERSION, "pid", (int)getpid()));
 
@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
         peer_poll(d->peers, 50);
     }
     /* Drain: stop accepting, let running requests and queued peer messages finish. */
-    logf_(LOG_INFO, "stopping", "SIGTERM: draining (up to %ld s)", d->cfg.drain_timeout_s);
+    logf_(TLOG_INFO, "stopping", "SIGTERM: draining (up to %ld s)", d->cfg.drain_timeout_s);
     atomic_store(&d->stopping, 1);
     http_quiesce(d);
     uint64_t until = node_mono_ms() + (uint64_t)d->cfg.drain_timeout_s * 1000u;
@@ -212,10 +212,10 @@ int main(int argc, char **argv) {
         peer_poll(d->peers, 20);
     http_stop(d);
     rc = 0;
-    logf_(LOG_INFO, "stopped", "clean shutdown");
+    logf_(TLOG_INFO, "stopped", "clean shutdown");
     goto out;
 fail:
-    log_json(LOG_ERROR, "fatal", json_pack("{s:s, s:s}", "class", node_class_name(st.cls), "error", st.msg));
+    log_json(TLOG_ERROR, "fatal", json_pack("{s:s, s:s}", "class", node_class_name(st.cls), "error", st.msg));
     fprintf(stderr, "tkmsd: %s\n", st.msg);
     rc = st.cls == NS_STORAGE ? 3 : 2;
 out:

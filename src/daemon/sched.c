@@ -160,7 +160,7 @@ struct sched *sched_new(tkmsd *d) {
     const char *hook = getenv("TKMS_TEST_KILL_AFTER_CERT");
     if (hook && *hook) {
         s->kill_epoch = strtoll(hook, NULL, 10);
-        logf_(LOG_WARN, "test_hook", "TKMS_TEST_KILL_AFTER_CERT=%lld: this node kills itself after certifying", s->kill_epoch);
+        logf_(TLOG_WARN, "test_hook", "TKMS_TEST_KILL_AFTER_CERT=%lld: this node kills itself after certifying", s->kill_epoch);
     }
     char *v = NULL;
     if (node_store_get_meta(d->store, "next_slot", &v, NULL) && v) s->next_slot = strtoull(v, NULL, 10);
@@ -250,7 +250,7 @@ static void flush_outputs(struct sched *s) {
     if (tkms_dkg_needs_persist(s->eng)) {
         node_status st = {0};
         if (!persist(s, &st)) {
-            log_json(LOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
+            log_json(TLOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
             int32_t dest;
             const uint8_t *m;
             size_t l;
@@ -336,7 +336,7 @@ static void earlier_attempt(struct sched *s, const tkms_dkg_config *cfg, uint8_t
     uint8_t *b = NULL;
     size_t l = 0;
     if (!node_store_get_session_by_sid(s->d->store, s->d->sec->storage_key, sid, &b, &l, &st)) {
-        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
         return;
     }
     if (b && l > sizeof(session_plan)) {
@@ -385,7 +385,7 @@ static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
                 if (!s->eng)
                     /* Unreadable checkpoint: nothing to retry from. A fresh engine is the only way
                      * forward; peers holding the earlier deal may disqualify this dealer. */
-                    log_json(LOG_ERROR, "session_retry_failed",
+                    log_json(TLOG_ERROR, "session_retry_failed",
                              json_pack("{s:s, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
                                        (json_int_t)s->plan.epoch));
             }
@@ -400,7 +400,7 @@ static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
         node_secure_free(s->eng_mem, s->eng_mem_len);
         s->eng_mem = NULL;
         s->eng_mem_len = 0;
-        log_json(LOG_WARN, "session_not_started",
+        log_json(TLOG_WARN, "session_not_started",
                  json_pack("{s:s, s:I, s:b}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
                            (json_int_t)s->plan.epoch, "restore", ckpt != NULL));
         return 0;
@@ -413,7 +413,7 @@ static int start_engine(struct sched *s, const uint8_t *ckpt, size_t ckpt_len) {
     atomic_store(&d->session_active, 1);
     char sh[65];
     tkms_hex(sh, tkms_dkg_session(s->eng), 32);
-    log_json(LOG_INFO, ckpt ? "session_resumed" : retried ? "session_retried" : "session_started",
+    log_json(TLOG_INFO, ckpt ? "session_resumed" : retried ? "session_retried" : "session_started",
              json_pack("{s:s, s:I, s:s, s:i, s:i, s:I}", "kind",
                        s->plan.is_dkg ? "dkg" : s->is_repair ? "repair" : "reshare", "epoch",
                        (json_int_t)s->plan.epoch, "session", sh, "n", (int)s->plan.n_new, "t", (int)s->plan.t_new,
@@ -433,7 +433,7 @@ static void set_last_slot(struct sched *s, uint64_t slot) {
     snprintf(v, sizeof v, "%llu", (unsigned long long)(slot + 1));
     node_status st;
     if (!node_store_set_meta(s->d->store, "next_slot", v, &st))
-        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
 }
 
 /* The engine certified: store the group and the share atomically, erase the old share, switch. */
@@ -445,7 +445,7 @@ static void commit_result(struct sched *s) {
     char *json = gfile_from_result(&r, s->plan.new_members, s->plan.n_new, &st);
     group_t *g = json ? calloc(1, sizeof *g) : NULL;
     if (!g || !group_parse(g, json, &st)) {
-        log_json(LOG_ERROR, "group_build_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "group_build_failed", json_pack("{s:s}", "error", st.msg));
         free(json);
         free(g);
         metrics_reshare(s->plan.is_dkg, 0, 0);
@@ -485,7 +485,7 @@ static void commit_result(struct sched *s) {
     if (!ok) {
         /* nothing changed on disk; the old epoch keeps serving and the peers' certification
          * will be fetched again by catch-up once the disk is writable */
-        log_json(LOG_ERROR, "commit_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "commit_failed", json_pack("{s:s}", "error", st.msg));
         node_wipe(&share, sizeof share);
         group_free(g);
         free(g);
@@ -503,7 +503,7 @@ static void commit_result(struct sched *s) {
     node_store_audit(d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "certified", NULL);
     char mh[193];
     tkms_hex(mh, g->mpk_bytes, 96);
-    log_json(LOG_INFO, "epoch_certified",
+    log_json(TLOG_INFO, "epoch_certified",
              json_pack("{s:s, s:I, s:i, s:i, s:i, s:b, s:s, s:I}", "kind",
                        s->plan.is_dkg ? "dkg" : s->is_repair ? "repair" : "reshare", "epoch",
                        (json_int_t)g->epoch, "t", (int)g->t, "n", (int)g->n, "index", (int)r.my_index, "share", has,
@@ -533,9 +533,9 @@ static void keep_pending_share(struct sched *s) {
     node_wipe(&share, sizeof share);
     node_status st = {0};
     if (!node_store_put_pending_share(s->d->store, s->d->sec->storage_key, r.epoch, r.transcript_hash, r.my_index, b, &st))
-        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
     else
-        log_json(LOG_INFO, "pending_share_kept", json_pack("{s:I, s:i}", "epoch", (json_int_t)r.epoch, "index", (int)r.my_index));
+        log_json(TLOG_INFO, "pending_share_kept", json_pack("{s:I, s:i}", "epoch", (json_int_t)r.epoch, "index", (int)r.my_index));
     node_wipe(b, sizeof b);
 }
 
@@ -663,14 +663,14 @@ static void nocert_check(struct sched *s, const session_plan *p) {
         snprintf(sk, sizeof sk, "skip:%llu", (unsigned long long)p->epoch);
         node_status kst = {0};
         if (!node_store_set_meta(s->d->store, sk, sv, &kst))
-            log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", kst.msg));
+            log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", kst.msg));
     }
     char k[64], v[24];
     snprintf(k, sizeof k, "attempt:%llu", (unsigned long long)p->epoch);
     snprintf(v, sizeof v, "%u", old + 1);
     node_status st = {0};
     if (!node_store_set_meta(s->d->store, k, v, &st)) {
-        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
         return;
     }
     /* the abandoned attempt's checkpoint is of no use any more (it can never be certified) */
@@ -689,8 +689,8 @@ static void nocert_check(struct sched *s, const session_plan *p) {
     tkms_dkg_session_id(sid, q.epoch, prev, q.new_members, q.n_new, q.t_new, t_old);
     tkms_dkg_wire_tag(sid, sid, old);
     if (!node_store_drop_session(s->d->store, sid, &st))
-        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
-    log_json(LOG_WARN, "attempt_abandoned",
+        log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+    log_json(TLOG_WARN, "attempt_abandoned",
              json_pack("{s:I, s:i, s:i, s:i}", "epoch", (json_int_t)p->epoch, "attempt", (int)old, "nocert", (int)have,
                        "needed", (int)need));
     s->att_value = old + 1;
@@ -708,13 +708,13 @@ static void promise_nocert(struct sched *s) {
     snprintf(k, sizeof k, "nocert:%llu:%u", (unsigned long long)s->plan.epoch, s->plan.attempt);
     node_status st = {0};
     if (!node_store_set_meta(s->d->store, k, "1", &st)) {
-        log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
         return;
     }
     s->nocert_mine = 1;
     send_nocert(s, &s->plan);
     s->next_nocert_mono = node_mono_ms() + (uint64_t)s->d->cfg.sync_interval_ms;
-    log_json(LOG_INFO, "nocert_promised", json_pack("{s:I, s:i}", "epoch", (json_int_t)s->plan.epoch, "attempt",
+    log_json(TLOG_INFO, "nocert_promised", json_pack("{s:I, s:i}", "epoch", (json_int_t)s->plan.epoch, "attempt",
                                                     (int)s->plan.attempt));
     nocert_check(s, &s->plan);
 }
@@ -778,7 +778,7 @@ static void fail_session(struct sched *s, const char *why) {
     pthread_rwlock_rdlock(&s->d->lock);
     int current = s->d->group ? s->d->group->epoch + 1 == s->plan.epoch : s->plan.epoch == 0;
     pthread_rwlock_unlock(&s->d->lock);
-    log_json(LOG_WARN, "session_failed",
+    log_json(TLOG_WARN, "session_failed",
              json_pack("{s:s, s:I, s:s, s:o}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
                        (json_int_t)s->plan.epoch, "reason", why, "stats", stats_json(s->eng)));
     node_store_audit(s->d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "failed", why);
@@ -788,7 +788,7 @@ static void fail_session(struct sched *s, const char *why) {
     if (tkms_dkg_needs_persist(s->eng)) {
         /* on a write error the stored checkpoint of the last sent message still serves the retry */
         node_status st = {0};
-        if (!persist(s, &st)) log_json(LOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
+        if (!persist(s, &st)) log_json(TLOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
     }
     if (current) promise_nocert(s); /* may drop the engine (the attempt is over for good) */
     if (s->eng) drop_engine(s);
@@ -860,7 +860,7 @@ static int due_session(struct sched *s, session_plan *p, int *repair) {
     if (s->next_slot > slot + 1) {
         /* The recorded next slot lies in the future: it was written while this node's clock was
          * ahead. Waiting for it would block every reshare until then; resume with the next slot. */
-        log_json(LOG_WARN, "clock_moved_back",
+        log_json(TLOG_WARN, "clock_moved_back",
                  json_pack("{s:I, s:I}", "recorded_next_slot", (json_int_t)s->next_slot, "slot", (json_int_t)slot));
         set_last_slot(s, slot);
     }
@@ -919,7 +919,7 @@ static void resume(struct sched *s) {
     size_t len = 0;
     node_status st = {0};
     if (!node_store_get_session(d->store, d->sec->storage_key, sid, &epoch, kind, &blob, &len, &st)) {
-        log_json(LOG_ERROR, "resume_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "resume_failed", json_pack("{s:s}", "error", st.msg));
         return;
     }
     if (!blob) return;
@@ -939,7 +939,7 @@ static void resume(struct sched *s) {
             }
         } else if (s->plan.epoch < cur) {
             if (!node_store_drop_session(d->store, sid, &st))
-                log_json(LOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
+                log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
         }
         /* else: the attempt's window is over; the checkpoint stays for the retry at the next slot */
     }
@@ -957,7 +957,7 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     group_t *g = calloc(1, sizeof *g);
     char *json = strndup(body, len);
     if (!g || !json || !group_parse(g, json, &st)) {
-        log_json(LOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
         free(json);
         free(g);
         return;
@@ -985,7 +985,7 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     if (valid && !busy && s->eng && !s->finished) fail_session(s, "superseded by a certified group (catch-up)");
     pthread_mutex_unlock(&s->mu);
     if (!valid || busy) {
-        if (!valid) log_json(LOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
+        if (!valid) log_json(TLOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
         group_free(g);
         free(g);
         return;
@@ -1022,14 +1022,14 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
                                       &st)) {
         node_wipe(pb, sizeof pb);
         node_wipe(&pshare, sizeof pshare);
-        log_json(LOG_ERROR, "catchup_store_failed", json_pack("{s:s}", "error", st.msg));
+        log_json(TLOG_ERROR, "catchup_store_failed", json_pack("{s:s}", "error", st.msg));
         group_free(g);
         free(g);
         return;
     }
     node_wipe(pb, sizeof pb);
     s->next_slot = cur + 1;
-    log_json(LOG_INFO, "caught_up", json_pack("{s:I, s:b, s:b}", "epoch", (json_int_t)g->epoch, "share", have_pending,
+    log_json(TLOG_INFO, "caught_up", json_pack("{s:I, s:b, s:b}", "epoch", (json_int_t)g->epoch, "share", have_pending,
                                               "old_share_kept", keep_old));
     daemon_install_epoch(d, g, have_pending ? &pshare : NULL, pidx);
     node_wipe(&pshare, sizeof pshare);
@@ -1063,7 +1063,7 @@ static void probe_round_done(struct sched *s) {
         qsort(v, k, sizeof v[0], cmp_ll);
         long long med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
         if (med > skew || med < -skew) {
-            log_json(LOG_ERROR, "clock_skew_excessive",
+            log_json(TLOG_ERROR, "clock_skew_excessive",
                      json_pack("{s:I, s:I}", "offset_ms", (json_int_t)med, "clock_skew_s", (json_int_t)d->cfg.clock_skew_s));
             med = med > 0 ? skew : -skew;
         }
@@ -1072,7 +1072,7 @@ static void probe_round_done(struct sched *s) {
         if (med - cur > 100 || cur - med > 100) {
             atomic_store(&s->clock_offset_ms, med);
             if (med > 1000 || med < -1000 || cur > 1000 || cur < -1000)
-                log_json(LOG_WARN, "clock_offset", json_pack("{s:I, s:I}", "offset_ms", (json_int_t)med, "previous_ms", (json_int_t)cur));
+                log_json(TLOG_WARN, "clock_offset", json_pack("{s:I, s:I}", "offset_ms", (json_int_t)med, "previous_ms", (json_int_t)cur));
         }
     }
     if (s->behind) { /* our epoch is not the committee's: nothing to count or confirm */
@@ -1101,7 +1101,7 @@ static void probe_round_done(struct sched *s) {
     atomic_store(&d->share_holders, holders);
     if (member && holders != s->last_holders) {
         const char *level = holders < t ? "lost" : holders == t ? "critical" : holders < n ? "degraded" : "ok";
-        log_json(holders <= t ? LOG_ERROR : holders < n ? LOG_WARN : LOG_INFO, "share_holders",
+        log_json(holders <= t ? TLOG_ERROR : holders < n ? TLOG_WARN : TLOG_INFO, "share_holders",
                  json_pack("{s:I, s:i, s:i, s:i, s:s}", "epoch", (json_int_t)epoch, "holders", (int)holders, "n", (int)n,
                            "t", (int)t, "health", level));
         s->last_holders = holders;
@@ -1219,7 +1219,7 @@ static void note_noshare(struct sched *s, uint32_t idx, uint64_t epoch, uint64_t
         }
         s->repair_epoch = epoch;
         s->repair_at = at;
-        log_json(LOG_WARN, "repair_requested", json_pack("{s:I, s:i, s:I}", "epoch", (json_int_t)epoch, "member", (int)idx,
+        log_json(TLOG_WARN, "repair_requested", json_pack("{s:I, s:i, s:I}", "epoch", (json_int_t)epoch, "member", (int)idx,
                                                         "at_ms", (json_int_t)at));
     } else if (at < s->repair_at) {
         s->repair_at = at;
@@ -1256,7 +1256,7 @@ static void announce_noshare(struct sched *s) {
         peer_send(d->peers, "POST", urls[i], "/v1/peer/noshare", (const uint8_t *)body, (size_t)bl, 1, NULL, NULL);
         metrics_noshare(1);
     }
-    log_json(LOG_INFO, "noshare_announced", json_pack("{s:I, s:i, s:i}", "epoch", (json_int_t)epoch, "index", (int)me,
+    log_json(TLOG_INFO, "noshare_announced", json_pack("{s:I, s:i, s:i}", "epoch", (json_int_t)epoch, "index", (int)me,
                                                       "peers", (int)k));
 }
 
@@ -1340,7 +1340,7 @@ void sched_tick(struct sched *s) {
         pthread_mutex_unlock(&s->mu);
     }
     if (s->kill_armed && !peer_pending(d->peers)) {
-        log_json(LOG_WARN, "test_hook_kill", json_pack("{s:I}", "epoch", (json_int_t)s->plan.epoch));
+        log_json(TLOG_WARN, "test_hook_kill", json_pack("{s:I}", "epoch", (json_int_t)s->plan.epoch));
         raise(SIGKILL);
     }
     if (mono >= s->next_probe_ms) {
@@ -1374,7 +1374,7 @@ void sched_tick(struct sched *s) {
     if (s->eng && !s->finished && now + window_ms(d) < s->plan.start_ms) {
         /* a session of a slot that starts more than a window from now: it was started while this
          * node's clock was ahead; it cannot be the committee's session, give it up */
-        log_json(LOG_WARN, "clock_moved_back",
+        log_json(TLOG_WARN, "clock_moved_back",
                  json_pack("{s:I, s:I}", "session_start_ms", (json_int_t)s->plan.start_ms, "now_ms", (json_int_t)now));
         fail_session(s, "the session's slot lies in the future (clock moved back)");
     }
@@ -1396,7 +1396,7 @@ void sched_tick(struct sched *s) {
                 /* signed, not certified yet: peers may certify this transcript; keep collecting
                  * until the next slot (docs/dkg.md rule 7) */
                 s->lingering = 1;
-                log_json(LOG_INFO, "session_lingering",
+                log_json(TLOG_INFO, "session_lingering",
                          json_pack("{s:s, s:I}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
                                    (json_int_t)s->plan.epoch));
             }
@@ -1410,7 +1410,7 @@ void sched_tick(struct sched *s) {
             s->plan = p;
             s->is_repair = repair;
             if (repair)
-                log_json(LOG_INFO, "repair_started",
+                log_json(TLOG_INFO, "repair_started",
                          json_pack("{s:I, s:I}", "epoch", (json_int_t)p.epoch, "start_ms", (json_int_t)p.start_ms));
             if (!start_engine(s, NULL, 0)) set_last_slot(s, p.slot);
         }
@@ -1567,7 +1567,7 @@ int sched_on_proposal(struct sched *s, const char *json, size_t len, char *why, 
     for (uint32_t i = 0; i < n; i++)
         if (!memcmp(ms[i].ed, d->sec->ed_pk, 32)) atomic_store(&d->pending_join, 1);
     node_store_audit(d->store, "committee_proposal", NULL, "accepted", NULL);
-    log_json(LOG_INFO, "proposal_accepted", json_pack("{s:I, s:i, s:i}", "epoch", (json_int_t)epoch, "n", (int)n, "t", (int)t));
+    log_json(TLOG_INFO, "proposal_accepted", json_pack("{s:I, s:i, s:i}", "epoch", (json_int_t)epoch, "n", (int)n, "t", (int)t));
     /* gossip once to every old and new member (idempotent on their side) */
     for (uint32_t i = 0; i < k; i++)
         peer_send(d->peers, "POST", urls[i], "/v1/committee/proposal", (const uint8_t *)copy, len, 1, NULL, NULL);

@@ -15,7 +15,7 @@
 #include "node.h"
 
 /* ---- logging ---- */
-enum { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 };
+enum { TLOG_DEBUG = 0, TLOG_INFO = 1, TLOG_WARN = 2, TLOG_ERROR = 3 };
 void log_set_level(const char *name);
 void log_set_node(const char *node_id);
 int log_enabled(int level);
@@ -104,7 +104,7 @@ typedef struct tkmsd {
 
     struct peer_client *peers;
     struct sched *sched;
-    struct relay *relay; /* key release and app registry (release.c) */
+    struct relay *relay; /* key release and app registry (relay.c) */
 } tkmsd;
 
 extern tkmsd *g_d;
@@ -193,7 +193,7 @@ int sched_on_noshare(struct sched *s, const uint8_t from_ed[32], const uint8_t *
  * /v1/peer/nocert, envelope already checked; docs/dkg.md, "Attempts"). Returns an HTTP status. */
 int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *body, size_t len, const char **why);
 
-/* ---- key release and app registry (release.c; the handlers are src/release) ---- */
+/* ---- key release and app registry (relay.c; the handlers are src/release) ---- */
 /* Opens the release context's own connection to the node DB (WAL), initialises the registry and
  * loads the gcp-cs JWKS file. Before daemon_load_epoch. Returns 1 or 0 with st set. */
 int relay_start(tkmsd *d, node_status *st);

@@ -1,6 +1,7 @@
-/* tkmsd: glue between the daemon and the key-release library (src/release): the release context
- * on its own SQLite connection, the epoch hook, the HTTP routes, app registry anti-entropy with the
- * peers and the gcp-cs JWKS (file and URL). The protocol logic is the library's. */
+/* tkmsd: the relay (struct relay) between the daemon and the key-release library (src/release):
+ * the release context on its own SQLite connection, the epoch hook, the HTTP routes, app registry
+ * anti-entropy with the peers and the gcp-cs JWKS (file and URL). The protocol logic is the
+ * library's. */
 #include "tkmsd.h"
 
 #include <stdio.h>
@@ -50,7 +51,7 @@ static int on_audit(void *arg, const tkms_release_audit *a) {
         ok = dt && node_store_audit(d->store, a->endpoint, a->app_id, a->decision, dt) == 1;
         free(dt);
         if (!ok)
-            log_json(LOG_ERROR, "audit_failed",
+            log_json(TLOG_ERROR, "audit_failed",
                      json_pack("{s:s, s:s, s:s, s:s}", "endpoint", a->endpoint, "app_id", a->app_id, "decision",
                                a->decision, "consequence",
                                strcmp(a->decision, "release") == 0 || strcmp(a->decision, "sign") == 0
@@ -65,7 +66,7 @@ static int on_audit(void *arg, const tkms_release_audit *a) {
         uint64_t suppressed = 0;
         int released = strcmp(a->decision, "release") == 0 || strcmp(a->decision, "sign") == 0;
         if (released || log_sample(&refusals, 10.0, 50.0, &suppressed))
-            log_json(LOG_WARN, "INSECURE_DEV_EVIDENCE",
+            log_json(TLOG_WARN, "INSECURE_DEV_EVIDENCE",
                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "warning",
                                "insecure-dev evidence accepted by a dev-mode cluster: NOT FOR PRODUCTION", "endpoint",
                                a->endpoint, "app_id", a->app_id, "decision", a->decision, "dev_key", a->digest,
@@ -89,7 +90,7 @@ static int load_jwks_file(tkmsd *d, node_status *st) {
         if (!ok) node_err(st, NS_USAGE, "gcp_jwks_file %s: not a JWKS ({\"keys\": [...]})", p);
     }
     if (ok && !tkms_release_set_jwks(d->relay->ctx, txt, n)) ok = node_err(st, NS_INTERNAL, "out of memory");
-    if (ok) logf_(LOG_INFO, "jwks_loaded", "gcp-cs JWKS loaded from %s", p);
+    if (ok) logf_(TLOG_INFO, "jwks_loaded", "gcp-cs JWKS loaded from %s", p);
     free(txt);
     free(p);
     return ok;
@@ -160,10 +161,10 @@ void relay_set_epoch(tkmsd *d, uint64_t epoch, uint32_t index, const fr_t *share
     node_wipe(sb, sizeof sb);
     if (!ok) {
         tkms_release_clear_epoch(r->ctx);
-        logf_(LOG_ERROR, "release_not_ready", "the share of epoch %llu is not a valid scalar", (unsigned long long)epoch);
+        logf_(TLOG_ERROR, "release_not_ready", "the share of epoch %llu is not a valid scalar", (unsigned long long)epoch);
         return;
     }
-    log_json(dev_mode ? LOG_WARN : LOG_INFO, "release_ready",
+    log_json(dev_mode ? TLOG_WARN : TLOG_INFO, "release_ready",
              json_pack("{s:I, s:i, s:b, s:s}", "epoch", (json_int_t)epoch, "index", (int)index, "dev_mode", dev_mode,
                        "evidence", dev_mode ? "insecure-dev ACCEPTED (development cluster)" : "insecure-dev refused"));
 }
@@ -198,7 +199,7 @@ void relay_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs) {
     case ROUTE_APPS_POST:
         code = tkms_release_handle_app_update(r->ctx, &body, &status, req, rq->body_len, src, now);
         metrics_release(2, (int)code);
-        if (code == TKMS_REL_OK) logf_(LOG_INFO, "app_stored", "statement stored (from %s)", src);
+        if (code == TKMS_REL_OK) logf_(TLOG_INFO, "app_stored", "statement stored (from %s)", src);
         break;
     default: /* ROUTE_APPS_GET */
         (void)tkms_release_handle_app_get(r->ctx, &body, &status, rq->path + strlen("/v1/apps/")); /* not in the metrics */
@@ -228,7 +229,7 @@ static void round_end(peer_round *pr) {
     size_t stored = 0, stale = 0, refused = 0, requests = 0;
     tkms_release_sync_counts(pr->s, &stored, &stale, &refused, &requests);
     if (stored || refused)
-        log_json(refused ? LOG_WARN : LOG_INFO, "apps_synced",
+        log_json(refused ? TLOG_WARN : TLOG_INFO, "apps_synced",
                  json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "peer", pr->url, "stored", (json_int_t)stored, "stale",
                            (json_int_t)stale, "refused", (json_int_t)refused, "requests", (json_int_t)requests, "ms",
                            (json_int_t)(node_mono_ms() - pr->started_ms)));
@@ -252,13 +253,13 @@ static void on_sync(void *ctx, int ok, long status, const char *body, size_t len
     tkms_release_code c = tkms_release_sync_answer(pr->s, ok && status == 200 ? body : NULL, len, (int64_t)node_now_ms());
     if (!ok) {
         /* a peer that is down shows in peers_up; say which one only at debug level */
-        if (log_enabled(LOG_DEBUG))
-            log_json(LOG_DEBUG, "apps_sync_failed", json_pack("{s:s, s:s}", "peer", pr->url, "error", "unreachable"));
+        if (log_enabled(TLOG_DEBUG))
+            log_json(TLOG_DEBUG, "apps_sync_failed", json_pack("{s:s, s:s}", "peer", pr->url, "error", "unreachable"));
     } else if (status != 200) {
-        log_json(LOG_WARN, "apps_sync_failed",
+        log_json(TLOG_WARN, "apps_sync_failed",
                  json_pack("{s:s, s:s, s:i}", "peer", pr->url, "error", "peer refused the request", "status", (int)status));
     } else if (c != TKMS_REL_OK) {
-        log_json(LOG_WARN, "apps_sync_failed",
+        log_json(TLOG_WARN, "apps_sync_failed",
                  json_pack("{s:s, s:s, s:s}", "peer", pr->url, "error", "the peer's answer was not imported", "code",
                            tkms_release_code_name(c)));
     }
@@ -316,11 +317,11 @@ static void on_jwks(void *ctx, int ok, long status, const char *body, size_t len
     uint64_t now = node_mono_ms();
     if (good && tkms_release_set_jwks(r->ctx, body, len)) {
         r->next_jwks_ms = now + (uint64_t)d->cfg.gcp_jwks_refresh_s * 1000u;
-        logf_(LOG_INFO, "jwks_refreshed", "gcp-cs JWKS refreshed from %s", d->cfg.gcp_jwks_url);
+        logf_(TLOG_INFO, "jwks_refreshed", "gcp-cs JWKS refreshed from %s", d->cfg.gcp_jwks_url);
     } else {
         uint64_t retry = (uint64_t)d->cfg.gcp_jwks_refresh_s * 1000u;
         r->next_jwks_ms = now + (retry < JWKS_RETRY_MS ? retry : JWKS_RETRY_MS);
-        logf_(LOG_WARN, "jwks_refresh_failed", "gcp-cs JWKS from %s: %s (keeping the previous keys)",
+        logf_(TLOG_WARN, "jwks_refresh_failed", "gcp-cs JWKS from %s: %s (keeping the previous keys)",
               d->cfg.gcp_jwks_url, !ok ? "unreachable" : status != 200 ? "HTTP error" : "not a JWKS");
     }
 }
@@ -341,6 +342,6 @@ void relay_tick(tkmsd *d) {
 
 void relay_reload(tkmsd *d) {
     node_status st = {0};
-    if (!load_jwks_file(d, &st)) log_json(LOG_ERROR, "jwks_reload_failed", json_pack("{s:s}", "error", st.msg));
+    if (!load_jwks_file(d, &st)) log_json(TLOG_ERROR, "jwks_reload_failed", json_pack("{s:s}", "error", st.msg));
     if (d->relay) d->relay->next_jwks_ms = 0; /* refresh the URL at once */
 }
