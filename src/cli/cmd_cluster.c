@@ -348,14 +348,17 @@ static int cluster_up(int argc, char **argv, const char *dir) {
     size_t gl = 0;
     node_status st;
     char *gj = node_read_file(gp, &gl, 16 << 20, &st);
-    group_t g;
-    if (gj && group_parse(&g, gj, &st)) {
+    node_group *g = calloc(1, sizeof *g);
+    if (g && gj && node_group_parse(g, gj, &st)) {
         char mh[193];
-        tkms_hex(mh, g.mpk_bytes, 96);
-        printf("{\"group\":\"%s\",\"epoch\":%llu,\"n\":%u,\"t\":%u,\"mpk\":\"%s\"}\n", gp, (unsigned long long)g.epoch, g.n,
-               g.t, mh);
-        group_free(&g);
+        uint8_t mpk[96];
+        g2_serialize(mpk, &g->g.poly[0]);
+        tkms_hex(mh, mpk, 96);
+        printf("{\"group\":\"%s\",\"epoch\":%llu,\"n\":%zu,\"t\":%zu,\"mpk\":\"%s\"}\n", gp,
+               (unsigned long long)g->g.epoch, g->g.n, g->g.t, mh);
+        node_group_free(g);
     }
+    free(g);
     free(gj);
     free(gp);
     return CLI_OK;

@@ -175,19 +175,20 @@ static int submit(int argc, char **argv) {
     size_t plen = 0;
     char *body = node_read_file(pp, &plen, 1 << 20, &st);
     char *gj = body ? node_read_file(gpath, NULL, 16 << 20, &st) : NULL;
-    group_t g;
-    if (!gj || !group_parse(&g, gj, &st)) {
+    node_group *g = gj ? calloc(1, sizeof *g) : NULL;
+    if (!g || !node_group_parse(g, gj, &st)) {
         free(body);
         free(gj);
+        free(g);
         return cli_fail(CLI_USAGE, "%s", st.msg);
     }
     free(gj);
     json_t *p = json_loadb(body, plen, 0, NULL);
     json_t *pm = json_object_get(p, "members");
     /* old members and new members (deduplicated by address) */
-    size_t cap = g.n + json_array_size(pm), n = 0;
+    size_t cap = g->g.n + json_array_size(pm), n = 0;
     ncli_req *rq = calloc(cap ? cap : 1, sizeof *rq);
-    for (uint32_t i = 0; i < g.n; i++) rq[n++].url = strdup(g.members[i].address);
+    for (size_t i = 0; i < g->g.n; i++) rq[n++].url = strdup(g->g.members[i].address);
     size_t k;
     json_t *m;
     json_array_foreach(pm, k, m) {
@@ -213,7 +214,8 @@ static int submit(int argc, char **argv) {
     }
     free(rq);
     free(body);
-    group_free(&g);
+    node_group_free(g);
+    free(g);
     if (!accepted) return cli_fail(CLI_REJECT, "no node accepted the proposal");
     printf("{\"accepted\":%d}\n", accepted);
     return CLI_OK;

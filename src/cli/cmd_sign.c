@@ -63,11 +63,11 @@ static const char *resp_msg(json_t *j) {
     return json_is_string(e) ? json_string_value(e) : "";
 }
 
-static int load_group(group_t *g, const char *gpath) {
+static int load_group(node_group *g, const char *gpath) {
     node_status st = {0};
     size_t glen = 0;
     char *gjson = node_read_file(gpath, &glen, 16 << 20, &st);
-    int ok = gjson && group_parse(g, gjson, &st);
+    int ok = gjson && node_group_parse(g, gjson, &st);
     free(gjson);
     if (!ok) cli_fail(CLI_USAGE, "%s", st.msg);
     return ok;
@@ -102,18 +102,21 @@ static int sign_own(int argc, char **argv, int revoke) {
     size_t mlen = 0;
     uint8_t *msg = node_unhex_alloc(mhex, &mlen);
     if (!msg) return cli_fail(CLI_USAGE, "--msg must be hex");
-    group_t g;
-    if (!load_group(&g, gpath)) {
+    node_group *g = calloc(1, sizeof *g);
+    if (!g || !load_group(g, gpath)) {
+        free(g);
         free(msg);
         return CLI_USAGE;
     }
     ncli_auth auth;
     int rc = CLI_USAGE;
     char *body = NULL;
-    const member_t *me = NULL;
+    const tkms_dkg_member *me = NULL;
+    uint32_t me_idx = 0;
     if (!ncli_auth_load(&auth, cfg, tok)) goto out_noauth;
     if (cfg) {
-        me = group_member_by_ed(&g, auth.ed_pk);
+        me_idx = node_group_index(g, auth.ed_pk);
+        me = me_idx ? &g->g.members[me_idx - 1] : NULL;
         if (!me) {
             char kh[65];
             tkms_hex(kh, auth.ed_pk, 32);
@@ -121,11 +124,12 @@ static int sign_own(int argc, char **argv, int revoke) {
             goto out;
         }
     } else {
-        if (!node_parse_u64(nodes, &idx) || idx < 1 || idx > g.n) {
-            cli_fail(CLI_USAGE, "--node must be a member index 1..%u of the group file", g.n);
+        if (!node_parse_u64(nodes, &idx) || idx < 1 || idx > g->g.n) {
+            cli_fail(CLI_USAGE, "--node must be a member index 1..%zu of the group file", g->g.n);
             goto out;
         }
-        me = &g.members[idx - 1];
+        me_idx = (uint32_t)idx;
+        me = &g->g.members[idx - 1];
     }
     char *mh = malloc(2 * mlen + 1);
     if (!mh) {
@@ -149,23 +153,23 @@ static int sign_own(int argc, char **argv, int revoke) {
         tkms_hex(hh, h, 32);
         json_t *j = NULL;
         if (!r.ok) {
-            rc = cli_fail(CLI_USAGE, "node %u (%s): %s", me->index, me->address, r.err);
+            rc = cli_fail(CLI_USAGE, "node %u (%s): %s", me_idx, me->address, r.err);
         } else if (r.status != 200) {
             const char *code = resp_code(&r, &j);
             rc = cli_fail(r.status == 401 || r.status == 403 || r.status == 400 ? CLI_REJECT : CLI_USAGE,
-                          "node %u (%s) refused: HTTP %ld %s: %s", me->index, me->address, r.status, code, resp_msg(j));
-        } else if (!response_signed(&r, me->ed, path)) {
-            rc = cli_fail(CLI_REJECT, "node %u (%s): response not signed by the member's key", me->index, me->address);
+                          "node %u (%s) refused: HTTP %ld %s: %s", me_idx, me->address, r.status, code, resp_msg(j));
+        } else if (!response_signed(&r, me->sign_pk, path)) {
+            rc = cli_fail(CLI_REJECT, "node %u (%s): response not signed by the member's key", me_idx, me->address);
         } else {
             j = json_loadb(r.resp, r.resp_len, 0, NULL);
             const char *got = json_string_value(json_object_get(j, revoke ? "revoked" : "approved"));
             json_t *exp = json_object_get(j, "expires_ms");
             if (!got || strcmp(got, hh) || (!revoke && !json_is_integer(exp))) {
-                rc = cli_fail(CLI_REJECT, "node %u (%s): unexpected answer %s", me->index, me->address, r.resp);
+                rc = cli_fail(CLI_REJECT, "node %u (%s): unexpected answer %s", me_idx, me->address, r.resp);
             } else {
-                json_t *o = revoke ? json_pack("{s:i, s:s, s:s, s:b}", "node", (int)me->index, "address", me->address, "revoked",
+                json_t *o = revoke ? json_pack("{s:i, s:s, s:s, s:b}", "node", (int)me_idx, "address", me->address, "revoked",
                                                hh, "was_approved", json_is_true(json_object_get(j, "was_approved")))
-                                   : json_pack("{s:i, s:s, s:s, s:O}", "node", (int)me->index, "address", me->address,
+                                   : json_pack("{s:i, s:s, s:s, s:O}", "node", (int)me_idx, "address", me->address,
                                                "approved", hh, "expires_ms", exp);
                 char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 if (t) puts(t);
@@ -182,7 +186,8 @@ out:
 out_noauth:
     free(body);
     free(msg);
-    group_free(&g);
+    node_group_free(g);
+    free(g);
     return rc;
 }
 
@@ -199,7 +204,7 @@ static int cmp_epoch_desc(const void *a, const void *b) {
 }
 
 /* Verifies and combines the partials of one epoch. Returns 1 and writes sig on success. */
-static int combine_epoch(g1_affine_t *out, size_t *n_bad, const group_t *g, const got_t *gs, size_t k,
+static int combine_epoch(g1_affine_t *out, size_t *n_bad, const node_group *g, const got_t *gs, size_t k,
                          const g1_affine_t *hm) {
     tbls_partial *parts = calloc(k, sizeof *parts);
     g2_affine_t *pks = calloc(k, sizeof *pks);
@@ -210,15 +215,15 @@ static int combine_epoch(g1_affine_t *out, size_t *n_bad, const group_t *g, cons
         parts[i].index = gs[i].index;
         parts[i].sig = gs[i].sig;
         g2_t pk;
-        tbls_public_share(&pk, g->commitments, g->t, gs[i].index);
+        tbls_public_share(&pk, g->g.poly, g->g.t, gs[i].index);
         g2_to_affine(&pks[i], &pk);
     }
     uint8_t seed[32];
     g1_t sig;
-    ok = ok && node_random(seed, sizeof seed) && tbls_robust_combine(&sig, bad, n_bad, hm, parts, pks, k, g->t, seed, scratch);
+    ok = ok && node_random(seed, sizeof seed) && tbls_robust_combine(&sig, bad, n_bad, hm, parts, pks, k, g->g.t, seed, scratch);
     if (ok) {
         g1_to_affine(out, &sig);
-        ok = tbls_verify_partial(out, hm, &g->mpk);
+        ok = tbls_verify_partial(out, hm, &g->g.poly[0]);
     }
     free(parts);
     free(pks);
@@ -250,8 +255,9 @@ static int sign_collect(int argc, char **argv) {
     size_t mlen = 0;
     uint8_t *msg = node_unhex_alloc(mhex, &mlen);
     if (!msg) return cli_fail(CLI_USAGE, "--msg must be hex");
-    group_t g;
-    if (!load_group(&g, gpath)) {
+    node_group *g = calloc(1, sizeof *g);
+    if (!g || !load_group(g, gpath)) {
+        free(g);
         free(msg);
         return CLI_USAGE;
     }
@@ -261,49 +267,49 @@ static int sign_collect(int argc, char **argv) {
     free(mh);
     char *body = json_dumps(bj, JSON_COMPACT);
     json_decref(bj);
-    ncli_req *rq = calloc(g.n, sizeof *rq);
-    for (uint32_t i = 0; i < g.n; i++) {
-        rq[i].url = strdup(g.members[i].address);
+    ncli_req *rq = calloc(g->g.n, sizeof *rq);
+    for (uint32_t i = 0; i < g->g.n; i++) {
+        rq[i].url = strdup(g->g.members[i].address);
         rq[i].path = strdup("/v1/sign");
         rq[i].method = "POST";
         rq[i].body = (const uint8_t *)body;
         rq[i].body_len = strlen(body);
     }
-    ncli_run(rq, g.n, NULL, timeout);
+    ncli_run(rq, g->g.n, NULL, timeout);
 
     g1_t hmp;
     g1_affine_t hm;
     h2c_hash_to_g1(&hmp, msg, mlen, (const uint8_t *)TKMS_DST_CLUSTER_SIGN, TKMS_TAG_LEN(TKMS_DST_CLUSTER_SIGN));
     g1_to_affine(&hm, &hmp);
-    got_t *gs = calloc(g.n, sizeof *gs);
+    got_t *gs = calloc(g->g.n, sizeof *gs);
     size_t ng = 0, invalid = 0;
     char problems[4096] = "";
-    for (uint32_t i = 0; i < g.n; i++) {
+    for (uint32_t i = 0; i < g->g.n; i++) {
         ncli_req *r = &rq[i];
         char line[512] = "";
         json_t *j = NULL;
-        if (!r->ok) snprintf(line, sizeof line, "node %u (%s): %s", g.members[i].index, r->url, r->err);
+        if (!r->ok) snprintf(line, sizeof line, "node %u (%s): %s", (i + 1), r->url, r->err);
         else if (r->status != 200) {
             const char *c = resp_code(r, &j);
-            snprintf(line, sizeof line, "node %u (%s): HTTP %ld%s%s%s", g.members[i].index, r->url, r->status,
+            snprintf(line, sizeof line, "node %u (%s): HTTP %ld%s%s%s", (i + 1), r->url, r->status,
                      c[0] ? " " : "", c, !strcmp(c, "not_approved") ? " (its operator has not approved this message)" : "");
         } else {
             j = json_loadb(r->resp, r->resp_len, 0, NULL);
             json_t *e = json_object_get(j, "epoch"), *ix = json_object_get(j, "index"), *p = json_object_get(j, "partial");
             uint8_t pb[48];
             /* the response is signed by the node's identity key */
-            if (!response_signed(r, g.members[i].ed, "/v1/sign")) {
-                snprintf(line, sizeof line, "node %u (%s): response not signed by the member's key", g.members[i].index,
+            if (!response_signed(r, g->g.members[i].sign_pk, "/v1/sign")) {
+                snprintf(line, sizeof line, "node %u (%s): response not signed by the member's key", (i + 1),
                          r->url);
                 invalid++;
             } else if (!json_is_integer(e) || !json_is_integer(ix) || json_integer_value(ix) < 1 ||
                        json_integer_value(ix) > MAX_MEMBERS || !json_is_string(p) ||
                        !node_unhex(pb, 48, json_string_value(p)) || g1_deserialize(&gs[ng].sig, pb, 48, 0) != G1_OK) {
-                snprintf(line, sizeof line, "node %u (%s): malformed partial", g.members[i].index, r->url);
+                snprintf(line, sizeof line, "node %u (%s): malformed partial", (i + 1), r->url);
                 invalid++;
-            } else if ((uint64_t)json_integer_value(e) == g.epoch && json_integer_value(ix) != (json_int_t)g.members[i].index) {
+            } else if ((uint64_t)json_integer_value(e) == g->g.epoch && json_integer_value(ix) != (json_int_t)(i + 1)) {
                 /* named by what we addressed, not by what it claims */
-                snprintf(line, sizeof line, "node %u (%s): answered as member %lld", g.members[i].index, r->url,
+                snprintf(line, sizeof line, "node %u (%s): answered as member %lld", (i + 1), r->url,
                          (long long)json_integer_value(ix));
                 invalid++;
             } else {
@@ -334,15 +340,16 @@ static int sign_collect(int argc, char **argv) {
     int done = 0;
     g1_affine_t out;
     uint64_t used_epoch = 0;
-    uint32_t used_t = g.t;
-    size_t need = g.t, best = 0;
-    uint64_t best_epoch = g.epoch;
+    uint32_t used_t = (uint32_t)g->g.t;
+    size_t need = g->g.t, best = 0;
+    uint64_t best_epoch = g->g.epoch;
     for (size_t a = 0; a < ng && !done;) {
         size_t b = a;
         while (b < ng && gs[b].epoch == gs[a].epoch) b++;
-        group_t ge, *gp = &g;
+        node_group *ge = NULL;
+        const node_group *gp = g;
         int have = 1;
-        if (gs[a].epoch != g.epoch) {
+        if (gs[a].epoch != g->g.epoch) {
             /* the cluster reshared since the group file was written: fetch that epoch's public
              * polynomial; the MPK must be the one we trust */
             have = 0;
@@ -353,28 +360,33 @@ static int sign_collect(int argc, char **argv) {
                 fr.path = strdup(p);
                 ncli_run(&fr, 1, NULL, timeout);
                 node_status s2;
-                if (fr.ok && fr.status == 200 && fr.resp && group_parse(&ge, fr.resp, &s2)) {
-                    if (!memcmp(ge.mpk_bytes, g.mpk_bytes, 96)) have = 1;
-                    else group_free(&ge);
+                if (!ge) ge = calloc(1, sizeof *ge);
+                if (ge && fr.ok && fr.status == 200 && fr.resp && node_group_parse(ge, fr.resp, &s2)) {
+                    uint8_t m1[96], m2[96];
+                    g2_serialize(m1, &ge->g.poly[0]);
+                    g2_serialize(m2, &g->g.poly[0]);
+                    if (!memcmp(m1, m2, 96)) have = 1;
+                    else node_group_free(ge);
                 }
                 ncli_req_free(&fr);
             }
-            gp = &ge;
+            gp = ge;
         }
         if (have) {
             size_t n_bad = 0;
-            if (b - a >= gp->t && combine_epoch(&out, &n_bad, gp, gs + a, b - a, &hm)) {
+            if (b - a >= gp->g.t && combine_epoch(&out, &n_bad, gp, gs + a, b - a, &hm)) {
                 done = 1;
                 used_epoch = gs[a].epoch;
-                used_t = gp->t;
+                used_t = (uint32_t)gp->g.t;
             } else if (b - a - n_bad > best) {
                 best = b - a - n_bad;
                 best_epoch = gs[a].epoch;
-                need = gp->t;
+                need = gp->g.t;
             }
             invalid += n_bad;
-            if (gp != &g) group_free(gp);
+            if (ge) node_group_free(ge);
         }
+        free(ge);
         a = b;
     }
     int rc;
@@ -385,7 +397,7 @@ static int sign_collect(int argc, char **argv) {
             char sh[97];
             cli_hex_encode(sh, sb, 48);
             double worst = 0;
-            for (uint32_t i = 0; i < g.n; i++)
+            for (uint32_t i = 0; i < g->g.n; i++)
                 if (rq[i].seconds > worst) worst = rq[i].seconds;
             json_t *o = json_pack("{s:s, s:I, s:i, s:i, s:f, s:f}", "signature", sh, "epoch", (json_int_t)used_epoch,
                                   "partials", (int)ng, "threshold", (int)used_t, "requests_s", worst, "total_s",
@@ -398,19 +410,20 @@ static int sign_collect(int argc, char **argv) {
             cli_print_hex(sb, 48);
         }
         rc = CLI_OK;
-    } else if (invalid && ng >= g.t) {
+    } else if (invalid && ng >= g->g.t) {
         rc = cli_fail(CLI_REJECT, "invalid partial signatures: %zu of %zu answers failed verification%s", invalid, ng, problems);
     } else {
         rc = cli_fail(CLI_USAGE, "not enough nodes: %zu valid partial signature%s of the %zu needed (epoch %llu)%s",
                       best ? best : ng,
                       (best ? best : ng) == 1 ? "" : "s", need, (unsigned long long)best_epoch, problems);
     }
-    for (uint32_t i = 0; i < g.n; i++) ncli_req_free(&rq[i]);
+    for (uint32_t i = 0; i < g->g.n; i++) ncli_req_free(&rq[i]);
     free(rq);
     free(gs);
     free(body);
     free(msg);
-    group_free(&g);
+    node_group_free(g);
+    free(g);
     return rc;
 }
 

@@ -57,10 +57,10 @@ static void set_err(http_resp *rs, int status, const char *code, const char *msg
  * differs, to its own entry in the current group file (what peers sign for). */
 static int envelope_for_me(tkmsd *d, const uint8_t sig[64], const uint8_t key[32], const http_req *rq, uint64_t ts) {
     if (node_envelope_verify(sig, key, d->cfg.address, rq->method, rq->path, ts, rq->body, rq->body_len)) return 1;
-    char alt[sizeof ((member_t *)0)->address] = "";
+    char alt[TKMS_DKG_ADDR_MAX] = "";
     pthread_rwlock_rdlock(&d->lock);
-    const member_t *me = d->group ? group_member_by_ed(d->group, d->sec->ed_pk) : NULL;
-    if (me) snprintf(alt, sizeof alt, "%s", me->address);
+    uint32_t me = d->group ? node_group_index(d->group, d->sec->ed_pk) : 0;
+    if (me) snprintf(alt, sizeof alt, "%s", d->group->g.members[me - 1].address);
     pthread_rwlock_unlock(&d->lock);
     return alt[0] && strcmp(alt, d->cfg.address) != 0 &&
            node_envelope_verify(sig, key, alt, rq->method, rq->path, ts, rq->body, rq->body_len);
@@ -122,13 +122,15 @@ static void h_health(tkmsd *d, http_resp *rs) {
     json_object_set_new(j, "state", json_string(state == NODE_SERVING   ? "serving"
                                                 : state == NODE_SYNCING ? "syncing"
                                                                         : "not_ready"));
-    json_object_set_new(j, "epoch", d->group ? json_integer((json_int_t)d->group->epoch) : json_null());
-    json_object_set_new(j, "threshold", d->group ? json_integer(d->group->t) : json_null());
-    json_object_set_new(j, "members", d->group ? json_integer(d->group->n) : json_null());
+    json_object_set_new(j, "epoch", d->group ? json_integer((json_int_t)d->group->g.epoch) : json_null());
+    json_object_set_new(j, "threshold", d->group ? json_integer(d->group->g.t) : json_null());
+    json_object_set_new(j, "members", d->group ? json_integer(d->group->g.n) : json_null());
     json_object_set_new(j, "index", d->my_index ? json_integer(d->my_index) : json_null());
     if (d->group) {
+        uint8_t mpk[96];
         char h[193];
-        tkms_hex(h, d->group->mpk_bytes, 96);
+        g2_serialize(mpk, &d->group->g.poly[0]);
+        tkms_hex(h, mpk, 96);
         json_object_set_new(j, "mpk", json_string(h));
     }
     pthread_rwlock_unlock(&d->lock);
@@ -173,10 +175,10 @@ static void h_metrics(tkmsd *d, http_resp *rs) {
     metrics_gauges g = {.epoch = -1};
     pthread_rwlock_rdlock(&d->lock);
     if (d->group) {
-        g.epoch = (long long)d->group->epoch;
-        g.threshold = d->group->t;
-        g.n = d->group->n;
-        g.peers = d->group->n - (d->my_index ? 1 : 0);
+        g.epoch = (long long)d->group->g.epoch;
+        g.threshold = d->group->g.t;
+        g.n = d->group->g.n;
+        g.peers = d->group->g.n - (d->my_index ? 1 : 0);
     }
     pthread_rwlock_unlock(&d->lock);
     g.serving = atomic_load(&d->state) == NODE_SERVING;
@@ -338,7 +340,7 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     if (serving) {
         tbls_partial_sign(&sig, d->share, msg, mlen, (const uint8_t *)TKMS_DST_CLUSTER_SIGN,
                           TKMS_TAG_LEN(TKMS_DST_CLUSTER_SIGN));
-        epoch = d->group->epoch;
+        epoch = d->group->g.epoch;
         index = d->my_index;
     }
     pthread_rwlock_unlock(&d->lock);
@@ -374,9 +376,9 @@ static void h_peer_apps(tkmsd *d, const http_req *rq, http_resp *rs) {
     uint8_t key[32];
     if (!check_envelope(d, rq, rs, key)) return;
     pthread_rwlock_rdlock(&d->lock);
-    int member = d->group ? group_member_by_ed(d->group, key) != NULL : 0;
+    int member = d->group ? node_group_index(d->group, key) != 0 : 0;
     for (uint32_t i = 0; !member && !d->group && d->have_genesis && i < d->genesis.n; i++)
-        member = !memcmp(d->genesis.members[i].ed, key, 32);
+        member = !memcmp(d->genesis.members[i].sign_pk, key, 32);
     pthread_rwlock_unlock(&d->lock);
     if (!member) return set_err(rs, 403, "not_a_member", "signer is not an operator of the current epoch");
     relay_peer_sync(d, rq, rs);

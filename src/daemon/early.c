@@ -207,52 +207,42 @@ void early_expire(early_buf *b, uint64_t now_ms) {
     metrics_early(b->bytes, b->n, b->dropped);
 }
 
-static void member_of(tkms_dkg_member *m, const member_t *x) {
-    memset(m, 0, sizeof *m);
-    memcpy(m->sign_pk, x->ed, 32);
-    memcpy(m->kem_pk, x->x, 32);
-    size_t l = strnlen(x->address, sizeof m->address - 1);
-    memcpy(m->address, x->address, l);
-}
-
 int early_next_session(early_buf *b, tkmsd *d, uint64_t now_ms, uint8_t sid[32]) {
     pthread_rwlock_rdlock(&d->lock);
     int has_group = d->group != NULL;
-    uint64_t epoch = has_group ? d->group->epoch + 1 : 0;
+    uint64_t epoch = has_group ? d->group->g.epoch + 1 : 0;
     if (b->have_expect && now_ms < b->expect_until_ms && b->expect_has_group == has_group && b->expect_epoch == epoch) {
         pthread_rwlock_unlock(&d->lock);
         memcpy(sid, b->expect, 32);
         return 1;
     }
     tkms_dkg_member *ms = malloc(MAX_MEMBERS * sizeof *ms);
-    member_t *pm = malloc(MAX_MEMBERS * sizeof *pm);
     uint8_t prev[32];
     uint32_t n = 0, t_new = 0, t_old = 0;
-    int ok = ms && pm;
+    int ok = ms != NULL;
     if (ok && has_group) {
-        const group_t *g = d->group;
-        gfile_group_id(prev, g);
-        t_old = g->t;
+        const node_group *g = d->group;
+        memcpy(prev, g->id, 32);
+        t_old = (uint32_t)g->g.t;
         /* the committee changes only through a verified proposal for this epoch (sched.c,
          * apply_proposal); without one the committee stays */
         char *json = NULL;
         uint32_t pn = 0, pt = 0;
-        if (node_store_get_proposal(d->store, g->epoch, &json, NULL) && json &&
-            gfile_proposal_check(json, strlen(json), g, pm, &pn, &pt, NULL)) {
+        if (node_store_get_proposal(d->store, g->g.epoch, &json, NULL) && json &&
+            gfile_proposal_check(json, strlen(json), g, ms, &pn, &pt, NULL)) {
             n = pn;
             t_new = pt;
-            for (uint32_t i = 0; i < n; i++) member_of(&ms[i], &pm[i]);
         } else {
-            n = g->n;
-            t_new = g->t;
-            for (uint32_t i = 0; i < n; i++) member_of(&ms[i], &g->members[i]);
+            n = (uint32_t)g->g.n;
+            t_new = (uint32_t)g->g.t;
+            memcpy(ms, g->g.members, n * sizeof *ms);
         }
         free(json);
     } else if (ok && d->have_genesis) {
         SHA256((const uint8_t *)"", 0, prev);
         n = d->genesis.n;
         t_new = d->genesis.t;
-        for (uint32_t i = 0; i < n; i++) member_of(&ms[i], &d->genesis.members[i]);
+        memcpy(ms, d->genesis.members, n * sizeof *ms);
     } else {
         ok = 0;
     }
@@ -266,6 +256,5 @@ int early_next_session(early_buf *b, tkmsd *d, uint64_t now_ms, uint8_t sid[32])
         b->expect_until_ms = now_ms + 1000;
     }
     free(ms);
-    free(pm);
     return ok;
 }

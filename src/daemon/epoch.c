@@ -17,15 +17,15 @@ void daemon_refresh_state(tkmsd *d) {
     atomic_store(&d->state, s);
 }
 
-void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t index) {
+void daemon_install_epoch(tkmsd *d, node_group *g, const fr_t *share, uint32_t index) {
     pthread_rwlock_wrlock(&d->lock);
-    group_t *old = d->group;
-    if (!old || old->epoch != g->epoch) atomic_store(&d->pending_join, 0);
+    node_group *old = d->group;
+    if (!old || old->g.epoch != g->g.epoch) atomic_store(&d->pending_join, 0);
     d->group = g;
     atomic_store(&d->epoch_confirmed, 0);
-    const member_t *me = group_member_by_ed(g, d->sec->ed_pk);
-    d->my_index = me ? me->index : 0;
-    if (share && me && index == me->index) {
+    uint32_t me = node_group_index(g, d->sec->ed_pk);
+    d->my_index = me;
+    if (share && me && index == me) {
         *d->share = *share;
         d->have_share = 1;
     } else {
@@ -38,10 +38,10 @@ void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t inde
     (void)has;
     (void)idx;
     /* nothing is served until the epoch is confirmed current (daemon_confirm_epoch) */
-    relay_set_epoch(d, g->epoch, 0, NULL, g->dev_mode);
+    relay_set_epoch(d, g->g.epoch, 0, NULL, g->g.dev_mode);
     http_members_changed(d); /* the new committee's addresses get the reserved connection slots */
     if (old) {
-        group_free(old);
+        node_group_free(old);
         free(old);
     }
     daemon_refresh_state(d);
@@ -52,8 +52,8 @@ void daemon_confirm_epoch(tkmsd *d) {
     pthread_rwlock_rdlock(&d->lock);
     /* the release context gets its own copy of the share (locked page) */
     if (d->group && d->have_share) {
-        relay_set_epoch(d, d->group->epoch, d->my_index, d->share, d->group->dev_mode);
-        log_json(TLOG_INFO, "epoch_confirmed", json_pack("{s:I, s:i}", "epoch", (json_int_t)d->group->epoch, "index",
+        relay_set_epoch(d, d->group->g.epoch, d->my_index, d->share, d->group->g.dev_mode);
+        log_json(TLOG_INFO, "epoch_confirmed", json_pack("{s:I, s:i}", "epoch", (json_int_t)d->group->g.epoch, "index",
                                                         (int)d->my_index));
     }
     pthread_rwlock_unlock(&d->lock);
@@ -71,12 +71,12 @@ int daemon_load_epoch(tkmsd *d, node_status *st) {
         char *txt = p ? node_read_file(p, NULL, 16 << 20, st) : NULL;
         free(p);
         if (!txt) return 0;
-        group_t jg;
-        int parsed = group_parse(&jg, txt, st);
+        node_group jg;
+        int parsed = node_group_parse(&jg, txt, st);
         int ok = parsed && gfile_verify(&jg, st) &&
-                 node_store_commit_epoch(d->store, d->sec->storage_key, jg.epoch, txt, 0, NULL, 0, st);
-        if (parsed) ge = jg.epoch;
-        if (parsed) group_free(&jg);
+                 node_store_commit_epoch(d->store, d->sec->storage_key, jg.g.epoch, txt, 0, NULL, 0, st);
+        if (parsed) ge = jg.g.epoch;
+        if (parsed) node_group_free(&jg);
         if (ok) {
             json = txt;
             logf_(TLOG_INFO, "joined", "starting from the certified group of epoch %llu", (unsigned long long)ge);
@@ -86,8 +86,8 @@ int daemon_load_epoch(tkmsd *d, node_status *st) {
         }
     }
     if (!json) return 1;
-    group_t *g = calloc(1, sizeof *g);
-    if (!g || !group_parse(g, json, st)) {
+    node_group *g = calloc(1, sizeof *g);
+    if (!g || !node_group_parse(g, json, st)) {
         free(json);
         free(g);
         return 0;
@@ -99,16 +99,16 @@ int daemon_load_epoch(tkmsd *d, node_status *st) {
     uint32_t si = 0;
     int found = 0;
     if (!node_store_get_share(d->store, d->sec->storage_key, &se, &si, buf, &bl, &found, st)) {
-        group_free(g);
+        node_group_free(g);
         free(g);
         return 0;
     }
     fr_t *sh = NULL;
     fr_t tmp;
-    if (found && se == g->epoch && bl == 32 && fr_from_bytes(&tmp, buf)) sh = &tmp;
-    else if (found && se != g->epoch)
+    if (found && se == g->g.epoch && bl == 32 && fr_from_bytes(&tmp, buf)) sh = &tmp;
+    else if (found && se != g->g.epoch)
         logf_(TLOG_WARN, "store", "share is for epoch %llu, group for %llu: waiting to rejoin", (unsigned long long)se,
-              (unsigned long long)g->epoch);
+              (unsigned long long)g->g.epoch);
     node_wipe(buf, sizeof buf);
     daemon_install_epoch(d, g, sh, si);
     node_wipe(&tmp, sizeof tmp);

@@ -1,4 +1,4 @@
-/* tkmsd: certified group files (build from an engine result, id, verification of the next epoch)
+/* tkmsd: certified group files (build from an engine result, verification of the next epoch)
  * and committee proposals, on top of the engine's shared definitions. */
 #ifndef TKMSD_GFILE_H
 #define TKMSD_GFILE_H
@@ -6,19 +6,17 @@
 #include "engine.h"
 #include "tkmsd.h"
 
-/* Group id: what the next session's ID and the next group's prev_group_id refer to. */
-void gfile_group_id(uint8_t out[32], const group_t *g);
 /* Canonical certified group file for a certified result (malloc'd), or NULL with st set. */
 char *gfile_from_result(const tkms_dkg_result *r, const tkms_dkg_member *members, size_t n, node_status *st);
 /* Checks a standalone group file's certification (signatures, session, transcript). */
-int gfile_verify(const group_t *g, node_status *st);
+int gfile_verify(const node_group *g, node_status *st);
 /* Checks that next is the certified successor of prev: epoch, prev_group_id, session ID,
  * transcript hash, >= t_new valid member signatures, MPK unchanged. Returns 1 or 0 with st. */
-int gfile_verify_next(const group_t *next, const group_t *prev, node_status *st);
+int gfile_verify_next(const node_group *next, const node_group *prev, node_status *st);
 /* Verifies a committee proposal against the current group (known fields only, epoch, group id, the
  * threshold rule of node_threshold_check, >= t signatures of distinct current members) and returns
  * its members and threshold. */
-int gfile_proposal_check(const char *json, size_t len, const group_t *g, member_t *ms, uint32_t *n, uint32_t *t,
-                         node_status *st);
+int gfile_proposal_check(const char *json, size_t len, const node_group *g, tkms_dkg_member *ms, uint32_t *n,
+                         uint32_t *t, node_status *st);
 
 #endif

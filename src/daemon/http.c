@@ -172,7 +172,7 @@ void http_members_changed(tkmsd *d) {
     size_t n = 0;
     pthread_rwlock_rdlock(&d->lock);
     if (d->group)
-        for (uint32_t i = 0; i < d->group->n && n < 2 * MAX_MEMBERS; i++) n += url_ipv4(d->group->members[i].address, &tmp[n]);
+        for (uint32_t i = 0; i < d->group->g.n && n < 2 * MAX_MEMBERS; i++) n += url_ipv4(d->group->g.members[i].address, &tmp[n]);
     if (d->have_genesis)
         for (uint32_t i = 0; i < d->genesis.n && n < 2 * MAX_MEMBERS; i++)
             n += url_ipv4(d->genesis.members[i].address, &tmp[n]);

@@ -224,7 +224,7 @@ out:
     relay_stop(d);
     node_store_close(d->store);
     if (d->group) {
-        group_free(d->group);
+        node_group_free(d->group);
         free(d->group);
     }
     node_secure_free(d->sec, sizeof *d->sec);

@@ -283,10 +283,10 @@ static void sync_peers(tkmsd *d) {
     uint32_t k = 0;
     if (!urls) return;
     pthread_rwlock_rdlock(&d->lock);
-    const member_t *ms = d->group ? d->group->members : d->have_genesis ? d->genesis.members : NULL;
-    uint32_t n = d->group ? d->group->n : d->have_genesis ? d->genesis.n : 0;
+    const tkms_dkg_member *ms = d->group ? d->group->g.members : d->have_genesis ? d->genesis.members : NULL;
+    uint32_t n = d->group ? (uint32_t)d->group->g.n : d->have_genesis ? d->genesis.n : 0;
     for (uint32_t i = 0; ms && i < n; i++)
-        if (memcmp(ms[i].ed, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", ms[i].address);
+        if (memcmp(ms[i].sign_pk, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", ms[i].address);
     pthread_rwlock_unlock(&d->lock);
     for (uint32_t i = 0; i < k; i++) {
         peer_round *pr = calloc(1, sizeof *pr);

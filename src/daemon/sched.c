@@ -113,29 +113,18 @@ static uint64_t phase_ms(tkmsd *d) { return (uint64_t)d->cfg.phase_timeout_ms; }
 static uint64_t window_ms(tkmsd *d) { return 5 * phase_ms(d) + 2000; }
 static uint64_t interval_ms(tkmsd *d) { return d->have_genesis ? (uint64_t)d->genesis.interval_s * 1000u : window_ms(d); }
 
-static void member_from(tkms_dkg_member *m, const member_t *x) {
-    memset(m, 0, sizeof *m);
-    memcpy(m->sign_pk, x->ed, 32);
-    memcpy(m->kem_pk, x->x, 32);
-    size_t l = strnlen(x->address, sizeof m->address - 1); /* parsers bound addresses to 127 bytes */
-    memcpy(m->address, x->address, l);
-    m->address[l] = 0;
-}
-
 /* ---- committee proposals ---- */
 
 /* Loads the verified proposal for the current epoch into plan (members, t). Returns 1 if one. */
-static int apply_proposal(struct sched *s, session_plan *p, const group_t *g) {
+static int apply_proposal(struct sched *s, session_plan *p, const node_group *g) {
     char *json = NULL;
-    if (!node_store_get_proposal(s->d->store, g->epoch, &json, NULL) || !json) return 0;
-    member_t ms[MAX_MEMBERS];
+    if (!node_store_get_proposal(s->d->store, g->g.epoch, &json, NULL) || !json) return 0;
     uint32_t n = 0, t = 0;
-    int ok = gfile_proposal_check(json, strlen(json), g, ms, &n, &t, NULL);
+    int ok = gfile_proposal_check(json, strlen(json), g, p->new_members, &n, &t, NULL);
     free(json);
     if (!ok) return 0;
     p->n_new = n;
     p->t_new = t;
-    for (uint32_t i = 0; i < n; i++) member_from(&p->new_members[i], &ms[i]);
     return 1;
 }
 
@@ -300,16 +289,16 @@ static int build_config(struct sched *s, tkms_dkg_config *cfg, fr_t *old_share, 
     s->n_old = 0;
     if (!s->plan.is_dkg) {
         /* called with d->lock held for reading */
-        group_t *g = d->group;
-        if (!g || g->epoch + 1 != s->plan.epoch) return 0;
-        gfile_group_id(cfg->prev_group_id, g);
-        for (uint32_t i = 0; i < g->n; i++) member_from(&s->old_members[i], &g->members[i]);
-        s->n_old = g->n;
+        node_group *g = d->group;
+        if (!g || g->g.epoch + 1 != s->plan.epoch) return 0;
+        memcpy(cfg->prev_group_id, g->id, 32);
+        memcpy(s->old_members, g->g.members, g->g.n * sizeof *s->old_members);
+        s->n_old = g->g.n;
         cfg->old_members = s->old_members;
-        cfg->n_old = g->n;
-        cfg->t_old = g->t;
-        cfg->old_poly = g->commitments;
-        cfg->dev_mode = g->dev_mode;
+        cfg->n_old = g->g.n;
+        cfg->t_old = g->g.t;
+        cfg->old_poly = g->g.poly;
+        cfg->dev_mode = g->g.dev_mode;
         if (d->have_share) {
             *old_share = *d->share;
             *have_old = 1;
@@ -443,8 +432,8 @@ static void commit_result(struct sched *s) {
     if (!tkms_dkg_get_result(s->eng, &r)) return;
     node_status st = {0};
     char *json = gfile_from_result(&r, s->plan.new_members, s->plan.n_new, &st);
-    group_t *g = json ? calloc(1, sizeof *g) : NULL;
-    if (!g || !group_parse(g, json, &st)) {
+    node_group *g = json ? calloc(1, sizeof *g) : NULL;
+    if (!g || !node_group_parse(g, json, &st)) {
         log_json(TLOG_ERROR, "group_build_failed", json_pack("{s:s}", "error", st.msg));
         free(json);
         free(g);
@@ -464,7 +453,7 @@ static void commit_result(struct sched *s) {
         if (node_store_get_pending_share(d->store, d->sec->storage_key, r.epoch, r.transcript_hash, &pidx, sb, &found,
                                          &pst) &&
             found && pidx == r.my_index && fr_from_bytes(&share, sb) &&
-            tbls_verify_share(&share, pidx, g->commitments, g->t))
+            tbls_verify_share(&share, pidx, g->g.poly, g->g.t))
             has = 1;
         if (has) tkms_dkg_erase_old_share(s->eng); /* it holds a share of the certified group now */
         else node_wipe(&share, sizeof share);
@@ -478,7 +467,7 @@ static void commit_result(struct sched *s) {
     if (s->retried && sched_now(s) < s->plan.start_ms + phase_ms(d)) next = s->plan.slot;
     char slotv[32];
     snprintf(slotv, sizeof slotv, "%llu", (unsigned long long)next);
-    int ok = node_store_commit_epoch_keep(d->store, d->sec->storage_key, g->epoch, json, r.my_index, has ? sb : NULL,
+    int ok = node_store_commit_epoch_keep(d->store, d->sec->storage_key, g->g.epoch, json, r.my_index, has ? sb : NULL,
                                           has ? 32 : 0, keep_old, "next_slot", slotv, &st);
     node_wipe(sb, sizeof sb);
     free(json);
@@ -487,7 +476,7 @@ static void commit_result(struct sched *s) {
          * will be fetched again by catch-up once the disk is writable */
         log_json(TLOG_ERROR, "commit_failed", json_pack("{s:s}", "error", st.msg));
         node_wipe(&share, sizeof share);
-        group_free(g);
+        node_group_free(g);
         free(g);
         metrics_reshare(s->plan.is_dkg, 0, 0);
         s->finished = 1;
@@ -502,11 +491,13 @@ static void commit_result(struct sched *s) {
     if (s->is_repair) metrics_repair(1);
     node_store_audit(d->store, s->plan.is_dkg ? "dkg" : "reshare", NULL, "certified", NULL);
     char mh[193];
-    tkms_hex(mh, g->mpk_bytes, 96);
+    uint8_t mpk[96];
+    g2_serialize(mpk, &g->g.poly[0]);
+    tkms_hex(mh, mpk, 96);
     log_json(TLOG_INFO, "epoch_certified",
              json_pack("{s:s, s:I, s:i, s:i, s:i, s:b, s:s, s:I}", "kind",
                        s->plan.is_dkg ? "dkg" : s->is_repair ? "repair" : "reshare", "epoch",
-                       (json_int_t)g->epoch, "t", (int)g->t, "n", (int)g->n, "index", (int)r.my_index, "share", has,
+                       (json_int_t)g->g.epoch, "t", (int)g->g.t, "n", (int)g->g.n, "index", (int)r.my_index, "share", has,
                        "mpk", mh, "ms", (json_int_t)ms));
     s->finished = 1;
     atomic_store(&d->session_active, 0);
@@ -601,11 +592,11 @@ static int next_plan(struct sched *s, session_plan *p) {
     if (d->group) {
         ok = 1;
         p->is_dkg = 0;
-        p->epoch = d->group->epoch + 1;
+        p->epoch = d->group->g.epoch + 1;
         if (!apply_proposal(s, p, d->group)) {
-            p->n_new = d->group->n;
-            p->t_new = d->group->t;
-            for (uint32_t i = 0; i < d->group->n; i++) member_from(&p->new_members[i], &d->group->members[i]);
+            p->n_new = d->group->g.n;
+            p->t_new = d->group->g.t;
+            memcpy(p->new_members, d->group->g.members, d->group->g.n * sizeof *p->new_members);
         }
     } else if (d->have_genesis) {
         ok = 1;
@@ -613,7 +604,7 @@ static int next_plan(struct sched *s, session_plan *p) {
         p->epoch = 0;
         p->n_new = d->genesis.n;
         p->t_new = d->genesis.t;
-        for (uint32_t i = 0; i < d->genesis.n; i++) member_from(&p->new_members[i], &d->genesis.members[i]);
+        memcpy(p->new_members, d->genesis.members, d->genesis.n * sizeof *p->new_members);
     }
     pthread_rwlock_unlock(&d->lock);
     return ok;
@@ -682,9 +673,9 @@ static void nocert_check(struct sched *s, const session_plan *p) {
     q.attempt = old;
     uint8_t sid[32], prev[32];
     pthread_rwlock_rdlock(&s->d->lock);
-    if (s->d->group) gfile_group_id(prev, s->d->group);
+    if (s->d->group) memcpy(prev, (s->d->group)->id, 32);
     else SHA256((const uint8_t *)"", 0, prev);
-    uint32_t t_old = s->d->group ? s->d->group->t : 0;
+    uint32_t t_old = s->d->group ? s->d->group->g.t : 0;
     pthread_rwlock_unlock(&s->d->lock);
     tkms_dkg_session_id(sid, q.epoch, prev, q.new_members, q.n_new, q.t_new, t_old);
     tkms_dkg_wire_tag(sid, sid, old);
@@ -776,7 +767,7 @@ static void fail_session(struct sched *s, const char *why) {
     if (tkms_dkg_get_state(s->eng) == TKMS_DKG_RUNNING) tkms_dkg_abandon(s->eng);
     keep_pending_share(s);
     pthread_rwlock_rdlock(&s->d->lock);
-    int current = s->d->group ? s->d->group->epoch + 1 == s->plan.epoch : s->plan.epoch == 0;
+    int current = s->d->group ? s->d->group->g.epoch + 1 == s->plan.epoch : s->plan.epoch == 0;
     pthread_rwlock_unlock(&s->d->lock);
     log_json(TLOG_WARN, "session_failed",
              json_pack("{s:s, s:I, s:s, s:o}", "kind", s->plan.is_dkg ? "dkg" : "reshare", "epoch",
@@ -798,16 +789,16 @@ static void fail_session(struct sched *s, const char *why) {
 /* The reshare plan for the current group g: the committee of the verified proposal for this
  * epoch, else the same committee and threshold. Returns 1 if this node takes part. Called with
  * d->lock held for reading. */
-static int reshare_plan(struct sched *s, session_plan *p, const group_t *g) {
+static int reshare_plan(struct sched *s, session_plan *p, const node_group *g) {
     tkmsd *d = s->d;
     p->is_dkg = 0;
-    p->epoch = g->epoch + 1;
+    p->epoch = g->g.epoch + 1;
     if (!apply_proposal(s, p, g)) {
-        p->n_new = g->n;
-        p->t_new = g->t;
-        for (uint32_t i = 0; i < g->n; i++) member_from(&p->new_members[i], &g->members[i]);
+        p->n_new = g->g.n;
+        p->t_new = g->g.t;
+        memcpy(p->new_members, g->g.members, g->g.n * sizeof *p->new_members);
     }
-    int in = group_member_by_ed(g, d->sec->ed_pk) != NULL;
+    int in = node_group_index(g, d->sec->ed_pk) != 0;
     for (uint32_t i = 0; i < p->n_new; i++) in |= !memcmp(p->new_members[i].sign_pk, d->sec->ed_pk, 32);
     return in;
 }
@@ -821,7 +812,7 @@ static int reshare_plan(struct sched *s, session_plan *p, const group_t *g) {
 static int repair_due(struct sched *s, uint64_t now, uint64_t *start, uint64_t *slot, uint64_t *m_out) {
     tkmsd *d = s->d;
     pthread_rwlock_rdlock(&d->lock);
-    int want = d->group && s->repair_at && s->repair_epoch == d->group->epoch;
+    int want = d->group && s->repair_at && s->repair_epoch == d->group->g.epoch;
     pthread_rwlock_unlock(&d->lock);
     if (!want) return 0;
     uint64_t g0 = d->genesis.genesis_time_s * 1000u, iv = d->genesis.interval_s * 1000u;
@@ -882,9 +873,9 @@ static int due_session(struct sched *s, session_plan *p, int *repair) {
         p->epoch = 0;
         p->n_new = gen->n;
         p->t_new = gen->t;
-        for (uint32_t i = 0; i < gen->n; i++) member_from(&p->new_members[i], &gen->members[i]);
+        memcpy(p->new_members, gen->members, gen->n * sizeof *p->new_members);
         int in = 0;
-        for (uint32_t i = 0; i < gen->n; i++) in |= !memcmp(gen->members[i].ed, d->sec->ed_pk, 32);
+        for (uint32_t i = 0; i < gen->n; i++) in |= !memcmp(gen->members[i].sign_pk, d->sec->ed_pk, 32);
         ok = in && !*repair;
     } else if (slot >= 1 || *repair) {
         ok = reshare_plan(s, p, d->group);
@@ -925,7 +916,7 @@ static void resume(struct sched *s) {
     if (!blob) return;
     if (len > sizeof s->plan) {
         memcpy(&s->plan, blob, sizeof s->plan);
-        uint64_t cur = d->group ? d->group->epoch + 1 : 0;
+        uint64_t cur = d->group ? d->group->g.epoch + 1 : 0;
         attempt_load(s, s->plan.epoch);
         int promised = s->att_value != s->plan.attempt || s->nocert_mine;
         if (s->plan.epoch == cur && !promised && sched_now(s) < s->plan.start_ms + window_ms(d) &&
@@ -954,9 +945,9 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     s->fetching = 0;
     if (!ok || status != 200 || !body) return;
     node_status st = {0};
-    group_t *g = calloc(1, sizeof *g);
+    node_group *g = calloc(1, sizeof *g);
     char *json = strndup(body, len);
-    if (!g || !json || !group_parse(g, json, &st)) {
+    if (!g || !json || !node_group_parse(g, json, &st)) {
         log_json(TLOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
         free(json);
         free(g);
@@ -966,14 +957,14 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     pthread_rwlock_rdlock(&d->lock);
     int valid;
     if (d->group) {
-        valid = g->epoch == d->group->epoch + 1 && gfile_verify_next(g, d->group, &st);
+        valid = g->g.epoch == d->group->g.epoch + 1 && gfile_verify_next(g, d->group, &st);
     } else {
         /* the DKG certified without us: epoch 0, the genesis committee and threshold, certified */
-        valid = d->have_genesis && g->epoch == 0 && g->n == d->genesis.n && g->t == d->genesis.t &&
-                !g->dev_mode == !d->genesis.dev_mode;
-        for (uint32_t i = 0; valid && i < g->n; i++)
-            valid = !memcmp(g->members[i].ed, d->genesis.members[i].ed, 32) &&
-                    !memcmp(g->members[i].x, d->genesis.members[i].x, 32);
+        valid = d->have_genesis && g->g.epoch == 0 && g->g.n == d->genesis.n && g->g.t == d->genesis.t &&
+                !g->g.dev_mode == !d->genesis.dev_mode;
+        for (uint32_t i = 0; valid && i < g->g.n; i++)
+            valid = !memcmp(g->g.members[i].sign_pk, d->genesis.members[i].sign_pk, 32) &&
+                    !memcmp(g->g.members[i].kem_pk, d->genesis.members[i].kem_pk, 32);
         if (!valid) node_err(&st, NS_INPUT, "group 0 does not match the genesis committee");
         valid = valid && gfile_verify(g, &st);
     }
@@ -986,7 +977,7 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     pthread_mutex_unlock(&s->mu);
     if (!valid || busy) {
         if (!valid) log_json(TLOG_WARN, "catchup_rejected", json_pack("{s:s}", "error", st.msg));
-        group_free(g);
+        node_group_free(g);
         free(g);
         return;
     }
@@ -1006,30 +997,30 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     fr_t pshare;
     json_t *gj = json_loads(g->json, 0, NULL);
     json_t *thj = gj ? json_object_get(gj, "transcript_hash") : NULL;
-    const member_t *me = group_member_by_ed(g, d->sec->ed_pk);
+    uint32_t me = node_group_index(g, d->sec->ed_pk);
     if (me && json_is_string(thj) && node_unhex(th, 32, json_string_value(thj)) &&
-        node_store_get_pending_share(d->store, d->sec->storage_key, g->epoch, th, &pidx, pb, &have_pending, &st) &&
+        node_store_get_pending_share(d->store, d->sec->storage_key, g->g.epoch, th, &pidx, pb, &have_pending, &st) &&
         have_pending) {
-        have_pending = pidx == me->index && fr_from_bytes(&pshare, pb) &&
-                       tbls_verify_share(&pshare, pidx, g->commitments, g->t);
+        have_pending = pidx == me && fr_from_bytes(&pshare, pb) &&
+                       tbls_verify_share(&pshare, pidx, g->g.poly, g->g.t);
     } else {
         have_pending = 0;
     }
     json_decref(gj);
-    int keep_old = !have_pending && me != NULL;
-    if (!node_store_commit_epoch_keep(d->store, d->sec->storage_key, g->epoch, g->json, have_pending ? pidx : 0,
+    int keep_old = !have_pending && me != 0;
+    if (!node_store_commit_epoch_keep(d->store, d->sec->storage_key, g->g.epoch, g->json, have_pending ? pidx : 0,
                                       have_pending ? pb : NULL, have_pending ? 32 : 0, keep_old, "next_slot", slotv,
                                       &st)) {
         node_wipe(pb, sizeof pb);
         node_wipe(&pshare, sizeof pshare);
         log_json(TLOG_ERROR, "catchup_store_failed", json_pack("{s:s}", "error", st.msg));
-        group_free(g);
+        node_group_free(g);
         free(g);
         return;
     }
     node_wipe(pb, sizeof pb);
     s->next_slot = cur + 1;
-    log_json(TLOG_INFO, "caught_up", json_pack("{s:I, s:b, s:b}", "epoch", (json_int_t)g->epoch, "share", have_pending,
+    log_json(TLOG_INFO, "caught_up", json_pack("{s:I, s:b, s:b}", "epoch", (json_int_t)g->g.epoch, "share", have_pending,
                                               "old_share_kept", keep_old));
     daemon_install_epoch(d, g, have_pending ? &pshare : NULL, pidx);
     node_wipe(&pshare, sizeof pshare);
@@ -1086,10 +1077,10 @@ static void probe_round_done(struct sched *s) {
     unsigned holders = 0, n = 0, t = 0;
     uint64_t epoch = 0;
     if (d->group) {
-        epoch = d->group->epoch;
-        n = d->group->n;
-        t = d->group->t;
-        for (uint32_t i = 1; i <= d->group->n; i++)
+        epoch = d->group->g.epoch;
+        n = d->group->g.n;
+        t = d->group->g.t;
+        for (uint32_t i = 1; i <= d->group->g.n; i++)
             holders += i == d->my_index ? (unsigned)d->have_share : s->peer_share[i - 1];
     }
     int member = d->group && d->my_index;
@@ -1150,7 +1141,7 @@ static void on_probe(void *ctx, int ok, long status, const char *body, size_t le
     atomic_store(&d->peers_up, s->probe_up);
     probe_round_done(s);
     pthread_rwlock_rdlock(&d->lock);
-    uint64_t mine = d->group ? d->group->epoch : UINT64_MAX;
+    uint64_t mine = d->group ? d->group->g.epoch : UINT64_MAX;
     pthread_rwlock_unlock(&d->lock);
     /* behind the committee (or without any group while peers finished the DKG): fetch the next one */
     if (s->best_peer_url[0] && (mine == UINT64_MAX || s->best_peer_epoch > mine) && !s->fetching &&
@@ -1173,9 +1164,9 @@ static void probe_peers(struct sched *s) {
     s->behind = 0;
     s->probe_sent_ms = node_now_ms();
     pthread_rwlock_rdlock(&d->lock);
-    const member_t *ms = d->group ? d->group->members : d->have_genesis ? d->genesis.members : NULL;
-    uint32_t n = d->group ? d->group->n : d->have_genesis ? d->genesis.n : 0;
-    uint64_t epoch = d->group ? d->group->epoch : UINT64_MAX;
+    const tkms_dkg_member *ms = d->group ? d->group->g.members : d->have_genesis ? d->genesis.members : NULL;
+    uint32_t n = d->group ? (uint32_t)d->group->g.n : d->have_genesis ? d->genesis.n : 0;
+    uint64_t epoch = d->group ? d->group->g.epoch : UINT64_MAX;
     pthread_mutex_lock(&s->mu);
     if (epoch != s->seen_epoch) memset(s->peer_share, 0, sizeof s->peer_share);
     s->seen_epoch = epoch;
@@ -1184,8 +1175,8 @@ static void probe_peers(struct sched *s) {
     static uint32_t idx[MAX_MEMBERS];
     uint32_t k = 0;
     for (uint32_t i = 0; ms && i < n; i++)
-        if (memcmp(ms[i].ed, d->sec->ed_pk, 32)) {
-            idx[k] = d->group ? ms[i].index : 0;
+        if (memcmp(ms[i].sign_pk, d->sec->ed_pk, 32)) {
+            idx[k] = d->group ? i + 1 : 0;
             snprintf(urls[k++], 256, "%s", ms[i].address);
         }
     pthread_rwlock_unlock(&d->lock);
@@ -1239,10 +1230,10 @@ static void announce_noshare(struct sched *s) {
     uint64_t epoch = 0;
     pthread_rwlock_rdlock(&d->lock);
     if (d->group && d->my_index && !d->have_share) {
-        epoch = d->group->epoch;
+        epoch = d->group->g.epoch;
         me = d->my_index;
-        for (uint32_t i = 0; i < d->group->n; i++)
-            if (d->group->members[i].index != me) snprintf(urls[k++], 256, "%s", d->group->members[i].address);
+        for (uint32_t i = 0; i < d->group->g.n; i++)
+            if (i + 1 != me) snprintf(urls[k++], 256, "%s", d->group->g.members[i].address);
     }
     pthread_rwlock_unlock(&d->lock);
     if (!me) return;
@@ -1279,9 +1270,8 @@ int sched_on_noshare(struct sched *s, const uint8_t from_ed[32], const uint8_t *
         return 400;
     }
     pthread_rwlock_rdlock(&d->lock);
-    const member_t *m = d->group ? group_member_by_ed(d->group, from_ed) : NULL;
-    uint64_t mine = d->group ? d->group->epoch : 0;
-    uint32_t idx = m ? m->index : 0;
+    uint32_t idx = d->group ? node_group_index(d->group, from_ed) : 0;
+    uint64_t mine = d->group ? d->group->g.epoch : 0;
     int have = d->group != NULL;
     pthread_rwlock_unlock(&d->lock);
     if (!have || epoch != mine) {
@@ -1303,8 +1293,8 @@ void sched_health(struct sched *s, json_t *j) {
     tkmsd *d = s->d;
     pthread_rwlock_rdlock(&d->lock);
     int has = d->have_share && d->group;
-    unsigned n = d->group ? d->group->n : 0, t = d->group ? d->group->t : 0;
-    uint64_t epoch = d->group ? d->group->epoch : 0;
+    unsigned n = d->group ? d->group->g.n : 0, t = d->group ? d->group->g.t : 0;
+    uint64_t epoch = d->group ? d->group->g.epoch : 0;
     pthread_rwlock_unlock(&d->lock);
     pthread_mutex_lock(&s->mu);
     unsigned holders = s->holders;
@@ -1427,9 +1417,9 @@ static int known_sender(struct sched *s, const uint8_t from_ed[32]) {
             if (!memcmp(tkms_dkg_peer_key(s->eng, i), from_ed, 32)) return 1;
     }
     pthread_rwlock_rdlock(&d->lock);
-    int known = d->group && group_member_by_ed(d->group, from_ed) != NULL;
+    int known = d->group && node_group_index(d->group, from_ed) != 0;
     for (uint32_t i = 0; !known && !d->group && d->have_genesis && i < d->genesis.n; i++)
-        known = !memcmp(d->genesis.members[i].ed, from_ed, 32);
+        known = !memcmp(d->genesis.members[i].sign_pk, from_ed, 32);
     if (!known && d->group) {
         /* a member joining through the pending committee proposal */
         session_plan *pp = malloc(sizeof *pp);
@@ -1498,7 +1488,7 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
         if (stale) {
             tkmsd *d = s->d;
             pthread_rwlock_rdlock(&d->lock);
-            int replay = d->group && !memcmp(body + 6, d->group->session, 32);
+            int replay = d->group && !memcmp(body + 6, d->group->g.session, 32);
             pthread_rwlock_unlock(&d->lock);
             if (replay) {
                 *why = "bundle of the already certified session (replay)";
@@ -1509,7 +1499,7 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
                 int known = early_next_session(s->early, s->d, now, next);
                 /* the next session runs as attempt att_value (docs/dkg.md, "Attempts") */
                 pthread_rwlock_rdlock(&s->d->lock);
-                uint64_t nexte = s->d->group ? s->d->group->epoch + 1 : 0;
+                uint64_t nexte = s->d->group ? s->d->group->g.epoch + 1 : 0;
                 pthread_rwlock_unlock(&s->d->lock);
                 if (known && s->att_loaded && s->att_epoch == nexte && s->att_value) tkms_dkg_wire_tag(next, next, s->att_value);
                 status = early_put(s->early, from_ed, body, len, known ? next : NULL, now, why);
@@ -1523,19 +1513,19 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
 int sched_on_proposal(struct sched *s, const char *json, size_t len, char *why, size_t why_len) {
     tkmsd *d = s->d;
     node_status st = {0};
-    member_t ms[MAX_MEMBERS];
+    tkms_dkg_member ms[MAX_MEMBERS];
     uint32_t n = 0, t = 0;
     pthread_rwlock_rdlock(&d->lock);
-    group_t *g = d->group;
+    node_group *g = d->group;
     int ok = g && gfile_proposal_check(json, len, g, ms, &n, &t, &st);
-    uint64_t epoch = g ? g->epoch : 0;
+    uint64_t epoch = g ? g->g.epoch : 0;
     char urls[2 * MAX_MEMBERS][256];
     uint32_t k = 0;
     if (ok) {
-        for (uint32_t i = 0; i < g->n; i++)
-            if (memcmp(g->members[i].ed, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", g->members[i].address);
+        for (uint32_t i = 0; i < g->g.n; i++)
+            if (memcmp(g->g.members[i].sign_pk, d->sec->ed_pk, 32)) snprintf(urls[k++], 256, "%s", g->g.members[i].address);
         for (uint32_t i = 0; i < n; i++)
-            if (memcmp(ms[i].ed, d->sec->ed_pk, 32) && !group_member_by_ed(g, ms[i].ed))
+            if (memcmp(ms[i].sign_pk, d->sec->ed_pk, 32) && !node_group_index(g, ms[i].sign_pk))
                 snprintf(urls[k++], 256, "%s", ms[i].address);
     }
     pthread_rwlock_unlock(&d->lock);
@@ -1565,7 +1555,7 @@ int sched_on_proposal(struct sched *s, const char *json, size_t len, char *why, 
         return 503;
     }
     for (uint32_t i = 0; i < n; i++)
-        if (!memcmp(ms[i].ed, d->sec->ed_pk, 32)) atomic_store(&d->pending_join, 1);
+        if (!memcmp(ms[i].sign_pk, d->sec->ed_pk, 32)) atomic_store(&d->pending_join, 1);
     node_store_audit(d->store, "committee_proposal", NULL, "accepted", NULL);
     log_json(TLOG_INFO, "proposal_accepted", json_pack("{s:I, s:i, s:i}", "epoch", (json_int_t)epoch, "n", (int)n, "t", (int)t));
     /* gossip once to every old and new member (idempotent on their side) */

@@ -79,7 +79,7 @@ typedef struct tkmsd {
 
     /* Current certified epoch; guarded by lock (read: signing, health; write: epoch change). */
     pthread_rwlock_t lock;
-    group_t *group;    /* NULL before the DKG */
+    node_group *group;    /* NULL before the DKG */
     int have_share;
     uint32_t my_index; /* 0 if not a member of the current epoch */
     fr_t *share;       /* locked memory, valid if have_share */
@@ -154,7 +154,7 @@ void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
 int daemon_load_epoch(tkmsd *d, node_status *st);
 /* Installs the epoch's group and share (the scheduler calls it after a certification and at
  * start-up). Takes ownership of g. share may be NULL. */
-void daemon_install_epoch(tkmsd *d, group_t *g, const fr_t *share, uint32_t index);
+void daemon_install_epoch(tkmsd *d, node_group *g, const fr_t *share, uint32_t index);
 /* Marks the installed epoch current (see epoch_confirmed): the share, if any, is served from now. */
 void daemon_confirm_epoch(tkmsd *d);
 /* Recomputes the state health reports (serving / syncing / not ready). */

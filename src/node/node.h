@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "g2.h"
+#include "group.h"
 #include "prim.h"
 
 #define NODE_WUR __attribute__((warn_unused_result))
@@ -262,36 +263,27 @@ int node_threshold_check(uint32_t t, uint32_t n, int override_, node_status *st)
 int node_proposal_message(uint8_t out[58], json_t *proposal);
 
 /* ---- certified group files and the genesis file, as the daemon and CLI need them ---- */
-#define MAX_MEMBERS 256
-typedef struct {
-    uint32_t index;
-    uint8_t ed[32], x[32];
-    char address[256];
-} member_t;
+#define MAX_MEMBERS TKMS_DKG_MAX_N
 
+/* A certified group as a node holds it: the DKG's group type (dkg/group.h, parsed strictly: points
+ * on the curve and in G2, every field present), the file it came from (stored and served as is)
+ * and its group id, computed once. Signatures are checked by gfile_verify / gfile_verify_next. */
 typedef struct {
-    uint64_t epoch;
-    uint32_t t, n;
-    member_t members[MAX_MEMBERS];
-    g2_affine_t mpk;
-    uint8_t mpk_bytes[96];
-    g2_affine_t *commitments; /* t of them (malloc'd) */
-    char *json;               /* the canonical certified file */
-    uint8_t hash[32];         /* SHA-256 of json */
-    int dev_mode;
-    uint8_t session[32]; /* session that certified it (zero if absent) */
-} group_t;
+    tkms_group g;
+    char *json;     /* the certified file (malloc'd) */
+    uint8_t id[32]; /* tkms_group_id: what the next session ID and committee proposals name */
+} node_group;
 
-/* Parses a certified group file (structure and points; signatures are the engine's/group
- * module's business). Returns 1 or 0 with st set. */
-int group_parse(group_t *g, const char *json, node_status *st);
-void group_free(group_t *g);
-const member_t *group_member_by_ed(const group_t *g, const uint8_t ed[32]);
+/* Parses a certified group file. Returns 1 or 0 with st set. */
+int node_group_parse(node_group *g, const char *json, node_status *st);
+void node_group_free(node_group *g);
+/* The member index (1..n) of the Ed25519 key ed, or 0. */
+uint32_t node_group_index(const node_group *g, const uint8_t ed[32]);
 
 /* ---- genesis ---- */
 typedef struct {
     uint32_t t, n;
-    member_t members[MAX_MEMBERS];
+    tkms_dkg_member members[MAX_MEMBERS]; /* member i + 1 */
     uint64_t genesis_time_s;
     uint64_t interval_s;
     int dev_mode; /* "dev_mode": true: an insecure development cluster (copied into its group files) */
