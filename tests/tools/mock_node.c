@@ -233,6 +233,10 @@ static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const 
         e = served_epoch(m) + 1;
         sh = m->forged_share[s->index];
     }
+    if (f == MOCK_OLD_EPOCH && e > 0) {
+        e--;
+        sh = m->share[e][s->index];
+    }
     if (f == MOCK_WRONG_PARTIAL) {
         fr_t one;
         fr_from_u64(&one, 1);

@@ -23,9 +23,11 @@ typedef enum {
     MOCK_BAD_EPOCH,     /* answers for epoch 99, which does not exist */
     MOCK_FORGED_EPOCH,  /* answers for epoch reshares + 1 with a group file of that epoch that the chain
                            does not certify (see mock_forgery) and a partial valid for that file */
-    MOCK_COLLUDE        /* s_i*Q_A + e_i*Q_A with e_i chosen so that the errors of the colluders cancel
+    MOCK_COLLUDE,       /* s_i*Q_A + e_i*Q_A with e_i chosen so that the errors of the colluders cancel
                            in the client's batch check for batch_seed (the client's RNG is fixed by the
                            test); the k-th colluder (by index) answers after k * sleep_ms */
+    MOCK_OLD_EPOCH      /* answers, correctly signed and encrypted, for epoch reshares - 1 with its share
+                           of that epoch (a node that kept serving its old share) */
 } mock_fault;
 
 /* What a MOCK_FORGED_EPOCH node's next-epoch group file gets wrong. */

@@ -144,6 +144,8 @@ static void test_oidc(void) {
     TOK_EXPECT(TKMS_ATTEST_OK, mint(with(payload(), "exp", json_integer(NOW - 30)), NULL), NULL, "expired within skew");
     TOK_EXPECT(TKMS_ATTEST_E_NOT_YET_VALID, mint(with(payload(), "nbf", json_integer(NOW + 600)), NULL), NULL, "future nbf");
     TOK_EXPECT(TKMS_ATTEST_E_NOT_YET_VALID, mint(with(with(payload(), "nbf", NULL), "iat", json_integer(NOW + 600)), NULL), NULL, "future iat");
+    /* nbf present and past: only the iat check sees the future issue time */
+    TOK_EXPECT(TKMS_ATTEST_E_NOT_YET_VALID, mint(with(payload(), "iat", json_integer(NOW + 600)), NULL), NULL, "future iat, past nbf");
     TOK_EXPECT(TKMS_ATTEST_E_TOO_OLD, mint(with(with(payload(), "iat", json_integer(NOW - 7200)), "nbf", json_integer(NOW - 7200)), NULL), NULL, "too old");
     TOK_EXPECT(TKMS_ATTEST_E_JWT_FORMAT, mint(with(payload(), "exp", json_string("soon")), NULL), NULL, "exp not a number");
 

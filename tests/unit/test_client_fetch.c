@@ -344,6 +344,31 @@ static void test_reshared(void) {
     finish(&x);
 }
 
+/* A node answers for an epoch older than the client's group file (with a partial valid in that
+ * epoch): the client reports it as stale, it does not judge it by the newer group's keys. */
+static void test_old_epoch(void) {
+    run x;
+    mock_config cfg = {.n = 4, .t = 3, .reshares = 1};
+    cfg.fault[4] = MOCK_OLD_EPOCH;
+    start(&x, &cfg);
+    tkms_client_group_free(x.g);
+    x.g = NULL;
+    const char *gj = mock_group_json(x.m, 1);
+    TU_CHECK(tkms_client_group_parse(&x.g, x.err, sizeof x.err, gj, strlen(gj)) == TKMS_CLIENT_OK);
+    TU_CHECK(tkms_client_group_epoch(x.g) == 1);
+    x.o.group = x.g;
+    x.o.wait_all = 1;
+    go(&x);
+    check_key(&x, 3, 1);
+    const tkms_client_node_report *r = node(&x, 4);
+    if (r->state != TKMS_CLIENT_NODE_STALE_EPOCH) fprintf(stderr, "old-epoch node: %s %s %s\n", tkms_client_node_state_name(r->state), r->code, r->detail);
+    TU_CHECK(r->state == TKMS_CLIENT_NODE_STALE_EPOCH && strcmp(r->code, "stale_epoch") == 0 && r->epoch == 1);
+    TU_CHECK(strstr(r->detail, "answered for epoch 0") && strstr(r->detail, "older than the newest known group"));
+    TU_CHECK(x.r.epoch == 1 && x.r.n_valid == 3);
+    printf("ok node answering for an older epoch reported stale: \"%s\"\n", r->detail);
+    finish(&x);
+}
+
 static void test_group_rejects(void) {
     mock_config cfg = {.n = 4, .t = 3};
     tu_randbytes(cfg.seed, 32);
@@ -523,6 +548,7 @@ int main(void) {
     test_not_enough();
     test_named_as_addressed();
     test_reshared();
+    test_old_epoch();
     test_forged_epoch();
     test_batch_fooled();
     test_unseal();

@@ -277,6 +277,77 @@ static void attempts(void) {
     printf("ok attempts: wire tags, an attempt-1 run certifies under the session ID, attempt-0 messages stale\n");
 }
 
+/* Recomputes a group's session id and transcript hash from its contents and has every member of
+ * w sign it (as a dishonest quorum of the new committee could): what is left to refuse such a
+ * group is tkms_group_verify's own checks. */
+static void resign(tkms_group *g, const net *w) {
+    uint8_t cm[TKMS_DKG_CERT_MSG_LEN];
+    tkms_dkg_session_id(g->session, g->epoch, g->previous, g->members, g->n, g->t, g->t_old);
+    tkms_dkg_transcript_hash(g->transcript_hash, g->session, g->qual, g->n_qual, g->poly, g->t);
+    tkms_dkg_cert_message(cm, g->session, g->transcript_hash);
+    g->n_sigs = g->n;
+    for (size_t i = 0; i < g->n; i++) {
+        g->sig_index[i] = (uint32_t)(i + 1);
+        TU_CHECK(tkms_ed25519_sign(g->sigs[i], w->id[i].sign_sk, cm, sizeof cm));
+    }
+}
+
+/* tkms_group_verify on groups that differ from a verified one in one respect each, with a
+ * control that passes for every case that needs one. */
+static void group_checks(const tkms_group *g, const net *w) {
+    static tkms_group g2, next;
+    char err[256];
+    size_t q = tkms_dkg_cert_quorum(g->t, g->n);
+    TU_CHECK(g->n_sigs >= q);
+    /* exactly a quorum of distinct signers verifies; q - 1 of them, or q signatures of which two
+     * are one member's, do not */
+    g2 = *g;
+    g2.n_sigs = q;
+    TU_CHECK(tkms_group_verify(&g2, NULL, err, sizeof err) == q);
+    g2.n_sigs = q - 1;
+    TU_CHECK(!tkms_group_verify(&g2, NULL, err, sizeof err));
+    g2.n_sigs = q;
+    memcpy(g2.sigs[q - 1], g2.sigs[0], 64);
+    g2.sig_index[q - 1] = g2.sig_index[0];
+    TU_CHECK(!tkms_group_verify(&g2, NULL, err, sizeof err));
+    TU_CHECK(strstr(err, "repeated"));
+    /* another MPK (a valid G2 point) under the signed transcript hash: refused by the hash alone;
+     * the same group signed over its own transcript verifies */
+    g2 = *g;
+    g2.poly[0] = g2.poly[1];
+    TU_CHECK(!tkms_group_verify(&g2, NULL, err, sizeof err));
+    TU_CHECK(strstr(err, "transcript"));
+    resign(&g2, w);
+    TU_CHECK(tkms_group_verify(&g2, NULL, err, sizeof err) == g->n);
+    /* a member key changed: refused by the session id */
+    g2 = *g;
+    g2.members[0].kem_pk[0] ^= 1;
+    TU_CHECK(!tkms_group_verify(&g2, NULL, err, sizeof err));
+    TU_CHECK(strstr(err, "session"));
+    /* continuity: a successor of g signed by its members follows g only as epoch g + 1 whose
+     * previous is g's id */
+    next = *g;
+    next.epoch = g->epoch + 1;
+    next.t_old = g->t;
+    TU_CHECK(tkms_group_id(next.previous, g));
+    next.n_qual = g->t;
+    for (size_t i = 0; i < next.n_qual; i++) next.qual[i] = (uint32_t)(i + 1);
+    resign(&next, w);
+    TU_CHECK(tkms_group_verify(&next, g, err, sizeof err) == g->n);
+    g2 = next;
+    g2.epoch = g->epoch + 2; /* skips an epoch */
+    resign(&g2, w);
+    TU_CHECK(tkms_group_verify(&g2, NULL, err, sizeof err));
+    TU_CHECK(!tkms_group_verify(&g2, g, err, sizeof err));
+    TU_CHECK(strstr(err, "epoch does not follow"));
+    g2 = next;
+    g2.previous[0] ^= 1; /* names another previous group */
+    resign(&g2, w);
+    TU_CHECK(tkms_group_verify(&g2, NULL, err, sizeof err));
+    TU_CHECK(!tkms_group_verify(&g2, g, err, sizeof err));
+    TU_CHECK(strstr(err, "previous group id"));
+}
+
 /* All-honest DKG: everyone final on one transcript, one batch per receiver and no fallback. */
 static void honest_run(void) {
     static net w;
@@ -327,6 +398,7 @@ static void honest_run(void) {
     free(bad);
     free(js);
     free(js2);
+    group_checks(&g, &w);
 
     /* negative inputs: an old-session message, forged signature, truncations, bit flips */
     const tkms_dkg_stats *st = tkms_dkg_get_stats(w.e[1]);

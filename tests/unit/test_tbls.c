@@ -190,6 +190,13 @@ static void test_negatives(void) {
     g1_affine_t id;
     memset(&id, 0, sizeof id);
     TU_CHECK(!tbls_verify_partial(&id, &hma, &e.pks[1]));
+    /* identity partial with an identity public share, or an identity message point: the pairing
+     * equation holds trivially (e(O, G2) * e(-hm, O) = 1), so only the identity check refuses */
+    g2_affine_t id2;
+    memset(&id2, 0, sizeof id2);
+    TU_CHECK(g1_affine_is_identity(&id) && g2_affine_is_identity(&id2));
+    TU_CHECK(!tbls_verify_partial(&id, &hma, &id2));
+    TU_CHECK(!tbls_verify_partial(&id, &id, &e.pks[1]));
     /* bad indices in combine */
     tbls_partial p[3];
     for (int i = 0; i < 3; i++) {
@@ -330,6 +337,19 @@ static void test_batch(void) {
     TU_CHECK(!tbls_batch_verify(&hma, parts, d.pks, 4, seed, scratch));
     TU_CHECK(tbls_batch_find_bad(bad, &hma, parts, d.pks, 4, seed, scratch) == 2);
     TU_CHECK(bad[0] && bad[1] && !bad[2] && !bad[3]);
+    /* An identity partial under an identity public share adds nothing to either side of the batch
+     * equation (nor of the single pairing check): it must be refused, not counted as a valid
+     * partial. Honest partials around it still pass. */
+    make_partials(parts, &d, &hm);
+    g2_affine_t pk4[4];
+    memcpy(pk4, d.pks, sizeof pk4);
+    TU_CHECK(tbls_batch_verify(&hma, parts, pk4, 4, seed, scratch));
+    memset(&parts[2].sig, 0, sizeof parts[2].sig);
+    memset(&pk4[2], 0, sizeof pk4[2]);
+    TU_CHECK(g1_affine_is_identity(&parts[2].sig) && g2_affine_is_identity(&pk4[2]));
+    TU_CHECK(!tbls_batch_verify(&hma, parts, pk4, 4, seed, scratch));
+    TU_CHECK(tbls_batch_find_bad(bad, &hma, parts, pk4, 4, seed, scratch) == 1);
+    TU_CHECK(!bad[0] && !bad[1] && bad[2] && !bad[3]);
     fprintf(stderr, "tbls: batch == one-by-one on %zu partials\n", checked);
 }
 
