@@ -40,3 +40,5 @@ include(${CMAKE_SOURCE_DIR}/tests/tbls.cmake)
 
 # tests/unit/test_prim.c: the primitives of src/prim
 target_link_libraries(test_prim PRIVATE tkms_prim)
+# tests/unit/test_proto.c: the TKMS-V1 encodings of src/proto
+target_link_libraries(test_proto PRIVATE tkms_proto)

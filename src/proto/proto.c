@@ -25,9 +25,9 @@ int tkms_proto_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t 
 }
 
 void tkms_proto_key_aad(uint8_t out[TKMS_PROTO_KEY_AAD_LEN], const uint8_t app_id[20], uint64_t epoch, uint32_t index) {
-    uint8_t *p = proto_put_lp(out, app_id, 20);
-    proto_be64(p, epoch);
-    proto_be32(p + 8, index);
+    (void)proto_put_lp(out, app_id, 20);
+    proto_be64(out + 24, epoch);
+    proto_be32(out + 32, index);
 }
 
 void tkms_proto_key_response(uint8_t out[TKMS_PROTO_KEY_RESPONSE_LEN], const uint8_t app_id[20], uint64_t epoch,
