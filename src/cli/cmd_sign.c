@@ -54,12 +54,12 @@ static int response_signed(const ncli_req *r, const uint8_t member_ed[32], const
 
 static const char *resp_code(const ncli_req *r, json_t **j) {
     *j = json_loadb(r->resp ? r->resp : "", r->resp_len, 0, NULL);
-    json_t *c = *j ? json_object_get(*j, "code") : NULL;
+    json_t *c = *j ? json_object_get(json_object_get(*j, "error"), "code") : NULL;
     return json_is_string(c) ? json_string_value(c) : "";
 }
 
 static const char *resp_msg(json_t *j) {
-    json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+    json_t *e = json_object_get(json_object_get(j, "error"), "message");
     return json_is_string(e) ? json_string_value(e) : "";
 }
 

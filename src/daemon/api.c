@@ -50,7 +50,7 @@ static void set_json(http_resp *rs, int status, json_t *j) {
 
 static void set_err(http_resp *rs, int status, const char *code, const char *msg) {
     if (status >= 400 && status < 500 && status != 404 && status != 429) metrics_rejected();
-    set_json(rs, status, json_pack("{s:[s], s:s}", "errors", msg, "code", code));
+    set_json(rs, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
 /* Whether sig is an envelope addressed to this node: to its configured address, or, if that

@@ -293,11 +293,10 @@ static int build_response(tkmsd *d, conn *c, const http_resp *rs) {
     return 1;
 }
 
-static void simple_error(http_resp *rs, int route, int status, const char *code, const char *msg) {
+static void simple_error(http_resp *rs, int status, const char *code, const char *msg) {
     rs->status = status;
-    /* the release endpoints' errors follow docs/release-protocol.md §3 */
-    json_t *j = ROUTE_IS_RELEASE(route) ? json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg)
-                                        : json_pack("{s:[s], s:s}", "errors", msg, "code", code);
+    /* every route answers errors in one shape, {"error": {"code", "message"}} (docs/release-protocol.md §3) */
+    json_t *j = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
     rs->body = json_dumps(j, JSON_COMPACT);
     rs->body_len = rs->body ? strlen(rs->body) : 0;
     json_decref(j);
@@ -427,7 +426,7 @@ static void start_write(server *s, conn *c, uint64_t now) {
  * connection closed after it. */
 static void answer_error(server *s, conn *c, int status, const char *code, const char *why, uint64_t now) {
     http_resp rs = {0};
-    simple_error(&rs, c->route, status, code, why);
+    simple_error(&rs, status, code, why);
     log_rejected(c, &rs);
     if (status != 503) metrics_rejected();
     metrics_request(c->route, status, c->start_us ? now_us() - c->start_us : 0);
@@ -472,7 +471,7 @@ static void head_complete(server *s, conn *c, uint64_t now) {
     c->close_after = c->req.close;
     uint64_t cl = c->req.has_length ? c->req.content_length : 0;
     if (cl > (uint64_t)d->cfg.max_body_bytes)
-        return answer_error(s, c, 413, ROUTE_IS_RELEASE(c->route) ? "too_large" : "body_too_large",
+        return answer_error(s, c, 413, "too_large",
                             "request body exceeds max_body_bytes", now);
     if (s->body_bytes + cl > (size_t)d->cfg.max_body_bytes * BODY_BUDGET_FACTOR)
         return answer_error(s, c, 503, ROUTE_IS_RELEASE(c->route) ? "not_ready" : "busy",
@@ -529,7 +528,7 @@ static void on_readable(server *s, conn *c, uint64_t now) {
 }
 
 static void refuse(server *s, int fd, uint32_t src, int reason, uint64_t now) {
-    static const char body[] = "{\"errors\":[\"connection limit reached\"],\"code\":\"connection_limit\"}";
+    static const char body[] = "{\"error\":{\"code\":\"connection_limit\",\"message\":\"connection limit reached\"}}";
     static char resp[256];
     static int resp_len;
     if (!resp_len)
@@ -744,7 +743,7 @@ static void handle(server *s, conn *c) {
     http_resp rs = {0};
     int route = c->route;
     if (atomic_load(&d->stopping) && route != ROUTE_HEALTH && route != ROUTE_METRICS) {
-        simple_error(&rs, route, 503, ROUTE_IS_RELEASE(route) ? "not_ready" : "shutting_down", "node is shutting down");
+        simple_error(&rs, 503, ROUTE_IS_RELEASE(route) ? "not_ready" : "shutting_down", "node is shutting down");
     } else {
         http_req rq = {
             .method = c->req.method,
@@ -763,7 +762,7 @@ static void handle(server *s, conn *c) {
         if (!rs.status) { /* a handler that decided nothing is a bug: say so rather than send status 0 */
             free(rs.body);
             rs = (http_resp){0};
-            simple_error(&rs, route, 500, "internal", "no answer");
+            simple_error(&rs, 500, "internal", "no answer");
         }
     }
     log_rejected(c, &rs);

@@ -214,7 +214,8 @@ void relay_peer_sync(tkmsd *d, const http_req *rq, http_resp *rs) {
     char *answer = tkms_release_sync_serve(d->relay->ctx, (const char *)rq->body, rq->body_len);
     if (!answer) {
         rs->status = 400;
-        rs->body = strdup("{\"errors\":[\"body must be an app registry digest or pull request\"],\"code\":\"bad_request\"}");
+        rs->body = strdup("{\"error\":{\"code\":\"bad_request\","
+                          "\"message\":\"body must be an app registry digest or pull request\"}}");
         rs->body_len = rs->body ? strlen(rs->body) : 0;
         rs->ctype = "application/json";
         return;
