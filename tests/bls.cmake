@@ -17,6 +17,8 @@ if(NOT TKMS_SANITIZE AND NOT TKMS_FUZZ)
     add_test(NAME valgrind_test_bls_vectors COMMAND ${TKMS_VALGRIND} --leak-check=full $<TARGET_FILE:test_bls_vectors>)
     set_tests_properties(test_ctime_bls valgrind_test_bls_vectors PROPERTIES LABELS valgrind TIMEOUT 1800
       ENVIRONMENT "TKMS_VECTORS=${TKMS_VECTORS}")
+    # the constant-time tests also carry label ctime (tests/ctime.cmake has the others)
+    set_tests_properties(test_ctime_bls PROPERTIES LABELS "ctime;valgrind")
   else()
     message(WARNING "valgrind or valgrind/memcheck.h missing: constant-time test not built")
   endif()

@@ -34,6 +34,7 @@ if(NOT TKMS_SANITIZE)
 endif()
 
 include(${CMAKE_SOURCE_DIR}/tests/bls.cmake)
+include(${CMAKE_SOURCE_DIR}/tests/ctime.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/h2c.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/curve.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/tbls.cmake)
