@@ -179,13 +179,19 @@ int ibe_decrypt_mpk_g2(uint8_t *msg, const g1_affine_t *key, const uint8_t *ct, 
     size_t len = ibe_message_len(IBE_MPK_G2, ct_len);
     g2_affine_t ua;
     fp12_t gt;
-    if (len == 0 || g1_affine_is_identity(key)) return 0;
+    /* the identity is never a valid key; its check is folded into the result (no branch on the key) */
+    uint64_t key_ok = 1 ^ (g1_affine_is_identity(key) & 1);
+    if (len == 0) return 0;
     if (g2_deserialize(&ua, ct, 96, 0) != G2_OK) {
         tkms_wipe(msg, len);
         return 0;
     }
     pairing(&gt, key, &ua);
     int ok = finish_decrypt(msg, &gt, ct, 96, len, IBE_MPK_G2);
+    /* a refused key leaves nothing in msg: every byte masked (constant time) */
+    uint8_t keep = (uint8_t)(0u - (unsigned)key_ok);
+    for (size_t i = 0; i < len; i++) msg[i] &= keep;
+    ok &= (int)key_ok;
     tkms_wipe(&gt, sizeof gt);
     return ok;
 }
@@ -194,13 +200,19 @@ int ibe_decrypt_mpk_g1(uint8_t *msg, const g2_affine_t *key, const uint8_t *ct, 
     size_t len = ibe_message_len(IBE_MPK_G1, ct_len);
     g1_affine_t ua;
     fp12_t gt;
-    if (len == 0 || g2_affine_is_identity(key)) return 0;
+    /* the identity is never a valid key; its check is folded into the result (no branch on the key) */
+    uint64_t key_ok = 1 ^ (g2_affine_is_identity(key) & 1);
+    if (len == 0) return 0;
     if (g1_deserialize(&ua, ct, 48, 0) != G1_OK) {
         tkms_wipe(msg, len);
         return 0;
     }
     pairing(&gt, &ua, key);
     int ok = finish_decrypt(msg, &gt, ct, 48, len, IBE_MPK_G1);
+    /* a refused key leaves nothing in msg: every byte masked (constant time) */
+    uint8_t keep = (uint8_t)(0u - (unsigned)key_ok);
+    for (size_t i = 0; i < len; i++) msg[i] &= keep;
+    ok &= (int)key_ok;
     tkms_wipe(&gt, sizeof gt);
     return ok;
 }

@@ -6,10 +6,24 @@
 
 static const char ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
+/* The character of base-58 digit v (< 58) by a masked scan of the whole alphabet: no table index
+ * by the (secret) digit. */
+static char digit_char(uint8_t v) {
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < 58; i++) {
+        uint32_t diff = i ^ v;
+        uint32_t eq = ((diff | (0u - diff)) >> 31) ^ 1u; /* 1 iff i == v */
+        c |= (0u - eq) & (uint32_t)(unsigned char)ALPHABET[i];
+    }
+    return (char)c;
+}
+
 /* Big-number conversion by repeated multiply-add over every digit, so the running time depends only
  * on the length and on the count of leading zero bytes (public for every format we encode: xprv,
  * WIF and the public keys all start with fixed version bytes or are public). Division by the
- * constant 58 compiles to a multiplication. */
+ * constant 58 compiles to a multiplication. The digits become characters by a masked scan; the
+ * count of leading zero digits -- the length of the string, which is public -- is computed
+ * without a branch by tkms_base58_leading_zero_digits. */
 tkms_wallet_status tkms_base58_encode(char *out, size_t cap, const uint8_t *in, size_t len) {
     uint8_t buf[128];
     if (len > 90) return TKMS_WALLET_EARG;
@@ -25,8 +39,7 @@ tkms_wallet_status tkms_base58_encode(char *out, size_t cap, const uint8_t *in, 
             carry /= 58;
         }
     }
-    size_t k = 0;
-    while (k < size && buf[k] == 0) k++;
+    size_t k = tkms_base58_leading_zero_digits(buf, size);
     size_t need = zeros + (size - k) + 1;
     if (need > cap) {
         tkms_wallet_wipe(buf, sizeof buf);
@@ -34,7 +47,7 @@ tkms_wallet_status tkms_base58_encode(char *out, size_t cap, const uint8_t *in, 
     }
     memset(out, '1', zeros);
     size_t o = zeros;
-    for (; k < size; k++) out[o++] = ALPHABET[buf[k]];
+    for (; k < size; k++) out[o++] = digit_char(buf[k]);
     out[o] = '\0';
     tkms_wallet_wipe(buf, sizeof buf);
     return TKMS_WALLET_OK;

@@ -26,6 +26,9 @@ int tkms_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *ikm, size_t ik
                      size_t salt_len, const uint8_t *info, size_t info_len);
 
 /* Base58Check (payload || first 4 bytes of SHA-256d). */
+/* The count of leading zero digits among size base-58 digits, without a branch on them (the
+ * encoded string's length, which is public; tests/ctime declassifies the result). */
+size_t tkms_base58_leading_zero_digits(const uint8_t *digits, size_t size);
 tkms_wallet_status tkms_base58check_encode(char *out, size_t cap, const uint8_t *payload, size_t len);
 /* Decodes and checks; *len gets the payload length. */
 tkms_wallet_status tkms_base58check_decode(uint8_t *payload, size_t *len, size_t cap, const char *in);

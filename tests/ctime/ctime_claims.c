@@ -8,7 +8,7 @@
  * declassified where they leave a library by tests/ctime/declassify_wrap.c (-Wl,--wrap), and the
  * documented exceptions by tests/ctime/ctime.supp, one commented entry each.
  * Cases (argv[1]): tbls appkey ibe hpke bip39 bip32 bip32_xprv unhex (ctime_dkg.c: the engine);
- * bip32_xprv is an expected failure (tests/ctime.cmake). */
+ * bip32_xprv covers base58 encoding of an xprv (tkms_base58_encode). */
 #include <stdio.h>
 #include <string.h>
 

@@ -64,3 +64,4 @@ int __wrap_secp256k1_ec_pubkey_create(const secp256k1_context *ctx, secp256k1_pu
     PUBLIC(pk, sizeof *pk);
     return r;
 }
+

@@ -194,6 +194,17 @@ static void test_roundtrips(ibe_orientation o, int reps) {
             k1 = tmp;
             TU_CHECK(DEC(ct, cl));
         }
+        /* the identity as the key: refused, and nothing of a decryption left in out */
+        {
+            g1_affine_t s1 = k1;
+            g2_affine_t s2 = k2;
+            memset(&k1, 0, sizeof k1), memset(&k2, 0, sizeof k2); /* affine (0, 0): the identity */
+            memset(out, 0x5a, sizeof out);
+            TU_CHECK(!DEC(ct, cl));
+            for (size_t i = 0; i < ibe_message_len(o, cl); i++) TU_CHECK(out[i] == 0);
+            k1 = s1, k2 = s2;
+            TU_CHECK(DEC(ct, cl));
+        }
 #undef DEC
     }
     /* bad lengths */
