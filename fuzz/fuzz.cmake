@@ -27,6 +27,17 @@ function(tkms_fuzz_link target name)
   if(name STREQUAL "fuzz_app_statement")
     target_link_libraries(${target} PRIVATE tkms_release)
   endif()
+  if(name STREQUAL "fuzz_node_config")
+    target_link_libraries(${target} PRIVATE tkms_node)
+  endif()
+  # committee proposals: the daemon's group-file checks (one source file) over the node library
+  if(name STREQUAL "fuzz_committee_proposal")
+    target_sources(${target} PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon/gfile.c)
+    target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
+    target_compile_definitions(${target} PRIVATE
+      TKMS_FUZZ_GROUP_FILE="${CMAKE_SOURCE_DIR}/fuzz/corpus/fuzz_group_parse/g1.json")
+    target_link_libraries(${target} PRIVATE tkms_node)
+  endif()
   # the daemon's HTTP request parser is self-contained (sans I/O): its one source file is enough
   if(name STREQUAL "fuzz_http_parse")
     target_sources(${target} PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon/http_parse.c)

@@ -216,45 +216,17 @@ int early_next_session(early_buf *b, tkmsd *d, uint64_t now_ms, uint8_t sid[32])
         memcpy(sid, b->expect, 32);
         return 1;
     }
-    tkms_dkg_member *ms = malloc(MAX_MEMBERS * sizeof *ms);
-    uint8_t prev[32];
-    uint32_t n = 0, t_new = 0, t_old = 0;
-    int ok = ms != NULL;
-    if (ok && has_group) {
-        const node_group *g = d->group;
-        memcpy(prev, g->id, 32);
-        t_old = (uint32_t)g->g.t;
-        /* the committee changes only through a verified proposal for this epoch (sched.c,
-         * apply_proposal); without one the committee stays */
-        char *json = NULL;
-        uint32_t pn = 0, pt = 0;
-        if (node_store_get_proposal(d->store, g->g.epoch, &json, NULL) && json &&
-            gfile_proposal_check(json, strlen(json), g, ms, &pn, &pt, NULL)) {
-            n = pn;
-            t_new = pt;
-        } else {
-            n = (uint32_t)g->g.n;
-            t_new = (uint32_t)g->g.t;
-            memcpy(ms, g->g.members, n * sizeof *ms);
-        }
-        free(json);
-    } else if (ok && d->have_genesis) {
-        SHA256((const uint8_t *)"", 0, prev);
-        n = d->genesis.n;
-        t_new = d->genesis.t;
-        memcpy(ms, d->genesis.members, n * sizeof *ms);
-    } else {
-        ok = 0;
-    }
+    next_committee *c = malloc(sizeof *c);
+    int ok = c && daemon_next_committee(d, c);
     pthread_rwlock_unlock(&d->lock);
     if (ok) {
-        tkms_dkg_session_id(sid, epoch, prev, ms, n, t_new, t_old);
+        tkms_dkg_session_id(sid, c->epoch, c->prev_group_id, c->members, c->n_new, c->t_new, c->t_old);
         memcpy(b->expect, sid, 32);
         b->have_expect = 1;
         b->expect_epoch = epoch;
         b->expect_has_group = has_group;
         b->expect_until_ms = now_ms + 1000;
     }
-    free(ms);
+    free(c);
     return ok;
 }

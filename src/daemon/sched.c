@@ -115,19 +115,6 @@ static uint64_t interval_ms(tkmsd *d) { return d->have_genesis ? (uint64_t)d->ge
 
 /* ---- committee proposals ---- */
 
-/* Loads the verified proposal for the current epoch into plan (members, t). Returns 1 if one. */
-static int apply_proposal(struct sched *s, session_plan *p, const node_group *g) {
-    char *json = NULL;
-    if (!node_store_get_proposal(s->d->store, g->g.epoch, &json, NULL) || !json) return 0;
-    uint32_t n = 0, t = 0;
-    int ok = gfile_proposal_check(json, strlen(json), g, p->new_members, &n, &t, NULL);
-    free(json);
-    if (!ok) return 0;
-    p->n_new = n;
-    p->t_new = t;
-    return 1;
-}
-
 struct sched *sched_new(tkmsd *d) {
     struct sched *s = calloc(1, sizeof *s);
     if (!s) return NULL;
@@ -155,11 +142,12 @@ struct sched *sched_new(tkmsd *d) {
     if (node_store_get_meta(d->store, "next_slot", &v, NULL) && v) s->next_slot = strtoull(v, NULL, 10);
     free(v);
     if (d->group) {
-        session_plan *pp = malloc(sizeof *pp);
-        if (pp && apply_proposal(s, pp, d->group))
-            for (uint32_t i = 0; i < pp->n_new; i++)
-                if (!memcmp(pp->new_members[i].sign_pk, d->sec->ed_pk, 32)) atomic_store(&d->pending_join, 1);
-        free(pp);
+        /* a member of the pending committee proposal is waiting to join */
+        next_committee *c = malloc(sizeof *c);
+        if (c && daemon_next_committee(d, c) && c->from_proposal)
+            for (uint32_t i = 0; i < c->n_new; i++)
+                if (!memcmp(c->members[i].sign_pk, d->sec->ed_pk, 32)) atomic_store(&d->pending_join, 1);
+        free(c);
     }
     return s;
 }
@@ -530,10 +518,6 @@ static void keep_pending_share(struct sched *s) {
     node_wipe(b, sizeof b);
 }
 
-/* Ends the attempt (abandoning a RUNNING engine). The session checkpoint is kept, persisted in its
- * final state: a retry of the same session (same session ID, the next slot) restarts from it with
- * tkms_dkg_retry and re-sends the same signed bundles (docs/dkg.md, "Retries"). It goes with the
- * commit of that epoch (or of a later one). */
 /* ---- attempts: NOCERT promises (docs/dkg.md, "Attempts") ---- */
 
 /* Loads the attempt state of epoch into s (meta "attempt:E", "nocert:E:A"). Called with mu held. */
@@ -583,29 +567,29 @@ static uint32_t nocert_needed(const session_plan *p) {
     return (uint32_t)(n + 1 - q);
 }
 
+/* Fills the committee part of p (is_dkg, epoch, n_new, t_new, new_members) for the session after
+ * the current epoch (daemon_next_committee). Returns 1 if this node takes part. d->lock held. */
+static int plan_committee(tkmsd *d, session_plan *p) {
+    next_committee *c = malloc(sizeof *c);
+    int ok = c && daemon_next_committee(d, c);
+    if (ok) {
+        p->is_dkg = c->is_dkg;
+        p->epoch = c->epoch;
+        p->n_new = c->n_new;
+        p->t_new = c->t_new;
+        memcpy(p->new_members, c->members, c->n_new * sizeof *p->new_members);
+        ok = daemon_in_committee(d, c);
+    }
+    free(c);
+    return ok;
+}
+
 /* The plan of the session this node would run next (regular reshare or DKG). Called with mu held. */
 static int next_plan(struct sched *s, session_plan *p) {
     tkmsd *d = s->d;
     memset(p, 0, sizeof *p);
     pthread_rwlock_rdlock(&d->lock);
-    int ok = 0;
-    if (d->group) {
-        ok = 1;
-        p->is_dkg = 0;
-        p->epoch = d->group->g.epoch + 1;
-        if (!apply_proposal(s, p, d->group)) {
-            p->n_new = d->group->g.n;
-            p->t_new = d->group->g.t;
-            memcpy(p->new_members, d->group->g.members, d->group->g.n * sizeof *p->new_members);
-        }
-    } else if (d->have_genesis) {
-        ok = 1;
-        p->is_dkg = 1;
-        p->epoch = 0;
-        p->n_new = d->genesis.n;
-        p->t_new = d->genesis.t;
-        memcpy(p->new_members, d->genesis.members, d->genesis.n * sizeof *p->new_members);
-    }
+    int ok = (d->group || d->have_genesis) && (plan_committee(d, p), 1);
     pthread_rwlock_unlock(&d->lock);
     return ok;
 }
@@ -763,6 +747,10 @@ int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
     return status;
 }
 
+/* Ends the attempt (abandoning a RUNNING engine). The session checkpoint is kept, persisted in its
+ * final state: a retry of the same session (same session ID, the next slot) restarts from it with
+ * tkms_dkg_retry and re-sends the same signed bundles (docs/dkg.md, "Retries"). It goes with the
+ * commit of that epoch (or of a later one). */
 static void fail_session(struct sched *s, const char *why) {
     if (tkms_dkg_get_state(s->eng) == TKMS_DKG_RUNNING) tkms_dkg_abandon(s->eng);
     keep_pending_share(s);
@@ -784,23 +772,6 @@ static void fail_session(struct sched *s, const char *why) {
     if (current) promise_nocert(s); /* may drop the engine (the attempt is over for good) */
     if (s->eng) drop_engine(s);
     daemon_refresh_state(s->d);
-}
-
-/* The reshare plan for the current group g: the committee of the verified proposal for this
- * epoch, else the same committee and threshold. Returns 1 if this node takes part. Called with
- * d->lock held for reading. */
-static int reshare_plan(struct sched *s, session_plan *p, const node_group *g) {
-    tkmsd *d = s->d;
-    p->is_dkg = 0;
-    p->epoch = g->g.epoch + 1;
-    if (!apply_proposal(s, p, g)) {
-        p->n_new = g->g.n;
-        p->t_new = g->g.t;
-        memcpy(p->new_members, g->g.members, g->g.n * sizeof *p->new_members);
-    }
-    int in = node_group_index(g, d->sec->ed_pk) != 0;
-    for (uint32_t i = 0; i < p->n_new; i++) in |= !memcmp(p->new_members[i].sign_pk, d->sec->ed_pk, 32);
-    return in;
 }
 
 /* The repair slot due now, if any (docs/dkg.md, "Repair"): repair slots are the points
@@ -869,16 +840,10 @@ static int due_session(struct sched *s, session_plan *p, int *repair) {
     int ok = 0;
     if (!d->group) {
         /* DKG: the genesis members, at genesis or (after a failed DKG) at a later slot */
-        p->is_dkg = 1;
-        p->epoch = 0;
-        p->n_new = gen->n;
-        p->t_new = gen->t;
-        memcpy(p->new_members, gen->members, gen->n * sizeof *p->new_members);
-        int in = 0;
-        for (uint32_t i = 0; i < gen->n; i++) in |= !memcmp(gen->members[i].sign_pk, d->sec->ed_pk, 32);
-        ok = in && !*repair;
+        ok = plan_committee(d, p) && !*repair;
     } else if (slot >= 1 || *repair) {
-        ok = reshare_plan(s, p, d->group);
+        /* a reshare: the committee of the verified proposal for this epoch, else the same one */
+        ok = plan_committee(d, p);
     }
     pthread_rwlock_unlock(&d->lock);
     if (*repair) s->repair_next_m = rm + 1; /* attempted (or not ours): never twice */
@@ -1422,10 +1387,10 @@ static int known_sender(struct sched *s, const uint8_t from_ed[32]) {
         known = !memcmp(d->genesis.members[i].sign_pk, from_ed, 32);
     if (!known && d->group) {
         /* a member joining through the pending committee proposal */
-        session_plan *pp = malloc(sizeof *pp);
-        if (pp && apply_proposal(s, pp, d->group))
-            for (uint32_t i = 0; i < pp->n_new; i++) known |= !memcmp(pp->new_members[i].sign_pk, from_ed, 32);
-        free(pp);
+        next_committee *c = malloc(sizeof *c);
+        if (c && daemon_next_committee(d, c) && c->from_proposal)
+            for (uint32_t i = 0; i < c->n_new; i++) known |= !memcmp(c->members[i].sign_pk, from_ed, 32);
+        free(c);
     }
     pthread_rwlock_unlock(&d->lock);
     return known;

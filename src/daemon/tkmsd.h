@@ -148,6 +148,22 @@ typedef struct http_resp_s {
 int api_route(const char *method, const char *path);
 void api_handle(tkmsd *d, int route, const http_req *rq, http_resp *rs);
 
+/* ---- the next session's committee (plan.c) ---- */
+typedef struct {
+    int is_dkg;
+    int from_proposal; /* the members and threshold are those of a verified committee proposal */
+    uint64_t epoch;
+    uint32_t n_new, t_new, t_old;
+    uint8_t prev_group_id[32]; /* the current group's id; SHA-256("") for the DKG */
+    tkms_dkg_member members[TKMS_DKG_MAX_N];
+} next_committee;
+/* The committee of the session after the current epoch: the DKG's (genesis members) before any
+ * group, else the current group's, or that of the verified committee proposal for this epoch.
+ * Returns 0 if there is neither group nor genesis. Called with d->lock held (reading). */
+int daemon_next_committee(tkmsd *d, next_committee *c);
+/* Whether this node takes part (an old or a new member). d->lock held. */
+int daemon_in_committee(const tkmsd *d, const next_committee *c);
+
 /* ---- the current epoch (epoch.c) ---- */
 /* Loads the newest certified group and the current share from the store (or, for a new operator,
  * the join_group file, verified). Returns 1, or 0 with st set. */
