@@ -6,15 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#if defined(__GNUC__)
-#define TKMS_ATTEST_WUR __attribute__((warn_unused_result))
-#else
-#define TKMS_ATTEST_WUR
-#endif
 
 typedef enum {
     TKMS_ATTEST_TDX = 1,      /* Intel TDX DCAP quote v4/v5 + collateral bundle (JSON) */
@@ -147,7 +144,7 @@ typedef struct {
 void tkms_attest_policy_default(tkms_attest_policy *p);
 /* Parses the JSON policy (unknown or duplicate keys refused) over the default policy. Returns
  * TKMS_ATTEST_OK or TKMS_ATTEST_E_POLICY_FORMAT with a message in err (errlen bytes). */
-TKMS_ATTEST_WUR tkms_attest_reason tkms_attest_policy_parse(tkms_attest_policy *p, char *err, size_t errlen,
+TKMS_WUR tkms_attest_reason tkms_attest_policy_parse(tkms_attest_policy *p, char *err, size_t errlen,
                                                             const char *json, size_t json_len);
 
 /* ---- replay cache (gcp-cs jti) ---- */
@@ -221,19 +218,19 @@ typedef struct {
 
 /* Verifies one piece of evidence. Returns res->reason (TKMS_ATTEST_OK when accepted). No network,
  * no clock, no global state other than the replay cache passed in. Thread-safe. */
-TKMS_ATTEST_WUR tkms_attest_reason tkms_attest_verify(tkms_attest_result *res, const tkms_attest_request *req);
+TKMS_WUR tkms_attest_reason tkms_attest_verify(tkms_attest_result *res, const tkms_attest_request *req);
 
 /* The claims as a JSON object (malloc'd, NUL-terminated; free with free()). NULL on OOM. */
 char *tkms_attest_claims_json(const tkms_attest_claims *c);
 
 /* B = SHA-512("TKMS-V1-ATTEST" || lp(app_id) || lp(recipient_x25519) || lp(nonce)) (DESIGN.md §2),
  * the value TDX REPORTDATA / SNP REPORT_DATA carry and whose first half is the eat_nonce. Returns 1. */
-TKMS_ATTEST_WUR int tkms_attest_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t recipient_x25519[32],
+TKMS_WUR int tkms_attest_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t recipient_x25519[32],
                                         const uint8_t *nonce, size_t nonce_len);
 
 /* Parses RFC 3339 ("2025-07-01T00:00:00Z", offsets and fractions accepted) to unix seconds.
  * Returns 1 on success. */
-TKMS_ATTEST_WUR int tkms_attest_parse_time(int64_t *out, const char *s);
+TKMS_WUR int tkms_attest_parse_time(int64_t *out, const char *s);
 
 #ifdef __cplusplus
 }

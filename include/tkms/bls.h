@@ -13,6 +13,17 @@
 extern "C" {
 #endif
 
+/* Error tier 1 (the core): fallible functions return 1 on success and 0 on invalid *input*
+ * (a bad encoding, a failed verification). Programming errors (NULL where an object is required,
+ * a wrong output length, an object of the wrong variant or one that no parser made) are reported
+ * to the illegal-argument callback, and the function then returns 0.
+ *
+ * The default callback aborts the process. tkms_set_illegal_callback replaces it for the whole
+ * process (fn = NULL restores the default); msg is a static, secret-free string. Not thread-safe:
+ * set it once at start-up. */
+typedef void (*tkms_illegal_fn)(const char *msg, void *data);
+TKMS_API void tkms_set_illegal_callback(tkms_illegal_fn fn, void *data);
+
 /* min-sig: signature in G1 (48 bytes), public key in G2 (96 bytes)  -- drand quicknet, tkms.
  * min-pk:  signature in G2 (96 bytes), public key in G1 (48 bytes)  -- Ethereum. */
 typedef enum { TKMS_BLS_MIN_SIG = 0, TKMS_BLS_MIN_PK = 1 } tkms_bls_variant;

@@ -8,17 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#if defined(__GNUC__)
-#define TKMS_CLIENT_WUR __attribute__((warn_unused_result))
-#define TKMS_CLIENT_API __attribute__((visibility("default")))
-#else
-#define TKMS_CLIENT_WUR
-#define TKMS_CLIENT_API
-#endif
 
 /* Status of every fallible call. The comment gives the class (DESIGN.md §4 exit code). */
 typedef enum {
@@ -33,9 +28,9 @@ typedef enum {
 } tkms_client_status;
 
 /* Short secret-free description of a status. Never NULL. */
-TKMS_CLIENT_API const char *tkms_client_strerror(tkms_client_status st);
+TKMS_API const char *tkms_client_strerror(tkms_client_status st);
 /* The DESIGN.md §4 exit code for a status: 0, 1 (rejected input / peer failure) or 2. */
-TKMS_CLIENT_API int tkms_client_exit_code(tkms_client_status st);
+TKMS_API int tkms_client_exit_code(tkms_client_status st);
 
 /* ---- group files ---- */
 
@@ -44,29 +39,29 @@ typedef struct tkms_client_group tkms_client_group;
 /* Reads and verifies a certified group file (strict parse, session and transcript hash, >= t
  * member signatures). *g receives a new group (free with tkms_client_group_free). err (errlen
  * bytes, may be NULL) receives a message on failure. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR tkms_client_status tkms_client_group_load(tkms_client_group **g, char *err, size_t errlen,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_group_load(tkms_client_group **g, char *err, size_t errlen,
                                                                           const char *path);
 /* Same from JSON text in memory. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR tkms_client_status tkms_client_group_parse(tkms_client_group **g, char *err, size_t errlen,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_group_parse(tkms_client_group **g, char *err, size_t errlen,
                                                                            const char *json, size_t len);
-TKMS_CLIENT_API void tkms_client_group_free(tkms_client_group *g);
-TKMS_CLIENT_API uint64_t tkms_client_group_epoch(const tkms_client_group *g);
-TKMS_CLIENT_API size_t tkms_client_group_n(const tkms_client_group *g);
-TKMS_CLIENT_API size_t tkms_client_group_t(const tkms_client_group *g);
-TKMS_CLIENT_API int tkms_client_group_dev_mode(const tkms_client_group *g);
+TKMS_API void tkms_client_group_free(tkms_client_group *g);
+TKMS_API uint64_t tkms_client_group_epoch(const tkms_client_group *g);
+TKMS_API size_t tkms_client_group_n(const tkms_client_group *g);
+TKMS_API size_t tkms_client_group_t(const tkms_client_group *g);
+TKMS_API int tkms_client_group_dev_mode(const tkms_client_group *g);
 /* The 96-byte compressed MPK. */
-TKMS_CLIENT_API void tkms_client_group_mpk(uint8_t mpk[96], const tkms_client_group *g);
+TKMS_API void tkms_client_group_mpk(uint8_t mpk[96], const tkms_client_group *g);
 /* URL of member index (1..n), or NULL. */
-TKMS_CLIENT_API const char *tkms_client_group_address(const tkms_client_group *g, size_t index);
+TKMS_API const char *tkms_client_group_address(const tkms_client_group *g, size_t index);
 
 /* ---- app IDs and the binding ---- */
 
 /* Parses "0x" + 40 hex digits (any case). Returns 1, or 0 if malformed. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR int tkms_client_parse_app_id(uint8_t app_id[20], const char *text);
+TKMS_API TKMS_WUR int tkms_client_parse_app_id(uint8_t app_id[20], const char *text);
 /* Writes "0x" + 40 lowercase hex and a NUL. */
-TKMS_CLIENT_API void tkms_client_format_app_id(char out[43], const uint8_t app_id[20]);
+TKMS_API void tkms_client_format_app_id(char out[43], const uint8_t app_id[20]);
 /* B = SHA-512("TKMS-V1-ATTEST" || lp(app_id) || lp(recipient) || lp(nonce)) (DESIGN.md §2). */
-TKMS_CLIENT_API void tkms_client_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t recipient[32],
+TKMS_API void tkms_client_binding(uint8_t out[64], const uint8_t app_id[20], const uint8_t recipient[32],
                                          const uint8_t nonce[32]);
 
 /* ---- evidence ---- */
@@ -79,9 +74,9 @@ typedef enum {
 } tkms_client_att;
 
 /* "dev" or "insecure-dev", "gcp-cs", "tdx", "sev-snp"; 0 if unknown. */
-TKMS_CLIENT_API tkms_client_att tkms_client_att_from_name(const char *name);
+TKMS_API tkms_client_att tkms_client_att_from_name(const char *name);
 /* The wire name of docs/release-protocol.md §1 ("insecure-dev", "gcp-cs", "tdx", "sev-snp"). */
-TKMS_CLIENT_API const char *tkms_client_att_name(tkms_client_att m);
+TKMS_API const char *tkms_client_att_name(tkms_client_att m);
 
 typedef struct {
     tkms_client_att method;
@@ -106,16 +101,16 @@ typedef struct {
  * auxblob for SNP), removes the entry. gcp-cs: POST /v1/token over the launcher's unix socket
  * with {"audience", "nonces": [hex(B[0:32])], "token_type": "OIDC"}. Free ev with
  * tkms_client_evidence_free. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR tkms_client_status tkms_client_evidence_get(tkms_client_evidence *ev, char *err,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_evidence_get(tkms_client_evidence *ev, char *err,
                                                                             size_t errlen,
                                                                             const tkms_client_evidence_opts *o,
                                                                             const uint8_t app_id[20],
                                                                             const uint8_t binding[64]);
-TKMS_CLIENT_API void tkms_client_evidence_free(tkms_client_evidence *ev);
+TKMS_API void tkms_client_evidence_free(tkms_client_evidence *ev);
 
 /* Creates a dev signer key file at path (mode 0600, refuses to overwrite): 64 lowercase hex of a
  * fresh Ed25519 seed and a newline. pub receives the public key. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR tkms_client_status tkms_client_dev_keygen(uint8_t pub[32], char *err, size_t errlen,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_dev_keygen(uint8_t pub[32], char *err, size_t errlen,
                                                                           const char *path);
 
 /* ---- fetch ---- */
@@ -137,7 +132,7 @@ typedef enum {
 } tkms_client_node_state;
 
 /* Stable snake_case name of a node state ("used", "bad_partial", ...). */
-TKMS_CLIENT_API const char *tkms_client_node_state_name(tkms_client_node_state s);
+TKMS_API const char *tkms_client_node_state_name(tkms_client_node_state s);
 
 typedef struct {
     /* The node as the client addressed it: its index in the group file of `epoch` and its URL there
@@ -162,7 +157,7 @@ typedef struct {
     double ms_evidence, ms_network, ms_verify, ms_combine, ms_derive, ms_total;
 } tkms_client_report;
 
-TKMS_CLIENT_API void tkms_client_report_free(tkms_client_report *r);
+TKMS_API void tkms_client_report_free(tkms_client_report *r);
 
 /* Progress callback: one line of text without a newline; never contains secrets. */
 typedef void (*tkms_client_log_fn)(void *ctx, const char *line);
@@ -181,7 +176,7 @@ typedef struct {
 } tkms_client_fetch_opts;
 
 /* Defaults: timeout 5000 ms, 2 retries, backoff 100 ms, deadline 20000 ms, dev evidence. */
-TKMS_CLIENT_API void tkms_client_fetch_opts_default(tkms_client_fetch_opts *o);
+TKMS_API void tkms_client_fetch_opts_default(tkms_client_fetch_opts *o);
 
 /* The app's secrets. Wipe with tkms_client_key_wipe. */
 typedef struct {
@@ -191,7 +186,7 @@ typedef struct {
     char mnemonic[216];  /* 24 BIP-39 words, single spaces */
 } tkms_client_key;
 
-TKMS_CLIENT_API void tkms_client_key_wipe(tkms_client_key *k);
+TKMS_API void tkms_client_key_wipe(tkms_client_key *k);
 
 /* The whole release: fresh X25519 key and nonce, evidence bound to B, parallel requests to every
  * member, response signature and echo checks, HPKE open, batch verification of the partials against
@@ -199,7 +194,7 @@ TKMS_CLIENT_API void tkms_client_key_wipe(tkms_client_key *k);
  * MPK, mnemonic. A node answering for a newer epoch makes the client fetch and verify the chain of
  * group files from the loaded one (GET /v1/group?epoch=e). rep (may be NULL) is filled on success
  * and failure; free it with tkms_client_report_free. On failure *key is wiped. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *rep,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *rep,
                                                                      char *err, size_t errlen,
                                                                      const tkms_client_fetch_opts *o);
 
@@ -212,17 +207,17 @@ typedef struct {
 } tkms_client_addresses;
 
 /* The public addresses of index 0 of the DESIGN.md §2 wallets. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR tkms_client_status tkms_client_addresses_derive(tkms_client_addresses *a,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_addresses_derive(tkms_client_addresses *a,
                                                                                  const tkms_client_key *k);
 
 /* Opens a "tkms1:" sealed secret with the app key; the sealed app must be k->app_id and the
  * cluster k->mpk. *out receives a malloc'd NUL-terminated plaintext (free with
  * tkms_client_secret_free), *out_len its length. */
-TKMS_CLIENT_API TKMS_CLIENT_WUR tkms_client_status tkms_client_unseal(uint8_t **out, size_t *out_len, char *err,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_unseal(uint8_t **out, size_t *out_len, char *err,
                                                                       size_t errlen, const tkms_client_key *k,
                                                                       const char *text, size_t text_len);
 /* Wipes and frees len bytes at p (p may be NULL). */
-TKMS_CLIENT_API void tkms_client_secret_free(void *p, size_t len);
+TKMS_API void tkms_client_secret_free(void *p, size_t len);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,7 @@ target_link_libraries(tkms_client PUBLIC ${TKMS_CLIENT_DEPS})
 # libtkms-client.so: the same code with the libraries it needs linked in; only tkms_client_* exported.
 add_library(tkms_client_shared SHARED ${TKMS_CLIENT_SRC})
 set_target_properties(tkms_client_shared PROPERTIES OUTPUT_NAME tkms-client VERSION ${PROJECT_VERSION} SOVERSION 0
-  C_VISIBILITY_PRESET hidden PUBLIC_HEADER ${CMAKE_SOURCE_DIR}/include/tkms/client.h)
+  C_VISIBILITY_PRESET hidden PUBLIC_HEADER "${CMAKE_SOURCE_DIR}/include/tkms/client.h;${CMAKE_SOURCE_DIR}/include/tkms/common.h")
 target_include_directories(tkms_client_shared PUBLIC ${CMAKE_SOURCE_DIR}/include
   PRIVATE ${CMAKE_SOURCE_DIR}/src/client ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/core ${CMAKE_SOURCE_DIR}/src/seal)
 target_compile_options(tkms_client_shared PRIVATE ${TKMS_WARN})

@@ -67,7 +67,8 @@ add_test(NAME test_node_store COMMAND test_node_store)
 
 # Unit test of the daemon's early-bundle buffer (src/daemon/early.c and what it calls).
 add_executable(test_early ${CMAKE_SOURCE_DIR}/tests/node/test_early.c ${CMAKE_SOURCE_DIR}/src/daemon/early.c
-               ${CMAKE_SOURCE_DIR}/src/daemon/gfile.c ${CMAKE_SOURCE_DIR}/src/daemon/metrics.c)
+               ${CMAKE_SOURCE_DIR}/src/daemon/gfile.c ${CMAKE_SOURCE_DIR}/src/daemon/plan.c
+               ${CMAKE_SOURCE_DIR}/src/daemon/metrics.c)
 target_include_directories(test_early PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
 target_compile_options(test_early PRIVATE ${TKMS_WARN})
 target_link_libraries(test_early PRIVATE tkms_node tkms_release PkgConfig::CMOCKA)
