@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static node_group *current(void) {
     static node_group *g;
     if (g) return g;
-    node_status st = {0};
+    tkms_status st = {0};
     char *txt = node_read_file(TKMS_FUZZ_GROUP_FILE, NULL, 1 << 20, &st);
     g = calloc(1, sizeof *g);
     if (!txt || !g || !node_group_parse(g, txt, &st)) abort();
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static tkms_dkg_member ms[MAX_MEMBERS];
     node_group *g = current();
     uint32_t n = 0, t = 0;
-    node_status st = {0};
+    tkms_status st = {0};
     if (gfile_proposal_check((const char *)data, size, g, ms, &n, &t, &st)) abort(); /* no forgery */
     if (!st.msg[0]) abort();
     if (getenv("TKMS_FUZZ_VERBOSE")) fprintf(stderr, "%s\n", st.msg);

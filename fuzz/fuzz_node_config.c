@@ -20,12 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     node_config c;
-    node_status st = {0};
+    tkms_status st = {0};
     int ok = node_config_load(&c, path, &st);
     if (!ok && !st.msg[0]) abort();
     if (ok) {
         node_config again;
-        node_status st2 = {0};
+        tkms_status st2 = {0};
         if (!node_config_load(&again, path, &st2)) abort();
         if (again.max_body_bytes != c.max_body_bytes || again.clock_skew_s != c.clock_skew_s) abort();
         node_config_free(&again);

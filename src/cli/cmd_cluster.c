@@ -80,7 +80,7 @@ static int save_info(const cluster_info *ci, const char *dir) {
     char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
     char *p = node_path_join(dir, "cluster.json");
-    node_status st;
+    tkms_status st;
     int ok = t && p && node_write_file_atomic(p, t, strlen(t), 0644, &st);
     free(t);
     free(p);
@@ -142,7 +142,7 @@ static int start_node(const char *dir, int i) {
     }
     char b[32];
     snprintf(b, sizeof b, "%ld\n", (long)pid);
-    node_status st;
+    tkms_status st;
     int ok = node_write_file_atomic(pidf, b, strlen(b), 0644, &st);
     free(cfg);
     free(log);
@@ -221,7 +221,7 @@ static int fetch_group(const cluster_info *ci, const char *dir, int from) {
     int ok = r.ok && r.status == 200 && r.resp;
     if (ok) {
         char *p = node_path_join(dir, "group.json");
-        node_status st;
+        tkms_status st;
         ok = node_write_file_atomic(p, r.resp, r.resp_len, 0644, &st);
         free(p);
     }
@@ -277,7 +277,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
         ci.n = atoi(ns);
         if (ci.n < 1 || ci.n > 64) return cli_fail(CLI_USAGE, "--nodes must be 1..64");
         ci.threshold = cli_opt(argc, argv, "--threshold") ? atoi(cli_opt(argc, argv, "--threshold")) : (2 * ci.n + 2) / 3;
-        node_status tst = {0};
+        tkms_status tst = {0};
         if (ci.threshold < 1 || !node_threshold_check((uint32_t)ci.threshold, (uint32_t)ci.n, low_t, &tst))
             return cli_fail(CLI_USAGE, "--threshold: %s", tst.msg[0] ? tst.msg : "must be 1..N");
         ci.interval = cli_opt(argc, argv, "--interval") ? atoi(cli_opt(argc, argv, "--interval")) : 3600;
@@ -297,7 +297,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
             json_decref(extra);
             return cli_fail(CLI_USAGE, "cannot create %s: %s", dir, strerror(errno));
         }
-        node_status st = {0};
+        tkms_status st = {0};
         int ok = 1;
         json_t *members = json_array();
         for (int i = 1; ok && i <= ci.n; i++) {
@@ -346,7 +346,7 @@ static int cluster_up(int argc, char **argv, const char *dir) {
     }
     char *gp = node_path_join(dir, "group.json");
     size_t gl = 0;
-    node_status st;
+    tkms_status st;
     char *gj = node_read_file(gp, &gl, 16 << 20, &st);
     node_group *g = calloc(1, sizeof *g);
     if (g && gj && node_group_parse(g, gj, &st)) {
@@ -426,7 +426,7 @@ int cmd_cluster(int argc, char **argv) {
         int i = ci.n + 1;
         char *nd = node_dir(dir, i), *url = node_url(&ci, i);
         json_t *id = NULL;
-        node_status st = {0};
+        tkms_status st = {0};
         int ok = node_init_dir(nd, url, NULL, NULL, NULL, &id, &st);
         if (ok) {
             char *cfg = node_path_join(nd, "config.json");

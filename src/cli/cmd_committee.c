@@ -34,7 +34,7 @@ static char *hex_of(const uint8_t *b, size_t n) {
 
 static int write_json_file(const char *path, json_t *j) {
     char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    node_status st;
+    tkms_status st;
     int ok = t && node_write_file_atomic(path, t, strlen(t), 0644, &st);
     free(t);
     if (!ok) cli_fail(CLI_USAGE, "cannot write %s", path);
@@ -47,7 +47,7 @@ static int propose(int argc, char **argv) {
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *gpath = cli_opt(argc, argv, "--group"), *out = cli_opt(argc, argv, "--out");
     if (!gpath || !out) return usage_committee();
-    node_status st = {0};
+    tkms_status st = {0};
     char *gj = node_read_file(gpath, NULL, 16 << 20, &st);
     tkms_group *tg = malloc(sizeof *tg);
     char err[256];
@@ -100,7 +100,7 @@ static int propose(int argc, char **argv) {
     const char *ts = cli_opt(argc, argv, "--threshold");
     int low = cli_flag(argc, argv, "--allow-low-threshold");
     uint64_t t = NODE_T_DEFAULT((uint32_t)n);
-    node_status tst = {0};
+    tkms_status tst = {0};
     if (n < 1 || n > TKMS_DKG_MAX_N || (ts && (!node_parse_u64(ts, &t) || t > n)) ||
         !node_threshold_check((uint32_t)t, (uint32_t)n, low, &tst)) {
         json_decref(members);
@@ -171,7 +171,7 @@ static int sign_proposal(int argc, char **argv) {
 static int submit(int argc, char **argv) {
     const char *pp = cli_opt(argc, argv, "--proposal"), *gpath = cli_opt(argc, argv, "--group");
     if (!pp || !gpath) return usage_committee();
-    node_status st = {0};
+    tkms_status st = {0};
     size_t plen = 0;
     char *body = node_read_file(pp, &plen, 1 << 20, &st);
     char *gj = body ? node_read_file(gpath, NULL, 16 << 20, &st) : NULL;

@@ -44,7 +44,7 @@ static int node_init(int argc, char **argv) {
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *dir = cli_opt(argc, argv, "--dir"), *address = cli_opt(argc, argv, "--address");
     if (!dir || !address) return usage_node();
-    node_status st = {0};
+    tkms_status st = {0};
     json_t *id = NULL;
     if (!node_init_dir(dir, address, cli_opt(argc, argv, "--listen"), cli_opt(argc, argv, "--genesis"),
                        cli_opt(argc, argv, "--passphrase-file"), &id, &st))
@@ -61,7 +61,7 @@ static int node_show(int argc, char **argv) {
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *cfgpath = cli_opt(argc, argv, "--config");
     if (!cfgpath) return usage_node();
-    node_status st = {0};
+    tkms_status st = {0};
     node_secrets *sec = node_secure_alloc(sizeof *sec);
     char *address = NULL;
     if (!sec || !node_load_identity(sec, &address, cfgpath, &st)) {
@@ -125,7 +125,7 @@ static int node_backup(int argc, char **argv) {
     const char *cfgpath = cli_opt(argc, argv, "--config"), *out = cli_opt(argc, argv, "--out");
     if (!cfgpath || !out) return usage_node();
     node_config cfg;
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_config_load(&cfg, cfgpath, &st)) return cli_fail(CLI_USAGE, "%s", st.msg);
     char *db = node_path_join(cfg.dir, cfg.db);
     node_store *s = NULL;
@@ -153,13 +153,13 @@ static int node_backup(int argc, char **argv) {
 }
 
 /* Copies src to a new file dst (0600), fsynced. */
-static int copy_file(const char *src, const char *dst, node_status *st) {
+static int copy_file(const char *src, const char *dst, tkms_status *st) {
     int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return node_err(st, NS_USAGE, "cannot open %s: %s", src, strerror(errno));
+    if (in < 0) return node_err(st, TKMS_CLASS_USAGE, "cannot open %s: %s", src, strerror(errno));
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (out < 0) {
         close(in);
-        return node_err(st, NS_STORAGE, "cannot create %s: %s", dst, strerror(errno));
+        return node_err(st, TKMS_CLASS_STORAGE, "cannot create %s: %s", dst, strerror(errno));
     }
     char buf[65536];
     ssize_t r;
@@ -167,19 +167,19 @@ static int copy_file(const char *src, const char *dst, node_status *st) {
     while (ok && (r = read(in, buf, sizeof buf)) != 0) {
         if (r < 0) {
             if (errno == EINTR) continue;
-            ok = node_err(st, NS_STORAGE, "read %s: %s", src, strerror(errno));
+            ok = node_err(st, TKMS_CLASS_STORAGE, "read %s: %s", src, strerror(errno));
             break;
         }
         for (ssize_t w = 0; ok && w < r;) {
             ssize_t x = write(out, buf + w, (size_t)(r - w));
             if (x < 0 && errno == EINTR) continue;
-            if (x < 0) ok = node_err(st, NS_STORAGE, "write %s: %s", dst, strerror(errno));
+            if (x < 0) ok = node_err(st, TKMS_CLASS_STORAGE, "write %s: %s", dst, strerror(errno));
             else w += x;
         }
     }
-    if (ok && fsync(out) != 0) ok = node_err(st, NS_STORAGE, "fsync %s: %s", dst, strerror(errno));
+    if (ok && fsync(out) != 0) ok = node_err(st, TKMS_CLASS_STORAGE, "fsync %s: %s", dst, strerror(errno));
     close(in);
-    if (close(out) != 0 && ok) ok = node_err(st, NS_STORAGE, "close %s: %s", dst, strerror(errno));
+    if (close(out) != 0 && ok) ok = node_err(st, TKMS_CLASS_STORAGE, "close %s: %s", dst, strerror(errno));
     if (!ok) unlink(dst);
     return ok;
 }
@@ -190,7 +190,7 @@ static int node_restore(int argc, char **argv) {
     const char *cfgpath = cli_opt(argc, argv, "--config"), *from = cli_opt(argc, argv, "--from");
     if (!cfgpath || !from) return usage_node();
     node_config cfg;
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_config_load(&cfg, cfgpath, &st)) return cli_fail(CLI_USAGE, "%s", st.msg);
     /* the daemon must be stopped: it holds the store open and would keep writing to the old file */
     char url[300];
@@ -228,15 +228,15 @@ static int node_restore(int argc, char **argv) {
     free(json);
     node_store_close(s);
     if (ok && access(db, F_OK) == 0) {
-        node_status cs = {0};
+        tkms_status cs = {0};
         memcpy(cur->storage_key, sec->storage_key, 32);
         node_store *c = NULL;
         int cur_ok = node_store_open(&c, db, &cs) && node_store_get_identity(c, cur, NULL, &cs);
         node_store_close(c);
         if (cur_ok && memcmp(cur->ed_pk, sec->ed_pk, 32) != 0)
-            ok = node_err(&st, NS_USAGE, "%s is the backup of another node (identity differs)", from);
+            ok = node_err(&st, TKMS_CLASS_USAGE, "%s is the backup of another node (identity differs)", from);
     }
-    if (ok && rename(tmp, db) != 0) ok = node_err(&st, NS_STORAGE, "cannot replace %s: %s", db, strerror(errno));
+    if (ok && rename(tmp, db) != 0) ok = node_err(&st, TKMS_CLASS_STORAGE, "cannot replace %s: %s", db, strerror(errno));
     if (ok) {
         /* the old store's WAL must not be replayed into the restored file */
         unlink(wal);
@@ -263,7 +263,7 @@ static int node_restore(int argc, char **argv) {
     free(shm);
     if (!ok) {
         free(db);
-        return cli_fail(st.cls == NS_USAGE ? CLI_REJECT : CLI_USAGE, "node restore: %s", st.msg);
+        return cli_fail(st.cls == TKMS_CLASS_USAGE ? CLI_REJECT : CLI_USAGE, "node restore: %s", st.msg);
     }
     json_t *o = json_pack("{s:s, s:o}", "restored", db, "epoch", have_epoch ? json_integer((json_int_t)epoch) : json_null());
     free(db);

@@ -64,7 +64,7 @@ static const char *resp_msg(json_t *j) {
 }
 
 static int load_group(node_group *g, const char *gpath) {
-    node_status st = {0};
+    tkms_status st = {0};
     size_t glen = 0;
     char *gjson = node_read_file(gpath, &glen, 16 << 20, &st);
     int ok = gjson && node_group_parse(g, gjson, &st);
@@ -359,7 +359,7 @@ static int sign_collect(int argc, char **argv) {
                 snprintf(p, sizeof p, "/v1/group?epoch=%llu", (unsigned long long)gs[a].epoch);
                 fr.path = strdup(p);
                 ncli_run(&fr, 1, NULL, timeout);
-                node_status s2;
+                tkms_status s2;
                 if (!ge) ge = calloc(1, sizeof *ge);
                 if (ge && fr.ok && fr.status == 200 && fr.resp && node_group_parse(ge, fr.resp, &s2)) {
                     uint8_t m1[96], m2[96];

@@ -17,7 +17,7 @@
 int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file) {
     memset(a, 0, sizeof *a);
     if (config_path) {
-        node_status st = {0};
+        tkms_status st = {0};
         node_secrets *sec = node_secure_alloc(sizeof *sec);
         if (!sec || !node_load_identity(sec, NULL, config_path, &st)) {
             node_secure_free(sec, sizeof *sec);

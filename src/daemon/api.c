@@ -153,7 +153,7 @@ static void h_group(tkmsd *d, const http_req *rq, http_resp *rs) {
         /* UINT64_MAX is the store's "latest" sentinel; no certified epoch can have that number */
         if (e == UINT64_MAX) return set_err(rs, 404, "not_found", "no certified group for that epoch");
         char *json = NULL;
-        node_status st = {0};
+        tkms_status st = {0};
         if (!node_store_get_group(d->store, e, &json, NULL, &st)) return set_err(rs, 503, "storage", st.msg);
         if (!json) return set_err(rs, 404, "not_found", "no certified group for that epoch");
         rs->status = 200;
@@ -271,7 +271,7 @@ static void h_sign_approve(tkmsd *d, const http_req *rq, http_resp *rs) {
     if (ttl < 1 || ttl > (json_int_t)APPROVAL_TTL_MAX_S)
         return set_err(rs, 400, "bad_request", "ttl_s must be 1..2592000 (30 days)");
     uint64_t now = node_now_ms(), exp = now + (uint64_t)ttl * 1000u;
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_store_put_approval(d->store, h, now, exp, who, &st)) return set_err(rs, 503, "storage", st.msg);
     char hh[65];
     tkms_hex(hh, h, 32);
@@ -296,7 +296,7 @@ static void h_sign_revoke(tkmsd *d, const http_req *rq, http_resp *rs) {
     uint8_t h[32];
     SHA256(msg, mlen, h);
     free(msg);
-    node_status st = {0};
+    tkms_status st = {0};
     int found = 0;
     if (!node_store_revoke_approval(d->store, h, node_now_ms(), &found, &st)) return set_err(rs, 503, "storage", st.msg);
     char hh[65];
@@ -320,7 +320,7 @@ static void h_sign(tkmsd *d, const http_req *rq, http_resp *rs) {
     uint8_t h[32];
     SHA256(msg, mlen, h);
     uint64_t exp = 0;
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_store_get_approval(d->store, h, node_now_ms(), &exp, &st)) {
         free(msg);
         return set_err(rs, 503, "storage", st.msg);

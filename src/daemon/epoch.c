@@ -61,7 +61,7 @@ void daemon_confirm_epoch(tkmsd *d) {
 }
 
 /* Loads the newest certified group and the current share from the store. */
-int daemon_load_epoch(tkmsd *d, node_status *st) {
+int daemon_load_epoch(tkmsd *d, tkms_status *st) {
     char *json = NULL;
     uint64_t ge = 0;
     if (!node_store_get_group(d->store, UINT64_MAX, &json, &ge, st)) return 0;

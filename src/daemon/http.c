@@ -811,9 +811,9 @@ static void *worker_main(void *arg) {
 
 /* Raises the soft RLIMIT_NOFILE to what the connection limits need; if the hard limit is lower,
  * lowers max_connections (logged) rather than run into EMFILE under load. */
-static int fd_budget(server *s, node_status *st) {
+static int fd_budget(server *s, tkms_status *st) {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return node_err(st, NS_INTERNAL, "getrlimit(RLIMIT_NOFILE) failed");
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return node_err(st, TKMS_CLASS_INTERNAL, "getrlimit(RLIMIT_NOFILE) failed");
     rlim_t need = (rlim_t)(s->max_conn + REFUSING_MAX + FD_HEADROOM);
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
@@ -823,7 +823,7 @@ static int fd_budget(server *s, node_status *st) {
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         if (rl.rlim_cur < (rlim_t)(REFUSING_MAX + FD_HEADROOM + 16))
-            return node_err(st, NS_USAGE, "RLIMIT_NOFILE is %llu; tkmsd needs at least %d file descriptors",
+            return node_err(st, TKMS_CLASS_USAGE, "RLIMIT_NOFILE is %llu; tkmsd needs at least %d file descriptors",
                             (unsigned long long)rl.rlim_cur, REFUSING_MAX + FD_HEADROOM + 16);
         size_t cap = (size_t)rl.rlim_cur - REFUSING_MAX - FD_HEADROOM;
         logf_(TLOG_WARN, "fd_limit", "RLIMIT_NOFILE hard limit %llu: max_connections lowered from %zu to %zu",
@@ -835,26 +835,26 @@ static int fd_budget(server *s, node_status *st) {
     return 1;
 }
 
-static int listen_socket(const char *listen_addr, node_status *st) {
+static int listen_socket(const char *listen_addr, tkms_status *st) {
     char host[256];
     const char *colon = strrchr(listen_addr, ':');
     size_t hl = (size_t)(colon - listen_addr);
-    if (hl >= sizeof host) return node_err(st, NS_USAGE, "listen address too long"), -1;
+    if (hl >= sizeof host) return node_err(st, TKMS_CLASS_USAGE, "listen address too long"), -1;
     memcpy(host, listen_addr, hl);
     host[hl] = 0;
     char *end = NULL;
     long port = strtol(colon + 1, &end, 10);
-    if (!end || *end || port <= 0 || port > 65535) return node_err(st, NS_USAGE, "bad listen port in '%s'", listen_addr), -1;
+    if (!end || *end || port <= 0 || port > 65535) return node_err(st, TKMS_CLASS_USAGE, "bad listen port in '%s'", listen_addr), -1;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa.sin_addr) != 1) {
         struct addrinfo hints = {.ai_family = AF_INET}, *ai = NULL;
         if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
-            return node_err(st, NS_USAGE, "cannot resolve listen host '%s'", host), -1;
+            return node_err(st, TKMS_CLASS_USAGE, "cannot resolve listen host '%s'", host), -1;
         sa.sin_addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
         freeaddrinfo(ai);
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return node_err(st, NS_INTERNAL, "socket: %s", strerror(errno)), -1;
+    if (fd < 0) return node_err(st, TKMS_CLASS_INTERNAL, "socket: %s", strerror(errno)), -1;
     int one = 1;
     /* SO_REUSEADDR only (a restart binds despite TIME_WAIT); no SO_REUSEPORT, so a second daemon on
      * the same port fails instead of silently sharing the connections */
@@ -862,7 +862,7 @@ static int listen_socket(const char *listen_addr, node_status *st) {
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0) {
         int e = errno;
         close(fd);
-        return node_err(st, NS_USAGE, "cannot listen on %s: %s", listen_addr, strerror(e)), -1;
+        return node_err(st, TKMS_CLASS_USAGE, "cannot listen on %s: %s", listen_addr, strerror(e)), -1;
     }
     return fd;
 }
@@ -901,9 +901,9 @@ static void stop_threads(server *s) {
     }
 }
 
-int http_start(tkmsd *d, const http_app *app, node_status *st) {
+int http_start(tkmsd *d, const http_app *app, tkms_status *st) {
     server *s = calloc(1, sizeof *s);
-    if (!s) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!s) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     s->d = d;
     s->app = *app;
     s->lfd = s->ep = s->wake = s->spare = -1;
@@ -923,7 +923,7 @@ int http_start(tkmsd *d, const http_app *app, node_status *st) {
     s->nworkers = (size_t)d->cfg.threads + 1;
     s->workers = calloc(s->nworkers, sizeof *s->workers);
     if (!s->src_tab || !s->workers) {
-        node_err(st, NS_INTERNAL, "out of memory");
+        node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
         goto fail;
     }
     if ((s->lfd = listen_socket(d->cfg.listen, st)) < 0) goto fail;
@@ -933,7 +933,7 @@ int http_start(tkmsd *d, const http_app *app, node_status *st) {
     struct epoll_event le = {.events = EPOLLIN, .data.ptr = &s->lfd}, we = {.events = EPOLLIN, .data.ptr = &s->wake};
     if (s->ep < 0 || s->wake < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &le) != 0 ||
         epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake, &we) != 0) {
-        node_err(st, NS_INTERNAL, "epoll/eventfd: %s", strerror(errno));
+        node_err(st, TKMS_CLASS_INTERNAL, "epoll/eventfd: %s", strerror(errno));
         goto fail;
     }
     g_srv = s;
@@ -951,7 +951,7 @@ int http_start(tkmsd *d, const http_app *app, node_status *st) {
     }
     if (s->started == s->nworkers && pthread_create(&s->io, NULL, io_main, s) == 0) s->io_started = 1;
     if (!s->io_started) {
-        node_err(st, NS_INTERNAL, "cannot start the HTTP threads");
+        node_err(st, TKMS_CLASS_INTERNAL, "cannot start the HTTP threads");
         goto fail;
     }
     log_json(TLOG_INFO, "http_limits_set",

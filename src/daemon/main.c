@@ -23,12 +23,12 @@ static void on_signal(int sig) {
     else g_term = 1;
 }
 
-static int load_admin_token(tkmsd *d, node_status *st) {
+static int load_admin_token(tkmsd *d, tkms_status *st) {
     d->have_admin_token = 0;
     if (!d->cfg.admin_token_file) return 1;
     char *p = node_path_join(d->cfg.dir, d->cfg.admin_token_file);
     size_t n = 0;
-    node_status tmp;
+    tkms_status tmp;
     char *txt = p ? node_read_file(p, &n, 4096, &tmp) : NULL;
     if (!txt) {
         /* no token file: token auth is off (logged) */
@@ -42,7 +42,7 @@ static int load_admin_token(tkmsd *d, node_status *st) {
     free(txt);
     if (!ok) {
         free(p);
-        return node_err(st, NS_USAGE, "admin token file must hold 32 bytes of hex");
+        return node_err(st, TKMS_CLASS_USAGE, "admin token file must hold 32 bytes of hex");
     }
     d->have_admin_token = 1;
     free(p);
@@ -63,7 +63,7 @@ static void apply_audit_retention(tkmsd *d) {
 
 static void reload(tkmsd *d) {
     node_config nc;
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_config_load(&nc, d->cfg.path, &st)) {
         log_json(TLOG_ERROR, "reload_failed", json_pack("{s:s}", "error", st.msg));
         return;
@@ -144,14 +144,14 @@ int main(int argc, char **argv) {
     tkmsd *d = &D;
     g_d = d;
     pthread_rwlock_init(&d->lock, NULL);
-    node_status st = {0};
+    tkms_status st = {0};
     int rc = 2;
     if (!node_config_load(&d->cfg, cfgpath, &st)) goto fail;
     log_set_level(d->cfg.log_level);
     d->sec = node_secure_alloc(sizeof *d->sec);
     d->share = node_secure_alloc(sizeof *d->share);
     if (!d->sec || !d->share) {
-        node_err(&st, NS_INTERNAL, "cannot allocate secure memory");
+        node_err(&st, TKMS_CLASS_INTERNAL, "cannot allocate secure memory");
         goto fail;
     }
     if (!node_storage_key(d->sec->storage_key, &d->cfg, &st)) goto fail;
@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
     d->peers = peer_new(d);
     d->sched = sched_new(d);
     if (!d->peers || !d->sched) {
-        node_err(&st, NS_INTERNAL, "out of memory");
+        node_err(&st, TKMS_CLASS_INTERNAL, "out of memory");
         goto fail;
     }
     daemon_refresh_state(d);
@@ -215,9 +215,9 @@ int main(int argc, char **argv) {
     logf_(TLOG_INFO, "stopped", "clean shutdown");
     goto out;
 fail:
-    log_json(TLOG_ERROR, "fatal", json_pack("{s:s, s:s}", "class", node_class_name(st.cls), "error", st.msg));
+    log_json(TLOG_ERROR, "fatal", json_pack("{s:s, s:s}", "class", tkms_class_name(st.cls), "error", st.msg));
     fprintf(stderr, "tkmsd: %s\n", st.msg);
-    rc = st.cls == NS_STORAGE ? 3 : 2;
+    rc = st.cls == TKMS_CLASS_STORAGE ? 3 : 2;
 out:
     sched_free(d->sched);
     peer_free(d->peers);

@@ -77,7 +77,7 @@ static int on_audit(void *arg, const tkms_release_audit *a) {
     return ok;
 }
 
-static int load_jwks_file(tkmsd *d, node_status *st) {
+static int load_jwks_file(tkmsd *d, tkms_status *st) {
     if (!d->cfg.gcp_jwks_file) return 1;
     char *p = node_path_join(d->cfg.dir, d->cfg.gcp_jwks_file);
     size_t n = 0;
@@ -87,34 +87,34 @@ static int load_jwks_file(tkmsd *d, node_status *st) {
         json_t *j = json_loadb(txt, n, JSON_REJECT_DUPLICATES, NULL);
         ok = json_is_array(json_object_get(j, "keys"));
         json_decref(j);
-        if (!ok) node_err(st, NS_USAGE, "gcp_jwks_file %s: not a JWKS ({\"keys\": [...]})", p);
+        if (!ok) node_err(st, TKMS_CLASS_USAGE, "gcp_jwks_file %s: not a JWKS ({\"keys\": [...]})", p);
     }
-    if (ok && !tkms_release_set_jwks(d->relay->ctx, txt, n)) ok = node_err(st, NS_INTERNAL, "out of memory");
+    if (ok && !tkms_release_set_jwks(d->relay->ctx, txt, n)) ok = node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     if (ok) logf_(TLOG_INFO, "jwks_loaded", "gcp-cs JWKS loaded from %s", p);
     free(txt);
     free(p);
     return ok;
 }
 
-int relay_start(tkmsd *d, node_status *st) {
+int relay_start(tkmsd *d, tkms_status *st) {
     struct relay *r = calloc(1, sizeof *r);
-    if (!r) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!r) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     d->relay = r;
     char *path = node_path_join(d->cfg.dir, d->cfg.db);
-    if (!path) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!path) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     int rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
     free(path);
-    if (rc != SQLITE_OK) return node_err(st, NS_STORAGE, "release: cannot open the node DB: %s", sqlite3_errmsg(r->db));
+    if (rc != SQLITE_OK) return node_err(st, TKMS_CLASS_STORAGE, "release: cannot open the node DB: %s", sqlite3_errmsg(r->db));
     sqlite3_busy_timeout(r->db, 5000);
     char *em = NULL;
     if (sqlite3_exec(r->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL,
                      &em) != SQLITE_OK) {
-        node_err(st, NS_STORAGE, "release: %s", em ? em : "pragma failed");
+        node_err(st, TKMS_CLASS_STORAGE, "release: %s", em ? em : "pragma failed");
         sqlite3_free(em);
         return 0;
     }
     char err[256];
-    if (!tkms_registry_init(r->db, err, sizeof err)) return node_err(st, NS_STORAGE, "app registry: %s", err);
+    if (!tkms_registry_init(r->db, err, sizeof err)) return node_err(st, TKMS_CLASS_STORAGE, "app registry: %s", err);
     tkms_release_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.db = r->db;
@@ -129,7 +129,7 @@ int relay_start(tkmsd *d, node_status *st) {
     cfg.max_apps_per_owner = (uint64_t)d->cfg.registry_max_apps_per_owner;
     r->ctx = tkms_release_new(&cfg);
     node_wipe(cfg.ed25519_sk, sizeof cfg.ed25519_sk);
-    if (!r->ctx) return node_err(st, NS_INTERNAL, "cannot create the release context");
+    if (!r->ctx) return node_err(st, TKMS_CLASS_INTERNAL, "cannot create the release context");
     return load_jwks_file(d, st);
 }
 
@@ -342,7 +342,7 @@ void relay_tick(tkmsd *d) {
 }
 
 void relay_reload(tkmsd *d) {
-    node_status st = {0};
+    tkms_status st = {0};
     if (!load_jwks_file(d, &st)) log_json(TLOG_ERROR, "jwks_reload_failed", json_pack("{s:s}", "error", st.msg));
     if (d->relay) d->relay->next_jwks_ms = 0; /* refresh the URL at once */
 }

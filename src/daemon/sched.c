@@ -181,15 +181,15 @@ static const char *address_of(struct sched *s, const uint8_t key[32]) {
 }
 
 /* ---- checkpoint blob: be32(len) || plan || engine checkpoint ---- */
-static int persist(struct sched *s, node_status *st) {
+static int persist(struct sched *s, tkms_status *st) {
     size_t n = tkms_dkg_checkpoint(s->eng, NULL, 0);
     size_t total = sizeof s->plan + n;
     uint8_t *b = malloc(total);
-    if (!b) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!b) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     memcpy(b, &s->plan, sizeof s->plan);
     size_t w = tkms_dkg_checkpoint(s->eng, b + sizeof s->plan, n);
     int ok = w == n && w > 0;
-    if (!ok) node_err(st, NS_INTERNAL, "engine checkpoint failed");
+    if (!ok) node_err(st, TKMS_CLASS_INTERNAL, "engine checkpoint failed");
     /* Once the engine has computed its outcome it signs (or has signed) its certification: the
      * new share goes to pending_shares in the same transaction, before the CERT leaves this node,
      * so that catch-up to the certified group finds it after any crash (docs/dkg.md, "Driver"). */
@@ -225,7 +225,7 @@ static void on_sent(void *ctx, int ok, long status, const char *body, size_t len
 static void flush_outputs(struct sched *s) {
     if (!s->eng) return;
     if (tkms_dkg_needs_persist(s->eng)) {
-        node_status st = {0};
+        tkms_status st = {0};
         if (!persist(s, &st)) {
             log_json(TLOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
             int32_t dest;
@@ -309,7 +309,7 @@ static void earlier_attempt(struct sched *s, const tkms_dkg_config *cfg, uint8_t
     else SHA256((const uint8_t *)"", 0, prev);
     tkms_dkg_session_id(sid, cfg->epoch, prev, cfg->new_members, cfg->n_new, cfg->t_new, cfg->n_old ? cfg->t_old : 0);
     tkms_dkg_wire_tag(sid, sid, cfg->attempt);
-    node_status st = {0};
+    tkms_status st = {0};
     uint8_t *b = NULL;
     size_t l = 0;
     if (!node_store_get_session_by_sid(s->d->store, s->d->sec->storage_key, sid, &b, &l, &st)) {
@@ -408,7 +408,7 @@ static void set_last_slot(struct sched *s, uint64_t slot) {
     s->next_slot = slot + 1;
     char v[32];
     snprintf(v, sizeof v, "%llu", (unsigned long long)(slot + 1));
-    node_status st;
+    tkms_status st;
     if (!node_store_set_meta(s->d->store, "next_slot", v, &st))
         log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
 }
@@ -418,7 +418,7 @@ static void commit_result(struct sched *s) {
     tkmsd *d = s->d;
     tkms_dkg_result r;
     if (!tkms_dkg_get_result(s->eng, &r)) return;
-    node_status st = {0};
+    tkms_status st = {0};
     char *json = gfile_from_result(&r, s->plan.new_members, s->plan.n_new, &st);
     node_group *g = json ? calloc(1, sizeof *g) : NULL;
     if (!g || !node_group_parse(g, json, &st)) {
@@ -437,7 +437,7 @@ static void commit_result(struct sched *s) {
         /* adopted without a share: an earlier attempt of this session may have computed it */
         uint32_t pidx = 0;
         int found = 0;
-        node_status pst = {0};
+        tkms_status pst = {0};
         if (node_store_get_pending_share(d->store, d->sec->storage_key, r.epoch, r.transcript_hash, &pidx, sb, &found,
                                          &pst) &&
             found && pidx == r.my_index && fr_from_bytes(&share, sb) &&
@@ -510,7 +510,7 @@ static void keep_pending_share(struct sched *s) {
     uint8_t b[32];
     fr_to_bytes(b, &share);
     node_wipe(&share, sizeof share);
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_store_put_pending_share(s->d->store, s->d->sec->storage_key, r.epoch, r.transcript_hash, r.my_index, b, &st))
         log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
     else
@@ -636,14 +636,14 @@ static void nocert_check(struct sched *s, const session_plan *p) {
         sv[0] = 0;
         for (size_t i = 0; i < s->my_nskip; i++) o += (size_t)snprintf(sv + o, sizeof sv - o, "%s%u", i ? "," : "", s->my_skip[i]);
         snprintf(sk, sizeof sk, "skip:%llu", (unsigned long long)p->epoch);
-        node_status kst = {0};
+        tkms_status kst = {0};
         if (!node_store_set_meta(s->d->store, sk, sv, &kst))
             log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", kst.msg));
     }
     char k[64], v[24];
     snprintf(k, sizeof k, "attempt:%llu", (unsigned long long)p->epoch);
     snprintf(v, sizeof v, "%u", old + 1);
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_store_set_meta(s->d->store, k, v, &st)) {
         log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
         return;
@@ -681,7 +681,7 @@ static void promise_nocert(struct sched *s) {
     if (s->att_value != s->plan.attempt) return;
     char k[64];
     snprintf(k, sizeof k, "nocert:%llu:%u", (unsigned long long)s->plan.epoch, s->plan.attempt);
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_store_set_meta(s->d->store, k, "1", &st)) {
         log_json(TLOG_ERROR, "store_failed", json_pack("{s:s}", "error", st.msg));
         return;
@@ -766,7 +766,7 @@ static void fail_session(struct sched *s, const char *why) {
     set_last_slot(s, s->plan.slot);
     if (tkms_dkg_needs_persist(s->eng)) {
         /* on a write error the stored checkpoint of the last sent message still serves the retry */
-        node_status st = {0};
+        tkms_status st = {0};
         if (!persist(s, &st)) log_json(TLOG_ERROR, "checkpoint_failed", json_pack("{s:s}", "error", st.msg));
     }
     if (current) promise_nocert(s); /* may drop the engine (the attempt is over for good) */
@@ -873,7 +873,7 @@ static void resume(struct sched *s) {
     char kind[16];
     uint8_t *blob = NULL;
     size_t len = 0;
-    node_status st = {0};
+    tkms_status st = {0};
     if (!node_store_get_session(d->store, d->sec->storage_key, sid, &epoch, kind, &blob, &len, &st)) {
         log_json(TLOG_ERROR, "resume_failed", json_pack("{s:s}", "error", st.msg));
         return;
@@ -909,7 +909,7 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     tkmsd *d = s->d;
     s->fetching = 0;
     if (!ok || status != 200 || !body) return;
-    node_status st = {0};
+    tkms_status st = {0};
     node_group *g = calloc(1, sizeof *g);
     char *json = strndup(body, len);
     if (!g || !json || !node_group_parse(g, json, &st)) {
@@ -930,7 +930,7 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
         for (uint32_t i = 0; valid && i < g->g.n; i++)
             valid = !memcmp(g->g.members[i].sign_pk, d->genesis.members[i].sign_pk, 32) &&
                     !memcmp(g->g.members[i].kem_pk, d->genesis.members[i].kem_pk, 32);
-        if (!valid) node_err(&st, NS_INPUT, "group 0 does not match the genesis committee");
+        if (!valid) node_err(&st, TKMS_CLASS_INPUT, "group 0 does not match the genesis committee");
         valid = valid && gfile_verify(g, &st);
     }
     pthread_rwlock_unlock(&d->lock);
@@ -1477,7 +1477,7 @@ int sched_on_bundle(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
 
 int sched_on_proposal(struct sched *s, const char *json, size_t len, char *why, size_t why_len) {
     tkmsd *d = s->d;
-    node_status st = {0};
+    tkms_status st = {0};
     tkms_dkg_member ms[MAX_MEMBERS];
     uint32_t n = 0, t = 0;
     pthread_rwlock_rdlock(&d->lock);

@@ -120,7 +120,7 @@ typedef struct {
 } http_app;
 /* Binds the listener (after raising RLIMIT_NOFILE as the connection limits need) and starts the
  * I/O thread and the workers. Returns 1, or 0 with st set. */
-int http_start(tkmsd *d, const http_app *app, node_status *st);
+int http_start(tkmsd *d, const http_app *app, tkms_status *st);
 /* SIGTERM: closes the listener and idle connections; running requests finish (Connection: close). */
 void http_quiesce(tkmsd *d);
 void http_stop(tkmsd *d);
@@ -167,7 +167,7 @@ int daemon_in_committee(const tkmsd *d, const next_committee *c);
 /* ---- the current epoch (epoch.c) ---- */
 /* Loads the newest certified group and the current share from the store (or, for a new operator,
  * the join_group file, verified). Returns 1, or 0 with st set. */
-int daemon_load_epoch(tkmsd *d, node_status *st);
+int daemon_load_epoch(tkmsd *d, tkms_status *st);
 /* Installs the epoch's group and share (the scheduler calls it after a certification and at
  * start-up). Takes ownership of g. share may be NULL. */
 void daemon_install_epoch(tkmsd *d, node_group *g, const fr_t *share, uint32_t index);
@@ -212,7 +212,7 @@ int sched_on_nocert(struct sched *s, const uint8_t from_ed[32], const uint8_t *b
 /* ---- key release and app registry (relay.c; the handlers are src/release) ---- */
 /* Opens the release context's own connection to the node DB (WAL), initialises the registry and
  * loads the gcp-cs JWKS file. Before daemon_load_epoch. Returns 1 or 0 with st set. */
-int relay_start(tkmsd *d, node_status *st);
+int relay_start(tkmsd *d, tkms_status *st);
 void relay_stop(tkmsd *d);
 /* Installs (share != NULL) or clears the release context's epoch. Called by daemon_install_epoch. */
 void relay_set_epoch(tkmsd *d, uint64_t epoch, uint32_t index, const fr_t *share, int dev_mode);

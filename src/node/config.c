@@ -53,35 +53,35 @@ void node_config_free(node_config *c) {
     }
 }
 
-static int set_str(char **dst, json_t *v, const char *key, node_status *st) {
+static int set_str(char **dst, json_t *v, const char *key, tkms_status *st) {
     if (json_is_null(v)) {
         free(*dst);
         *dst = NULL;
         return 1;
     }
     if (!json_is_string(v) || json_string_length(v) == 0)
-        return node_err(st, NS_USAGE, "config: \"%s\" must be a non-empty string or null", key);
+        return node_err(st, TKMS_CLASS_USAGE, "config: \"%s\" must be a non-empty string or null", key);
     free(*dst);
     *dst = strdup(json_string_value(v));
     return *dst != NULL;
 }
 
-static int set_int(long *dst, json_t *v, const char *key, long lo, long hi, node_status *st) {
+static int set_int(long *dst, json_t *v, const char *key, long lo, long hi, tkms_status *st) {
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return node_err(st, NS_USAGE, "config: \"%s\" must be an integer in [%ld, %ld]", key, lo, hi);
+        return node_err(st, TKMS_CLASS_USAGE, "config: \"%s\" must be an integer in [%ld, %ld]", key, lo, hi);
     *dst = (long)json_integer_value(v);
     return 1;
 }
 
-int node_config_load(node_config *c, const char *path, node_status *st) {
+int node_config_load(node_config *c, const char *path, tkms_status *st) {
     node_config_defaults(c);
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         node_config_free(c);
-        return node_err(st, NS_USAGE, "config '%s': %s (line %d)", path, je.text, je.line);
+        return node_err(st, TKMS_CLASS_USAGE, "config '%s': %s (line %d)", path, je.text, je.line);
     }
-    int ok = json_is_object(root) ? 1 : node_err(st, NS_USAGE, "config '%s': not a JSON object", path);
+    int ok = json_is_object(root) ? 1 : node_err(st, TKMS_CLASS_USAGE, "config '%s': not a JSON object", path);
     c->path = strdup(path);
     char *pc = strdup(path);
     c->dir = pc ? strdup(dirname(pc)) : NULL;
@@ -134,7 +134,7 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
             json_t *s = json_object_get(v, "salt");
             ok = json_is_object(v) && json_is_string(s) && node_unhex(c->kdf_salt, 16, json_string_value(s));
             if (!ok) {
-                node_err(st, NS_USAGE, "config: \"storage_kdf\" needs \"salt\" (16 bytes hex)");
+                node_err(st, TKMS_CLASS_USAGE, "config: \"storage_kdf\" needs \"salt\" (16 bytes hex)");
                 break;
             }
             c->kdf_passphrase = 1;
@@ -147,23 +147,23 @@ int node_config_load(node_config *c, const char *path, node_status *st) {
             if (ok && (x = json_object_get(v, "parallelism")))
                 ok = set_int(&c->kdf_parallelism, x, "storage_kdf.parallelism", 1, 64, st);
         } else
-            ok = node_err(st, NS_USAGE, "config: unknown key \"%s\"", k);
+            ok = node_err(st, TKMS_CLASS_USAGE, "config: unknown key \"%s\"", k);
     }
     json_decref(root);
     if (ok && (!c->listen || !strchr(c->listen, ':')))
-        ok = node_err(st, NS_USAGE, "config: \"listen\" must be host:port");
+        ok = node_err(st, TKMS_CLASS_USAGE, "config: \"listen\" must be host:port");
     if (ok && (!c->address || strncmp(c->address, "http", 4) != 0))
-        ok = node_err(st, NS_USAGE, "config: \"address\" must be an http(s) URL");
-    if (ok && !c->db) ok = node_err(st, NS_USAGE, "config: \"db\" is required");
+        ok = node_err(st, TKMS_CLASS_USAGE, "config: \"address\" must be an http(s) URL");
+    if (ok && !c->db) ok = node_err(st, TKMS_CLASS_USAGE, "config: \"db\" is required");
     if (ok && c->peer_reserved_connections >= c->max_connections)
-        ok = node_err(st, NS_USAGE, "config: \"peer_reserved_connections\" must be below \"max_connections\"");
+        ok = node_err(st, TKMS_CLASS_USAGE, "config: \"peer_reserved_connections\" must be below \"max_connections\"");
     if (ok && c->max_connections_per_source > c->max_connections)
-        ok = node_err(st, NS_USAGE, "config: \"max_connections_per_source\" must not exceed \"max_connections\"");
+        ok = node_err(st, TKMS_CLASS_USAGE, "config: \"max_connections_per_source\" must not exceed \"max_connections\"");
     if (ok && c->gcp_jwks_url && strncmp(c->gcp_jwks_url, "https://", 8) && strncmp(c->gcp_jwks_url, "http://", 7))
-        ok = node_err(st, NS_USAGE, "config: \"gcp_jwks_url\" must be an http(s) URL");
+        ok = node_err(st, TKMS_CLASS_USAGE, "config: \"gcp_jwks_url\" must be an http(s) URL");
     if (ok && c->log_level && strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") &&
         strcmp(c->log_level, "warn") && strcmp(c->log_level, "error"))
-        ok = node_err(st, NS_USAGE, "config: \"log_level\" must be debug, info, warn or error");
+        ok = node_err(st, TKMS_CLASS_USAGE, "config: \"log_level\" must be debug, info, warn or error");
     if (!ok) node_config_free(c);
     return ok;
 }

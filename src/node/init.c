@@ -23,7 +23,7 @@ static char *listen_from_url(const char *url) {
     return r;
 }
 
-static int write_secret_hex(const char *dir, const char *name, const uint8_t *b, size_t n, node_status *st) {
+static int write_secret_hex(const char *dir, const char *name, const uint8_t *b, size_t n, tkms_status *st) {
     char hex[2 * 64 + 2];
     tkms_hex(hex, b, n);
     strcat(hex, "\n");
@@ -34,14 +34,14 @@ static int write_secret_hex(const char *dir, const char *name, const uint8_t *b,
     return ok;
 }
 
-static int write_json(const char *path, json_t *j, unsigned mode, node_status *st) {
+static int write_json(const char *path, json_t *j, unsigned mode, tkms_status *st) {
     char *txt = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (!txt) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!txt) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     size_t n = strlen(txt);
     char *t2 = realloc(txt, n + 2);
     if (!t2) {
         free(txt);
-        return node_err(st, NS_INTERNAL, "out of memory");
+        return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     }
     t2[n] = '\n';
     t2[n + 1] = 0;
@@ -51,10 +51,10 @@ static int write_json(const char *path, json_t *j, unsigned mode, node_status *s
 }
 
 int node_init_dir(const char *dir, const char *address, const char *listen, const char *genesis,
-                  const char *passphrase_file, json_t **identity, node_status *st) {
+                  const char *passphrase_file, json_t **identity, tkms_status *st) {
     if (strncmp(address, "http://", 7) && strncmp(address, "https://", 8))
-        return node_err(st, NS_USAGE, "--address must be an http:// or https:// URL");
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return node_err(st, NS_USAGE, "cannot create '%s': %s", dir, strerror(errno));
+        return node_err(st, TKMS_CLASS_USAGE, "--address must be an http:// or https:// URL");
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return node_err(st, TKMS_CLASS_USAGE, "cannot create '%s': %s", dir, strerror(errno));
     node_config cfg;
     node_config_defaults(&cfg);
     free(cfg.address);
@@ -69,13 +69,13 @@ int node_init_dir(const char *dir, const char *address, const char *listen, cons
     struct stat sb;
     int ok = 1;
     if (stat(cfgpath, &sb) == 0 || stat(dbpath, &sb) == 0)
-        ok = node_err(st, NS_USAGE, "'%s' already holds a node (config.json or %s exists); refusing to overwrite", dir, cfg.db);
+        ok = node_err(st, TKMS_CLASS_USAGE, "'%s' already holds a node (config.json or %s exists); refusing to overwrite", dir, cfg.db);
     node_secrets *sec = ok ? node_secure_alloc(sizeof *sec) : NULL;
     uint8_t token[32];
     if (ok) {
         ok = sec && node_ed25519_keygen(sec->ed_sk, sec->ed_pk) && node_x25519_keygen(sec->x_sk, sec->x_pk) &&
              node_random(token, sizeof token);
-        if (!ok) node_err(st, NS_INTERNAL, "key generation failed");
+        if (!ok) node_err(st, TKMS_CLASS_INTERNAL, "key generation failed");
     }
     if (ok && passphrase_file) {
         cfg.kdf_passphrase = 1;
@@ -110,17 +110,17 @@ int node_init_dir(const char *dir, const char *address, const char *listen, cons
     return ok;
 }
 
-int node_config_patch(const char *path, json_t *updates, node_status *st) {
+int node_config_patch(const char *path, json_t *updates, tkms_status *st) {
     json_error_t je;
     json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!j) return node_err(st, NS_USAGE, "config '%s': %s", path, je.text);
+    if (!j) return node_err(st, TKMS_CLASS_USAGE, "config '%s': %s", path, je.text);
     json_object_update(j, updates);
     int ok = write_json(path, j, 0600, st);
     json_decref(j);
     return ok;
 }
 
-int node_load_identity(node_secrets *sec, char **address, const char *config_path, node_status *st) {
+int node_load_identity(node_secrets *sec, char **address, const char *config_path, tkms_status *st) {
     node_config cfg;
     if (!node_config_load(&cfg, config_path, st)) return 0;
     int ok = node_storage_key(sec->storage_key, &cfg, st);

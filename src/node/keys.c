@@ -40,11 +40,11 @@ int node_open(uint8_t *out, const uint8_t key[32], const uint8_t *ct, size_t len
     return tkms_aead(0, out, key, ct, (const uint8_t *)aad, strlen(aad), ct + 12, len - NODE_SEAL_OVERHEAD, tag);
 }
 
-static int read_secret_line(char *buf, size_t cap, const char *path, int strict_mode, node_status *st) {
+static int read_secret_line(char *buf, size_t cap, const char *path, int strict_mode, tkms_status *st) {
     struct stat sb;
-    if (stat(path, &sb) != 0) return node_err(st, NS_USAGE, "cannot open '%s': %s", path, strerror(errno));
+    if (stat(path, &sb) != 0) return node_err(st, TKMS_CLASS_USAGE, "cannot open '%s': %s", path, strerror(errno));
     if (strict_mode && (sb.st_mode & 077))
-        return node_err(st, NS_USAGE, "'%s' is readable by group or others (mode %03o); chmod 600 it", path,
+        return node_err(st, TKMS_CLASS_USAGE, "'%s' is readable by group or others (mode %03o); chmod 600 it", path,
                         (unsigned)(sb.st_mode & 0777));
     size_t n = 0;
     char *b = node_read_file(path, &n, 4096, st);
@@ -53,7 +53,7 @@ static int read_secret_line(char *buf, size_t cap, const char *path, int strict_
     if (n + 1 > cap) {
         node_wipe(b, n);
         free(b);
-        return node_err(st, NS_INPUT, "'%s' is too long", path);
+        return node_err(st, TKMS_CLASS_INPUT, "'%s' is too long", path);
     }
     memcpy(buf, b, n + 1);
     node_wipe(b, n);
@@ -61,7 +61,7 @@ static int read_secret_line(char *buf, size_t cap, const char *path, int strict_
     return 1;
 }
 
-int node_storage_key(uint8_t key[32], const node_config *cfg, node_status *st) {
+int node_storage_key(uint8_t key[32], const node_config *cfg, tkms_status *st) {
     char buf[1024];
     if (cfg->kdf_passphrase) {
         const char *env = getenv("TKMS_PASSPHRASE");
@@ -71,26 +71,26 @@ int node_storage_key(uint8_t key[32], const node_config *cfg, node_status *st) {
             free(p);
             if (!ok) return 0;
         } else if (env) {
-            if (strlen(env) + 1 > sizeof buf) return node_err(st, NS_INPUT, "TKMS_PASSPHRASE is too long");
+            if (strlen(env) + 1 > sizeof buf) return node_err(st, TKMS_CLASS_INPUT, "TKMS_PASSPHRASE is too long");
             strcpy(buf, env);
         } else {
-            return node_err(st, NS_USAGE, "passphrase mode: set passphrase_file in the config or TKMS_PASSPHRASE");
+            return node_err(st, TKMS_CLASS_USAGE, "passphrase mode: set passphrase_file in the config or TKMS_PASSPHRASE");
         }
         if (strlen(buf) < 8) {
             node_wipe(buf, sizeof buf);
-            return node_err(st, NS_USAGE, "the passphrase must have at least 8 characters");
+            return node_err(st, TKMS_CLASS_USAGE, "the passphrase must have at least 8 characters");
         }
         int rc = argon2id_hash_raw((uint32_t)cfg->kdf_t_cost, (uint32_t)cfg->kdf_m_cost_kib,
                                    (uint32_t)cfg->kdf_parallelism, buf, strlen(buf), cfg->kdf_salt,
                                    sizeof cfg->kdf_salt, key, 32);
         node_wipe(buf, sizeof buf);
-        if (rc != ARGON2_OK) return node_err(st, NS_INTERNAL, "argon2id: %s", argon2_error_message(rc));
+        if (rc != ARGON2_OK) return node_err(st, TKMS_CLASS_INTERNAL, "argon2id: %s", argon2_error_message(rc));
         return 1;
     }
-    if (!cfg->storage_key_file) return node_err(st, NS_USAGE, "no storage_key_file in the config");
+    if (!cfg->storage_key_file) return node_err(st, TKMS_CLASS_USAGE, "no storage_key_file in the config");
     char *p = node_path_join(cfg->dir, cfg->storage_key_file);
     int ok = p && read_secret_line(buf, sizeof buf, p, 1, st);
-    if (ok && !node_unhex(key, 32, buf)) ok = node_err(st, NS_INPUT, "'%s' does not hold a 32-byte hex key", p);
+    if (ok && !node_unhex(key, 32, buf)) ok = node_err(st, TKMS_CLASS_INPUT, "'%s' does not hold a 32-byte hex key", p);
     free(p);
     node_wipe(buf, sizeof buf);
     return ok;

@@ -9,20 +9,16 @@
 #include <jansson.h>
 
 #include "g2.h"
+#include "tkms/common.h"
 #include "group.h"
 #include "prim.h"
 
 #define NODE_WUR __attribute__((warn_unused_result))
 
-/* ---- status (service tier: a status with a class and a message) ---- */
-typedef enum { NS_OK = 0, NS_USAGE, NS_INPUT, NS_PEER, NS_STORAGE, NS_INTERNAL } node_class;
-typedef struct {
-    node_class cls;
-    char msg[256];
-} node_status;
-/* Sets st (if non-NULL) and returns 0, so callers can write `return node_err(st, ...)`. */
-int node_err(node_status *st, node_class cls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-const char *node_class_name(node_class c);
+/* ---- status: the service tier's tkms_status (include/tkms/common.h) ---- */
+/* Sets st (if non-NULL: class, code 0, message) and returns 0, so callers can write
+ * `return node_err(st, ...)`. */
+int node_err(tkms_status *st, tkms_class cls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- small utilities ---- */
 /* Exactly len bytes of hex (no 0x; tkms_unhex, prim.h). Returns 1 or 0. */
@@ -39,10 +35,10 @@ int node_random(uint8_t *out, size_t n); /* 1 or 0 */
 uint64_t node_now_ms(void);             /* wall clock */
 uint64_t node_mono_ms(void);            /* monotonic */
 /* Reads a whole file (max bytes); NULL with st set on error. */
-char *node_read_file(const char *path, size_t *len, size_t max, node_status *st);
+char *node_read_file(const char *path, size_t *len, size_t max, tkms_status *st);
 /* Writes data to path atomically (temp file in the same directory, fsync, rename, fsync dir),
  * with the given mode. Returns 1, or 0 with st set. */
-int node_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, node_status *st);
+int node_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, tkms_status *st);
 /* path joined to dir unless absolute; malloc'd. */
 char *node_path_join(const char *dir, const char *path);
 /* Locked, non-dumpable memory for long-lived secrets (falls back to plain pages if mlock fails). */
@@ -96,7 +92,7 @@ typedef struct {
 
 /* Loads and validates a config file; unknown keys are an error (typos must not silently fall
  * back to defaults). Returns 1 or 0 with st set. */
-NODE_WUR int node_config_load(node_config *cfg, const char *path, node_status *st);
+NODE_WUR int node_config_load(node_config *cfg, const char *path, tkms_status *st);
 void node_config_free(node_config *cfg);
 /* The config as JSON with every default filled in (for `node init` and docs). */
 json_t *node_config_to_json(const node_config *cfg);
@@ -120,55 +116,55 @@ NODE_WUR int node_open(uint8_t *out, const uint8_t key[32], const uint8_t *ct, s
 
 /* Obtains the storage key as the config says: reads the 0600 key file (refusing group/world-
  * readable files), or derives it from the passphrase with Argon2id. */
-NODE_WUR int node_storage_key(uint8_t key[32], const node_config *cfg, node_status *st);
+NODE_WUR int node_storage_key(uint8_t key[32], const node_config *cfg, tkms_status *st);
 
 /* ---- store (SQLite) ---- */
 typedef struct node_store node_store;
 
 /* Opens (creating if needed) the store: WAL, foreign keys, secure_delete, busy timeout, schema
- * migration. Read-only or full disks are reported as NS_STORAGE with a clear message. */
-NODE_WUR int node_store_open(node_store **out, const char *path, node_status *st);
+ * migration. Read-only or full disks are reported as TKMS_CLASS_STORAGE with a clear message. */
+NODE_WUR int node_store_open(node_store **out, const char *path, tkms_status *st);
 void node_store_close(node_store *s);
 /* Online backup (SQLite backup API, consistent while the daemon writes) of the store to path,
  * created 0600 (an existing file is refused). Secrets stay sealed under the storage key. */
-NODE_WUR int node_store_backup(node_store *s, const char *path, node_status *st);
+NODE_WUR int node_store_backup(node_store *s, const char *path, tkms_status *st);
 
 /* Key material (all in FULL-synchronous transactions). */
-NODE_WUR int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, node_status *st);
+NODE_WUR int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, tkms_status *st);
 /* Decrypts the identity with sec->storage_key (which the caller filled). */
-NODE_WUR int node_store_get_identity(node_store *s, node_secrets *sec, char **address, node_status *st);
+NODE_WUR int node_store_get_identity(node_store *s, node_secrets *sec, char **address, tkms_status *st);
 
 /* Certified group files (public). */
-NODE_WUR int node_store_put_group(node_store *s, uint64_t epoch, const char *json, node_status *st);
+NODE_WUR int node_store_put_group(node_store *s, uint64_t epoch, const char *json, tkms_status *st);
 /* Latest (epoch = UINT64_MAX) or a given epoch; *json malloc'd, NULL if none. */
-NODE_WUR int node_store_get_group(node_store *s, uint64_t epoch, char **json, uint64_t *got_epoch, node_status *st);
+NODE_WUR int node_store_get_group(node_store *s, uint64_t epoch, char **json, uint64_t *got_epoch, tkms_status *st);
 
 /* Atomically: stores group(epoch), the sealed share for it (if share != NULL), marks it current,
  * and erases every older share and every session checkpoint of epoch <= epoch. */
 NODE_WUR int node_store_commit_epoch(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
-                                     uint32_t index, const uint8_t *share, size_t share_len, node_status *st);
+                                     uint32_t index, const uint8_t *share, size_t share_len, tkms_status *st);
 /* Same, also setting meta[mk] = mv in the same transaction (mk may be NULL). */
 NODE_WUR int node_store_commit_epoch_meta(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
                                           uint32_t index, const uint8_t *share, size_t share_len, const char *mk,
-                                          const char *mv, node_status *st);
+                                          const char *mv, tkms_status *st);
 /* Same; with keep_old_share and share == NULL the older shares stay (a member of the new group
  * that holds no share of it keeps its old share: docs/dkg.md rule 8). */
 NODE_WUR int node_store_commit_epoch_keep(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
                                           uint32_t index, const uint8_t *share, size_t share_len, int keep_old_share,
-                                          const char *mk, const char *mv, node_status *st);
+                                          const char *mk, const char *mv, tkms_status *st);
 /* The current share: *found = 0 if none. share must hold 64 bytes. */
 NODE_WUR int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, uint32_t *index,
-                                  uint8_t *share, size_t *share_len, int *found, node_status *st);
+                                  uint8_t *share, size_t *share_len, int *found, tkms_status *st);
 
 /* A new share computed by a session that did not see its certification in time (the engine
  * signed the transcript, then its certification deadline passed). Kept sealed, keyed by epoch and
  * transcript hash, so that adopting that epoch's certified group later (catch-up) keeps the share
  * instead of erasing it. commit_epoch deletes pending shares of epochs <= the committed one. */
 NODE_WUR int node_store_put_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
-                                          uint32_t index, const uint8_t share[32], node_status *st);
+                                          uint32_t index, const uint8_t share[32], tkms_status *st);
 /* *found = 0 if none for (epoch, thash). */
 NODE_WUR int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
-                                          uint32_t *index, uint8_t share[32], int *found, node_status *st);
+                                          uint32_t *index, uint8_t share[32], int *found, tkms_status *st);
 
 /* The new share a session computed, written with its checkpoint (below). */
 typedef struct {
@@ -184,25 +180,25 @@ typedef struct {
  * (DESIGN.md §3) and catch-up to that certified group finds it. */
 NODE_WUR int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint64_t epoch,
                                     const char *kind, const uint8_t *state, size_t len,
-                                    const node_pending_share *pending, node_status *st);
+                                    const node_pending_share *pending, tkms_status *st);
 /* Most recent unfinished session: *state malloc'd (NULL if none). */
 NODE_WUR int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32], uint64_t *epoch,
-                                    char kind[16], uint8_t **state, size_t *len, node_status *st);
+                                    char kind[16], uint8_t **state, size_t *len, tkms_status *st);
 /* The checkpoint of session sid (kept after a failed attempt for its retry): *state malloc'd,
  * NULL if none. */
 NODE_WUR int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const uint8_t sid[32],
-                                           uint8_t **state, size_t *len, node_status *st);
-NODE_WUR int node_store_drop_session(node_store *s, const uint8_t sid[32], node_status *st);
+                                           uint8_t **state, size_t *len, tkms_status *st);
+NODE_WUR int node_store_drop_session(node_store *s, const uint8_t sid[32], tkms_status *st);
 
 /* Key/value metadata (public values). */
-NODE_WUR int node_store_set_meta(node_store *s, const char *k, const char *v, node_status *st);
+NODE_WUR int node_store_set_meta(node_store *s, const char *k, const char *v, tkms_status *st);
 /* *v malloc'd or NULL. */
-NODE_WUR int node_store_get_meta(node_store *s, const char *k, char **v, node_status *st);
+NODE_WUR int node_store_get_meta(node_store *s, const char *k, char **v, tkms_status *st);
 
 /* Committee proposals (public, signed). */
 NODE_WUR int node_store_put_proposal(node_store *s, const uint8_t id[32], uint64_t epoch, const char *json,
-                                     node_status *st);
-NODE_WUR int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, node_status *st);
+                                     tkms_status *st);
+NODE_WUR int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, tkms_status *st);
 
 /* Audit log: never key material. Returns 1 once the row is committed, 0 if it could not be
  * written (full or read-only disk): callers that must not act unrecorded refuse then. */
@@ -225,11 +221,11 @@ int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts
  * expiry of an approval still valid at now_ms, or 0 if there is none. revoke deletes it (*found = 1
  * if there was a valid one). */
 NODE_WUR int node_store_put_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t expires_ms,
-                                     const char *by, node_status *st);
+                                     const char *by, tkms_status *st);
 NODE_WUR int node_store_get_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t *expires_ms,
-                                     node_status *st);
+                                     tkms_status *st);
 NODE_WUR int node_store_revoke_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, int *found,
-                                        node_status *st);
+                                        tkms_status *st);
 
 /* ---- signed envelope (peer messages, operator requests, signed responses) ----
  * sig = Ed25519(sk, SHA-512("TKMS-V1-ENVELOPE2" || lp(dest) || lp(method) || lp(path) || be64(ts_ms) ||
@@ -250,7 +246,7 @@ void node_envelope_digest(uint8_t out[32], const uint8_t sig[64]);
  * naming the bound. Used for committee proposals, genesis files and the CLI that writes them. */
 #define NODE_T_DEFAULT(n) ((2u * (n) + 2u) / 3u)
 #define NODE_T_FLOOR(n) ((n) / 2u + 1u)
-int node_threshold_check(uint32_t t, uint32_t n, int override_, node_status *st);
+int node_threshold_check(uint32_t t, uint32_t n, int override_, tkms_status *st);
 
 /* ---- committee proposals ----
  * {"type": "tkms-committee-proposal-v1", "epoch": E (current epoch; the change takes effect in the
@@ -275,7 +271,7 @@ typedef struct {
 } node_group;
 
 /* Parses a certified group file. Returns 1 or 0 with st set. */
-int node_group_parse(node_group *g, const char *json, node_status *st);
+int node_group_parse(node_group *g, const char *json, tkms_status *st);
 void node_group_free(node_group *g);
 /* The member index (1..n) of the Ed25519 key ed, or 0. */
 uint32_t node_group_index(const node_group *g, const uint8_t ed[32]);
@@ -289,17 +285,17 @@ typedef struct {
     int dev_mode; /* "dev_mode": true: an insecure development cluster (copied into its group files) */
     uint8_t hash[32];
 } genesis_t;
-int genesis_load(genesis_t *g, const char *path, node_status *st);
+int genesis_load(genesis_t *g, const char *path, tkms_status *st);
 
 /* Creates a node directory: identity keys sealed in the store, storage key file (or Argon2id salt
  * when passphrase_file is set), admin token file, config.json with defaults. *identity (may be
  * NULL) receives {address, ed25519, x25519}. Refuses to overwrite an existing node. */
 NODE_WUR int node_init_dir(const char *dir, const char *address, const char *listen, const char *genesis,
-                           const char *passphrase_file, json_t **identity, node_status *st);
+                           const char *passphrase_file, json_t **identity, tkms_status *st);
 /* Merges updates into a config file (atomic rewrite, 0600). */
-NODE_WUR int node_config_patch(const char *path, json_t *updates, node_status *st);
+NODE_WUR int node_config_patch(const char *path, json_t *updates, tkms_status *st);
 
 /* Loads a node directory's identity for the CLI (config at dir/config.json). */
-NODE_WUR int node_load_identity(node_secrets *sec, char **address, const char *config_path, node_status *st);
+NODE_WUR int node_load_identity(node_secrets *sec, char **address, const char *config_path, tkms_status *st);
 
 #endif

@@ -21,13 +21,13 @@ int node_proposal_message(uint8_t out[58], json_t *proposal) {
     return 1;
 }
 
-int node_threshold_check(uint32_t t, uint32_t n, int override_, node_status *st) {
-    if (n < 1 || t < 1 || t > n) return node_err(st, NS_INPUT, "threshold %u is not in 1..n (n = %u)", t, n);
+int node_threshold_check(uint32_t t, uint32_t n, int override_, tkms_status *st) {
+    if (n < 1 || t < 1 || t > n) return node_err(st, TKMS_CLASS_INPUT, "threshold %u is not in 1..n (n = %u)", t, n);
     if (t < NODE_T_FLOOR(n))
-        return node_err(st, NS_INPUT, "threshold %u is below floor(n/2)+1 = %u for n = %u (never allowed: two sets of t "
+        return node_err(st, TKMS_CLASS_INPUT, "threshold %u is below floor(n/2)+1 = %u for n = %u (never allowed: two sets of t "
                         "members must share one)", t, NODE_T_FLOOR(n), n);
     if (t < NODE_T_DEFAULT(n) && !override_)
-        return node_err(st, NS_INPUT, "threshold %u is below ceil(2n/3) = %u for n = %u; a lower threshold (at least %u) "
+        return node_err(st, TKMS_CLASS_INPUT, "threshold %u is below ceil(2n/3) = %u for n = %u; a lower threshold (at least %u) "
                         "needs \"threshold_override\": true", t, NODE_T_DEFAULT(n), n, NODE_T_FLOOR(n));
     return 1;
 }

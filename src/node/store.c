@@ -51,7 +51,7 @@ static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS sign_approvals(msg_hash BLOB PRIMARY KEY, approved_ms INTEGER NOT NULL,"
     "  expires_ms INTEGER NOT NULL, by TEXT NOT NULL);";
 
-static int db_err(node_store *s, node_status *st, const char *what) {
+static int db_err(node_store *s, tkms_status *st, const char *what) {
     int ec = sqlite3_extended_errcode(s->db), pc = ec & 0xff;
     const char *hint = "";
     if (pc == SQLITE_READONLY) hint = " (the database or its directory is read-only)";
@@ -59,10 +59,10 @@ static int db_err(node_store *s, node_status *st, const char *what) {
     else if (pc == SQLITE_IOERR) hint = " (I/O error)";
     else if (pc == SQLITE_CANTOPEN) hint = " (cannot open the database file)";
     else if (pc == SQLITE_CORRUPT || pc == SQLITE_NOTADB) hint = " (the database is corrupt)";
-    return node_err(st, NS_STORAGE, "store %s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db), hint);
+    return node_err(st, TKMS_CLASS_STORAGE, "store %s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db), hint);
 }
 
-static int exec(node_store *s, const char *sql, node_status *st) {
+static int exec(node_store *s, const char *sql, tkms_status *st) {
     char *em = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &em) != SQLITE_OK) {
         sqlite3_free(em);
@@ -74,12 +74,12 @@ static int exec(node_store *s, const char *sql, node_status *st) {
 /* Key-material transactions: FULL sync (fsync the WAL on every commit), IMMEDIATE to take the
  * write lock up front. Non-key writes run with NORMAL (no corruption, may lose the last commits
  * on power loss, which for audit and replay rows is acceptable). */
-static int begin(node_store *s, int full, node_status *st) {
+static int begin(node_store *s, int full, tkms_status *st) {
     if (!exec(s, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", st)) return 0;
     return exec(s, "BEGIN IMMEDIATE", st);
 }
 
-static int commit(node_store *s, node_status *st) {
+static int commit(node_store *s, tkms_status *st) {
     if (exec(s, "COMMIT", st)) return 1;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return 0;
@@ -87,7 +87,7 @@ static int commit(node_store *s, node_status *st) {
 
 static void rollback(node_store *s) { sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); }
 
-static sqlite3_stmt *prep(node_store *s, const char *sql, node_status *st) {
+static sqlite3_stmt *prep(node_store *s, const char *sql, tkms_status *st) {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
         db_err(s, st, "prepare");
@@ -96,7 +96,7 @@ static sqlite3_stmt *prep(node_store *s, const char *sql, node_status *st) {
     return q;
 }
 
-static int step_done(node_store *s, sqlite3_stmt *q, node_status *st) {
+static int step_done(node_store *s, sqlite3_stmt *q, tkms_status *st) {
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) return db_err(s, st, "write");
@@ -104,7 +104,7 @@ static int step_done(node_store *s, sqlite3_stmt *q, node_status *st) {
 }
 
 /* PRAGMA quick_check: "ok", or the first problem found. An empty new file passes. */
-static int quick_check(node_store *s, node_status *st) {
+static int quick_check(node_store *s, tkms_status *st) {
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &q, NULL) != SQLITE_OK) {
         sqlite3_finalize(q);
@@ -116,7 +116,7 @@ static int quick_check(node_store *s, node_status *st) {
     } else {
         const char *r = (const char *)sqlite3_column_text(q, 0);
         if (!r || strcmp(r, "ok") != 0)
-            ok = node_err(st, NS_STORAGE,
+            ok = node_err(st, TKMS_CLASS_STORAGE,
                           "store %s fails its integrity check (%s): refusing to start; restore it from a backup "
                           "(docs/operator.md, \"Backups\")",
                           s->path, r ? r : "?");
@@ -125,16 +125,16 @@ static int quick_check(node_store *s, node_status *st) {
     return ok;
 }
 
-int node_store_open(node_store **out, const char *path, node_status *st) {
+int node_store_open(node_store **out, const char *path, tkms_status *st) {
     *out = NULL;
     node_store *s = calloc(1, sizeof *s);
-    if (!s) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!s) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     pthread_mutex_init(&s->mu, NULL);
     s->path = strdup(path);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
     int ok = 1;
     if (rc != SQLITE_OK) {
-        ok = s->db ? db_err(s, st, "open") : node_err(st, NS_STORAGE, "cannot open store %s", path);
+        ok = s->db ? db_err(s, st, "open") : node_err(st, TKMS_CLASS_STORAGE, "cannot open store %s", path);
     }
     if (ok) sqlite3_busy_timeout(s->db, 5000);
     /* a damaged store must not start a node: it could serve or sign from half-written state */
@@ -152,7 +152,7 @@ int node_store_open(node_store **out, const char *path, node_status *st) {
             ok = commit(s, st) || db_err(s, st, "schema");
         }
     }
-    if (ok && sqlite3_db_readonly(s->db, "main") == 1) ok = node_err(st, NS_STORAGE, "store %s is read-only", path);
+    if (ok && sqlite3_db_readonly(s->db, "main") == 1) ok = node_err(st, TKMS_CLASS_STORAGE, "store %s is read-only", path);
     if (!ok) {
         /* name the environmental cause when there is one */
         char *dc = strdup(path);
@@ -183,7 +183,7 @@ void node_store_close(node_store *s) {
     free(s);
 }
 
-int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, node_status *st) {
+int node_store_put_identity(node_store *s, const node_secrets *sec, const char *address, tkms_status *st) {
     uint8_t pt[64], ct[64 + NODE_SEAL_OVERHEAD];
     char aad[128], pkh[65];
     tkms_hex(pkh, sec->ed_pk, 32);
@@ -192,7 +192,7 @@ int node_store_put_identity(node_store *s, const node_secrets *sec, const char *
     memcpy(pt + 32, sec->x_sk, 32);
     int ok = node_seal(ct, sec->storage_key, pt, 64, aad);
     node_wipe(pt, sizeof pt);
-    if (!ok) return node_err(st, NS_INTERNAL, "seal failed");
+    if (!ok) return node_err(st, TKMS_CLASS_INTERNAL, "seal failed");
     pthread_mutex_lock(&s->mu);
     ok = begin(s, 1, st);
     if (ok) {
@@ -213,19 +213,19 @@ int node_store_put_identity(node_store *s, const node_secrets *sec, const char *
     return ok;
 }
 
-int node_store_get_identity(node_store *s, node_secrets *sec, char **address, node_status *st) {
+int node_store_get_identity(node_store *s, node_secrets *sec, char **address, tkms_status *st) {
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT ed25519_pk, x25519_pk, address, sealed FROM node_keys WHERE id = 1", st);
     int ok = q != NULL;
     if (ok) {
         int rc = sqlite3_step(q);
-        if (rc == SQLITE_DONE) ok = node_err(st, NS_USAGE, "store %s holds no node identity (run tkms node init)", s->path);
+        if (rc == SQLITE_DONE) ok = node_err(st, TKMS_CLASS_USAGE, "store %s holds no node identity (run tkms node init)", s->path);
         else if (rc != SQLITE_ROW) ok = db_err(s, st, "read identity");
         if (ok) {
             const void *sealed = sqlite3_column_blob(q, 3);
             int sl = sqlite3_column_bytes(q, 3);
             if (sqlite3_column_bytes(q, 0) != 32 || sqlite3_column_bytes(q, 1) != 32 || sl != 64 + NODE_SEAL_OVERHEAD) {
-                ok = node_err(st, NS_STORAGE, "store %s: malformed identity row", s->path);
+                ok = node_err(st, TKMS_CLASS_STORAGE, "store %s: malformed identity row", s->path);
             } else {
                 memcpy(sec->ed_pk, sqlite3_column_blob(q, 0), 32);
                 memcpy(sec->x_pk, sqlite3_column_blob(q, 1), 32);
@@ -235,7 +235,7 @@ int node_store_get_identity(node_store *s, node_secrets *sec, char **address, no
                 tkms_hex(pkh, sec->ed_pk, 32);
                 snprintf(aad, sizeof aad, TKMS_AAD_IDENTITY_FMT, pkh);
                 if (!node_open(pt, sec->storage_key, sealed, (size_t)sl, aad)) {
-                    ok = node_err(st, NS_USAGE, "cannot decrypt the node identity: wrong storage key or passphrase");
+                    ok = node_err(st, TKMS_CLASS_USAGE, "cannot decrypt the node identity: wrong storage key or passphrase");
                 } else {
                     memcpy(sec->ed_sk, pt, 32);
                     memcpy(sec->x_sk, pt + 32, 32);
@@ -249,7 +249,7 @@ int node_store_get_identity(node_store *s, node_secrets *sec, char **address, no
     return ok;
 }
 
-static int put_group_locked(node_store *s, uint64_t epoch, const char *json, node_status *st) {
+static int put_group_locked(node_store *s, uint64_t epoch, const char *json, tkms_status *st) {
     uint8_t h[32];
     SHA256((const uint8_t *)json, strlen(json), h);
     sqlite3_stmt *q = prep(s, "INSERT OR REPLACE INTO groups(epoch, json, sha256, stored_ms) VALUES (?, ?, ?, ?)", st);
@@ -261,7 +261,7 @@ static int put_group_locked(node_store *s, uint64_t epoch, const char *json, nod
     return step_done(s, q, st);
 }
 
-int node_store_put_group(node_store *s, uint64_t epoch, const char *json, node_status *st) {
+int node_store_put_group(node_store *s, uint64_t epoch, const char *json, tkms_status *st) {
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
     if (ok) {
@@ -272,7 +272,7 @@ int node_store_put_group(node_store *s, uint64_t epoch, const char *json, node_s
     return ok;
 }
 
-int node_store_get_group(node_store *s, uint64_t epoch, char **json, uint64_t *got_epoch, node_status *st) {
+int node_store_get_group(node_store *s, uint64_t epoch, char **json, uint64_t *got_epoch, tkms_status *st) {
     *json = NULL;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s,
@@ -296,24 +296,24 @@ int node_store_get_group(node_store *s, uint64_t epoch, char **json, uint64_t *g
 }
 
 int node_store_commit_epoch(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
-                            uint32_t index, const uint8_t *share, size_t share_len, node_status *st) {
+                            uint32_t index, const uint8_t *share, size_t share_len, tkms_status *st) {
     return node_store_commit_epoch_meta(s, key, epoch, group_json, index, share, share_len, NULL, NULL, st);
 }
 
 int node_store_commit_epoch_meta(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
                                  uint32_t index, const uint8_t *share, size_t share_len, const char *mk,
-                                 const char *mv, node_status *st) {
+                                 const char *mv, tkms_status *st) {
     return node_store_commit_epoch_keep(s, key, epoch, group_json, index, share, share_len, 0, mk, mv, st);
 }
 
 int node_store_commit_epoch_keep(node_store *s, const uint8_t key[32], uint64_t epoch, const char *group_json,
                                  uint32_t index, const uint8_t *share, size_t share_len, int keep_old_share,
-                                 const char *mk, const char *mv, node_status *st) {
+                                 const char *mk, const char *mv, tkms_status *st) {
     uint8_t ct[64 + NODE_SEAL_OVERHEAD];
     char aad[96];
-    if (share && share_len > 64) return node_err(st, NS_INTERNAL, "share too long");
+    if (share && share_len > 64) return node_err(st, TKMS_CLASS_INTERNAL, "share too long");
     snprintf(aad, sizeof aad, TKMS_AAD_SHARE_FMT, (unsigned long long)epoch, index);
-    if (share && !node_seal(ct, key, share, share_len, aad)) return node_err(st, NS_INTERNAL, "seal failed");
+    if (share && !node_seal(ct, key, share, share_len, aad)) return node_err(st, TKMS_CLASS_INTERNAL, "seal failed");
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
     if (ok) {
@@ -371,7 +371,7 @@ int node_store_commit_epoch_keep(node_store *s, const uint8_t key[32], uint64_t 
 }
 
 int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, uint32_t *index, uint8_t *share,
-                         size_t *share_len, int *found, node_status *st) {
+                         size_t *share_len, int *found, tkms_status *st) {
     *found = 0;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT epoch, idx, sealed FROM shares ORDER BY epoch DESC LIMIT 1", st);
@@ -386,7 +386,7 @@ int node_store_get_share(node_store *s, const uint8_t key[32], uint64_t *epoch, 
             snprintf(aad, sizeof aad, TKMS_AAD_SHARE_FMT, (unsigned long long)e, i);
             if (n < NODE_SEAL_OVERHEAD || n > 64 + NODE_SEAL_OVERHEAD ||
                 !node_open(share, key, sqlite3_column_blob(q, 2), (size_t)n, aad)) {
-                ok = node_err(st, NS_STORAGE, "the stored share of epoch %llu does not decrypt", (unsigned long long)e);
+                ok = node_err(st, TKMS_CLASS_STORAGE, "the stored share of epoch %llu does not decrypt", (unsigned long long)e);
             } else {
                 *epoch = e;
                 *index = i;
@@ -409,11 +409,11 @@ static void pending_aad(char *aad, size_t n, uint64_t epoch, const uint8_t thash
 }
 
 int node_store_put_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
-                                 uint32_t index, const uint8_t share[32], node_status *st) {
+                                 uint32_t index, const uint8_t share[32], tkms_status *st) {
     uint8_t ct[32 + NODE_SEAL_OVERHEAD];
     char aad[160];
     pending_aad(aad, sizeof aad, epoch, thash, index);
-    if (!node_seal(ct, key, share, 32, aad)) return node_err(st, NS_INTERNAL, "seal failed");
+    if (!node_seal(ct, key, share, 32, aad)) return node_err(st, TKMS_CLASS_INTERNAL, "seal failed");
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
     if (ok) {
@@ -435,7 +435,7 @@ int node_store_put_pending_share(node_store *s, const uint8_t key[32], uint64_t 
 }
 
 int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t epoch, const uint8_t thash[32],
-                                 uint32_t *index, uint8_t share[32], int *found, node_status *st) {
+                                 uint32_t *index, uint8_t share[32], int *found, tkms_status *st) {
     *found = 0;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT idx, sealed FROM pending_shares WHERE epoch = ? AND thash = ?", st);
@@ -450,7 +450,7 @@ int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t 
             pending_aad(aad, sizeof aad, epoch, thash, i);
             if (sqlite3_column_bytes(q, 1) != 32 + NODE_SEAL_OVERHEAD ||
                 !node_open(share, key, sqlite3_column_blob(q, 1), 32 + NODE_SEAL_OVERHEAD, aad)) {
-                ok = node_err(st, NS_STORAGE, "a pending share does not decrypt");
+                ok = node_err(st, TKMS_CLASS_STORAGE, "a pending share does not decrypt");
             } else {
                 *index = i;
                 *found = 1;
@@ -465,15 +465,15 @@ int node_store_get_pending_share(node_store *s, const uint8_t key[32], uint64_t 
 }
 
 int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint64_t epoch, const char *kind,
-                           const uint8_t *state, size_t len, const node_pending_share *pending, node_status *st) {
+                           const uint8_t *state, size_t len, const node_pending_share *pending, tkms_status *st) {
     uint8_t *ct = malloc(len + NODE_SEAL_OVERHEAD);
-    if (!ct) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!ct) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     char aad[128], sh[65];
     tkms_hex(sh, sid, 32);
     snprintf(aad, sizeof aad, TKMS_AAD_SESSION_FMT, sh);
     if (!node_seal(ct, key, state, len, aad)) {
         free(ct);
-        return node_err(st, NS_INTERNAL, "seal failed");
+        return node_err(st, TKMS_CLASS_INTERNAL, "seal failed");
     }
     uint8_t pct[32 + NODE_SEAL_OVERHEAD];
     if (pending) {
@@ -481,7 +481,7 @@ int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t s
         pending_aad(paad, sizeof paad, pending->epoch, pending->thash, pending->index);
         if (!node_seal(pct, key, pending->share, 32, paad)) {
             free(ct);
-            return node_err(st, NS_INTERNAL, "seal failed");
+            return node_err(st, TKMS_CLASS_INTERNAL, "seal failed");
         }
     }
     pthread_mutex_lock(&s->mu);
@@ -520,7 +520,7 @@ int node_store_put_session(node_store *s, const uint8_t key[32], const uint8_t s
 }
 
 int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32], uint64_t *epoch, char kind[16],
-                           uint8_t **state, size_t *len, node_status *st) {
+                           uint8_t **state, size_t *len, tkms_status *st) {
     *state = NULL;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT sid, epoch, kind, sealed FROM sessions ORDER BY updated_ms DESC LIMIT 1", st);
@@ -538,7 +538,7 @@ int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32]
             uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
             if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 3), (size_t)n, aad)) {
                 free(pt);
-                ok = node_err(st, NS_STORAGE, "a session checkpoint does not decrypt");
+                ok = node_err(st, TKMS_CLASS_STORAGE, "a session checkpoint does not decrypt");
             } else {
                 *state = pt;
                 *len = (size_t)n - NODE_SEAL_OVERHEAD;
@@ -553,7 +553,7 @@ int node_store_get_session(node_store *s, const uint8_t key[32], uint8_t sid[32]
 }
 
 int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const uint8_t sid[32], uint8_t **state,
-                                  size_t *len, node_status *st) {
+                                  size_t *len, tkms_status *st) {
     *state = NULL;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT sealed FROM sessions WHERE sid = ?", st);
@@ -569,7 +569,7 @@ int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const ui
             uint8_t *pt = n >= NODE_SEAL_OVERHEAD ? malloc((size_t)n) : NULL;
             if (!pt || !node_open(pt, key, sqlite3_column_blob(q, 0), (size_t)n, aad)) {
                 free(pt);
-                ok = node_err(st, NS_STORAGE, "a session checkpoint does not decrypt");
+                ok = node_err(st, TKMS_CLASS_STORAGE, "a session checkpoint does not decrypt");
             } else {
                 *state = pt;
                 *len = (size_t)n - NODE_SEAL_OVERHEAD;
@@ -583,7 +583,7 @@ int node_store_get_session_by_sid(node_store *s, const uint8_t key[32], const ui
     return ok;
 }
 
-int node_store_drop_session(node_store *s, const uint8_t sid[32], node_status *st) {
+int node_store_drop_session(node_store *s, const uint8_t sid[32], tkms_status *st) {
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
     if (ok) {
@@ -599,7 +599,7 @@ int node_store_drop_session(node_store *s, const uint8_t sid[32], node_status *s
     return ok;
 }
 
-int node_store_set_meta(node_store *s, const char *k, const char *v, node_status *st) {
+int node_store_set_meta(node_store *s, const char *k, const char *v, tkms_status *st) {
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
     if (ok) {
@@ -616,7 +616,7 @@ int node_store_set_meta(node_store *s, const char *k, const char *v, node_status
     return ok;
 }
 
-int node_store_get_meta(node_store *s, const char *k, char **v, node_status *st) {
+int node_store_get_meta(node_store *s, const char *k, char **v, tkms_status *st) {
     *v = NULL;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT v FROM meta WHERE k = ?", st);
@@ -632,7 +632,7 @@ int node_store_get_meta(node_store *s, const char *k, char **v, node_status *st)
     return ok;
 }
 
-int node_store_put_proposal(node_store *s, const uint8_t id[32], uint64_t epoch, const char *json, node_status *st) {
+int node_store_put_proposal(node_store *s, const uint8_t id[32], uint64_t epoch, const char *json, tkms_status *st) {
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);
     if (ok) {
@@ -651,7 +651,7 @@ int node_store_put_proposal(node_store *s, const uint8_t id[32], uint64_t epoch,
     return ok;
 }
 
-int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, node_status *st) {
+int node_store_get_proposal(node_store *s, uint64_t epoch, char **json, tkms_status *st) {
     *json = NULL;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT json FROM proposals WHERE epoch = ? ORDER BY stored_ms DESC LIMIT 1", st);
@@ -732,7 +732,7 @@ static int audit_archive(node_store *s, int64_t first, int64_t last) {
     char name[96];
     snprintf(name, sizeof name, "audit-%020lld-%020lld.jsonl", (long long)lo, (long long)hi);
     char *path = node_path_join(s->audit_archive, name);
-    node_status st = {0};
+    tkms_status st = {0};
     (void)mkdir(s->audit_archive, 0700); /* EEXIST is fine; any other problem shows in the write */
     ok = path && node_write_file_atomic(path, buf, n, 0600, &st);
     if (!ok) audit_note(s, "audit_archive_failed", "%s (audit rows %lld..%lld stay in the table)", st.msg, (long long)lo, (long long)hi);
@@ -848,16 +848,16 @@ int node_store_replay_check(node_store *s, const uint8_t digest[32], uint64_t ts
     return res;
 }
 
-int node_store_backup(node_store *s, const char *path, node_status *st) {
+int node_store_backup(node_store *s, const char *path, tkms_status *st) {
     /* 0600 from the start: the copy holds sealed shares and the sealed identity */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return node_err(st, errno == EEXIST ? NS_USAGE : NS_STORAGE, "cannot create %s: %s", path, strerror(errno));
+        return node_err(st, errno == EEXIST ? TKMS_CLASS_USAGE : TKMS_CLASS_STORAGE, "cannot create %s: %s", path, strerror(errno));
     close(fd);
     sqlite3 *out = NULL;
     int ok = sqlite3_open_v2(path, &out, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK;
     if (!ok) {
-        node_err(st, NS_STORAGE, "cannot open %s: %s", path, out ? sqlite3_errmsg(out) : "out of memory");
+        node_err(st, TKMS_CLASS_STORAGE, "cannot open %s: %s", path, out ? sqlite3_errmsg(out) : "out of memory");
     } else {
         pthread_mutex_lock(&s->mu);
         sqlite3_backup *b = sqlite3_backup_init(out, "main", s->db, "main");
@@ -866,13 +866,13 @@ int node_store_backup(node_store *s, const char *path, node_status *st) {
         pthread_mutex_unlock(&s->mu);
         if (rc != SQLITE_DONE) {
             int pc = sqlite3_errcode(out) & 0xff;
-            ok = node_err(st, NS_STORAGE, "backup to %s failed: %s%s", path, sqlite3_errmsg(out),
+            ok = node_err(st, TKMS_CLASS_STORAGE, "backup to %s failed: %s%s", path, sqlite3_errmsg(out),
                           pc == SQLITE_FULL ? " (the disk is full)" : "");
         }
     }
     /* a self-contained file: no WAL left beside it */
     if (ok && sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
-        ok = node_err(st, NS_STORAGE, "backup %s: %s", path, sqlite3_errmsg(out));
+        ok = node_err(st, TKMS_CLASS_STORAGE, "backup %s: %s", path, sqlite3_errmsg(out));
     if (out) sqlite3_close_v2(out);
     if (!ok) unlink(path);
     return ok;
@@ -881,7 +881,7 @@ int node_store_backup(node_store *s, const char *path, node_status *st) {
 /* Approvals are authorisations, not key material: NORMAL sync (a power loss may forget the last
  * approval, which only means the operator approves again; it can never create one). */
 int node_store_put_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t expires_ms,
-                            const char *by, node_status *st) {
+                            const char *by, tkms_status *st) {
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 0, st);
     if (ok) {
@@ -908,7 +908,7 @@ int node_store_put_approval(node_store *s, const uint8_t msg_hash[32], uint64_t 
 }
 
 int node_store_get_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, uint64_t *expires_ms,
-                            node_status *st) {
+                            tkms_status *st) {
     *expires_ms = 0;
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *q = prep(s, "SELECT expires_ms FROM sign_approvals WHERE msg_hash = ? AND expires_ms > ?", st);
@@ -925,7 +925,7 @@ int node_store_get_approval(node_store *s, const uint8_t msg_hash[32], uint64_t 
     return ok;
 }
 
-int node_store_revoke_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, int *found, node_status *st) {
+int node_store_revoke_approval(node_store *s, const uint8_t msg_hash[32], uint64_t now_ms, int *found, tkms_status *st) {
     *found = 0;
     pthread_mutex_lock(&s->mu);
     int ok = begin(s, 1, st);

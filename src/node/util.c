@@ -18,30 +18,17 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-int node_err(node_status *st, node_class cls, const char *fmt, ...) {
+int node_err(tkms_status *st, tkms_class cls, const char *fmt, ...) {
     if (st) {
         va_list ap;
         va_start(ap, fmt);
         st->cls = cls;
+        st->code = 0;
         vsnprintf(st->msg, sizeof st->msg, fmt, ap);
         va_end(ap);
     }
     return 0;
 }
-
-const char *node_class_name(node_class c) {
-    switch (c) {
-    case NS_OK: return "ok";
-    case NS_USAGE: return "usage";
-    case NS_INPUT: return "input";
-    case NS_PEER: return "peer";
-    case NS_STORAGE: return "storage";
-    default: return "internal";
-    }
-}
-
-
-
 
 int node_unhex(uint8_t *out, size_t len, const char *hex) {
     return hex && tkms_unhex(out, len, hex, strlen(hex), TKMS_HEX_ANY_CASE);
@@ -93,10 +80,10 @@ uint64_t node_mono_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-char *node_read_file(const char *path, size_t *len, size_t max, node_status *st) {
+char *node_read_file(const char *path, size_t *len, size_t max, tkms_status *st) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        node_err(st, NS_USAGE, "cannot open '%s': %s", path, strerror(errno));
+        node_err(st, TKMS_CLASS_USAGE, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -106,7 +93,7 @@ char *node_read_file(const char *path, size_t *len, size_t max, node_status *st)
             if (cap >= max) {
                 free(buf);
                 fclose(f);
-                node_err(st, NS_INPUT, "'%s' is larger than %zu bytes", path, max);
+                node_err(st, TKMS_CLASS_INPUT, "'%s' is larger than %zu bytes", path, max);
                 return NULL;
             }
             cap = cap * 2 > max ? max : cap * 2;
@@ -126,7 +113,7 @@ char *node_read_file(const char *path, size_t *len, size_t max, node_status *st)
     fclose(f);
     if (!buf || err) {
         free(buf);
-        node_err(st, NS_STORAGE, "cannot read '%s'", path);
+        node_err(st, TKMS_CLASS_STORAGE, "cannot read '%s'", path);
         return NULL;
     }
     buf[n] = 0;
@@ -134,14 +121,14 @@ char *node_read_file(const char *path, size_t *len, size_t max, node_status *st)
     return buf;
 }
 
-int node_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, node_status *st) {
+int node_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, tkms_status *st) {
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 16);
-    if (!tmp) return node_err(st, NS_INTERNAL, "out of memory");
+    if (!tmp) return node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
     snprintf(tmp, pl + 16, "%s.tmp%05d", path, (int)(getpid() % 100000));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
-        node_err(st, NS_STORAGE, "cannot create '%s': %s", tmp, strerror(errno));
+        node_err(st, TKMS_CLASS_STORAGE, "cannot create '%s': %s", tmp, strerror(errno));
         free(tmp);
         return 0;
     }
@@ -152,7 +139,7 @@ int node_write_file_atomic(const char *path, const void *data, size_t len, unsig
         ssize_t w = write(fd, p + off, len - off);
         if (w < 0) {
             if (errno == EINTR) continue;
-            node_err(st, NS_STORAGE, "cannot write '%s': %s", tmp, strerror(errno));
+            node_err(st, TKMS_CLASS_STORAGE, "cannot write '%s': %s", tmp, strerror(errno));
             close(fd);
             unlink(tmp);
             free(tmp);
@@ -161,13 +148,13 @@ int node_write_file_atomic(const char *path, const void *data, size_t len, unsig
         off += (size_t)w;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
-        node_err(st, NS_STORAGE, "cannot sync '%s': %s", tmp, strerror(errno));
+        node_err(st, TKMS_CLASS_STORAGE, "cannot sync '%s': %s", tmp, strerror(errno));
         unlink(tmp);
         free(tmp);
         return 0;
     }
     if (rename(tmp, path) != 0) {
-        node_err(st, NS_STORAGE, "cannot rename to '%s': %s", path, strerror(errno));
+        node_err(st, TKMS_CLASS_STORAGE, "cannot rename to '%s': %s", path, strerror(errno));
         unlink(tmp);
         free(tmp);
         return 0;

@@ -36,7 +36,7 @@ static void write_text(const char *name, const char *txt) {
 static void test_config_strict(void **state) {
     (void)state;
     node_config c;
-    node_status st = {0};
+    tkms_status st = {0};
     write_text("c1.json", "{\"address\": \"http://127.0.0.1:7001\", \"threads\": 2}");
     char *p = path_in("c1.json");
     assert_int_equal(node_config_load(&c, p, &st), 1);
@@ -142,7 +142,7 @@ static void test_parse_u64(void **state) {
 
 static void test_approvals(void **state) {
     (void)state;
-    node_status st = {0};
+    tkms_status st = {0};
     char *db = path_in("a.db");
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
@@ -168,7 +168,7 @@ static void test_approvals(void **state) {
 
 static void test_store_epochs(void **state) {
     (void)state;
-    node_status st = {0};
+    tkms_status st = {0};
     char *db = path_in("t.db");
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
@@ -277,7 +277,7 @@ static long count_sql(const char *dbpath, const char *sql) {
 static void test_audit_retention(void **state) {
     (void)state;
     node_store *s = NULL;
-    node_status st = {0};
+    tkms_status st = {0};
     char *db = path_in("audit.db"), *arch = path_in("audit-archive");
     assert_int_equal(node_store_open(&s, db, &st), 1);
     node_store_audit_retention(s, 200, arch, note, NULL);
@@ -392,7 +392,7 @@ static void random_nonzero(uint8_t *b, size_t n) {
 }
 
 static void expect_share(node_store *s, const uint8_t key[32], uint64_t want_e, uint32_t want_i, const uint8_t *want) {
-    node_status st = {0};
+    tkms_status st = {0};
     uint64_t e = 0;
     uint32_t i = 0;
     uint8_t got[64];
@@ -407,7 +407,7 @@ static void expect_share(node_store *s, const uint8_t key[32], uint64_t want_e, 
 }
 
 static void expect_share_refused(node_store *s, const uint8_t key[32], const char *what) {
-    node_status st = {0};
+    tkms_status st = {0};
     uint64_t e = 0;
     uint32_t i = 0;
     uint8_t got[64];
@@ -415,7 +415,7 @@ static void expect_share_refused(node_store *s, const uint8_t key[32], const cha
     int found = 0;
     if (node_store_get_share(s, key, &e, &i, got, &len, &found, &st))
         fail_msg("%s: the share still decrypts (epoch %llu, index %u)", what, (unsigned long long)e, i);
-    assert_int_equal(st.cls, NS_STORAGE);
+    assert_int_equal(st.cls, TKMS_CLASS_STORAGE);
     assert_non_null(strstr(st.msg, "does not decrypt"));
     assert_false(found);
 }
@@ -423,7 +423,7 @@ static void expect_share_refused(node_store *s, const uint8_t key[32], const cha
 /* Shares: sealed on disk, bound to their epoch and index. */
 static void test_share_at_rest(void **state) {
     (void)state;
-    node_status st = {0};
+    tkms_status st = {0};
     char *db = path_in("rest-share.db");
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
@@ -475,7 +475,7 @@ static void test_share_at_rest(void **state) {
 
 static void expect_pending(node_store *s, const uint8_t key[32], uint64_t e, const uint8_t th[32], uint32_t want_i,
                            const uint8_t *want) {
-    node_status st = {0};
+    tkms_status st = {0};
     uint32_t i = 0;
     uint8_t got[32];
     int found = 0;
@@ -486,13 +486,13 @@ static void expect_pending(node_store *s, const uint8_t key[32], uint64_t e, con
 }
 
 static void expect_pending_refused(node_store *s, const uint8_t key[32], uint64_t e, const uint8_t th[32], const char *what) {
-    node_status st = {0};
+    tkms_status st = {0};
     uint32_t i = 0;
     uint8_t got[32];
     int found = 0;
     if (node_store_get_pending_share(s, key, e, th, &i, got, &found, &st))
         fail_msg("%s: the pending share still %s", what, found ? "decrypts" : "is reported absent");
-    assert_int_equal(st.cls, NS_STORAGE);
+    assert_int_equal(st.cls, TKMS_CLASS_STORAGE);
     assert_non_null(strstr(st.msg, "does not decrypt"));
     assert_false(found);
 }
@@ -501,7 +501,7 @@ static void expect_pending_refused(node_store *s, const uint8_t key[32], uint64_
  * disk, bound to epoch, transcript hash and index. */
 static void test_pending_at_rest(void **state) {
     (void)state;
-    node_status st = {0};
+    tkms_status st = {0};
     char *db = path_in("rest-pending.db");
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);
@@ -580,7 +580,7 @@ static void test_pending_at_rest(void **state) {
  * bookkeeping only: the daemon takes the epoch from the decrypted checkpoint.) */
 static void test_session_at_rest(void **state) {
     (void)state;
-    node_status st = {0};
+    tkms_status st = {0};
     char *db = path_in("rest-session.db");
     node_store *s = NULL;
     assert_int_equal(node_store_open(&s, db, &st), 1);

@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
         } else return usage();
     }
     if (!cfg || !dest || !path) return usage();
-    node_status st = {0};
+    tkms_status st = {0};
     size_t blen = 0;
     char *body = NULL;
     if (bf && !(body = node_read_file(bf, &blen, 64u << 20, &st))) {

@@ -33,7 +33,7 @@ static int usage(void) {
 }
 
 static int next_session(uint8_t sid[32], const char *group_path) {
-    node_status st = {0};
+    tkms_status st = {0};
     size_t n = 0;
     char *json = node_read_file(group_path, &n, 16 << 20, &st);
     tkms_group *g = malloc(sizeof *g);
@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
     uint8_t sid[32];
     if (sess && !node_unhex(sid, 32, sess)) return usage();
     if (next_of && !next_session(sid, next_of)) return 2;
-    node_status st = {0};
+    tkms_status st = {0};
     node_secrets *sec = node_secure_alloc(sizeof *sec);
     if (!sec || !node_load_identity(sec, NULL, cfg, &st)) {
         fprintf(stderr, "peer-flood: %s\n", st.msg);
