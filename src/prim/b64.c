@@ -50,8 +50,8 @@ int tkms_b64_decode_alloc(uint8_t **out, size_t *out_len, const char *in, size_t
     size_t npad = 0;
     if (pad) {
         if (n % 4) return 0;
+        /* at most two '=' at the end; any other '=' is not a symbol and is refused below */
         while (npad < 2 && n > 0 && in[n - 1] == '=') n--, npad++;
-        if (npad && (n % 4) + npad != 4) return 0;
     } else if (n % 4 == 1) {
         return 0;
     }
