@@ -42,29 +42,31 @@ static void hex_every_pair(void) {
 static void hex_random(void) {
     for (int it = 0; it < 2000; it++) {
         uint8_t in[64], back[64];
-        size_t n = (size_t)(tu_rand64() % 65);
+        size_t n = 1 + (size_t)(tu_rand64() % 64);
         tu_randbytes(in, n);
         char h[129];
         tkms_hex(h, in, n);
         TU_CHECK(strlen(h) == 2 * n);
         for (size_t i = 0; i < 2 * n; i++) TU_CHECK(ref_nib(h[i], 1) >= 0);
         TU_CHECK(tkms_unhex(back, n, h, 2 * n, TKMS_HEX_LOWER_ONLY) && memcmp(back, in, n) == 0);
-        if (n) {
-            /* upper case: accepted in any-case mode only */
-            for (size_t i = 0; i < 2 * n; i++)
-                if (h[i] >= 'a') h[i] = (char)(h[i] - 32);
-            TU_CHECK(tkms_unhex(back, n, h, 2 * n, TKMS_HEX_ANY_CASE) && memcmp(back, in, n) == 0);
-            /* a wrong length and one bad digit anywhere: refused, output zeroed */
-            TU_CHECK(!tkms_unhex(back, n, h, 2 * n - 1, TKMS_HEX_ANY_CASE));
-            size_t at = (size_t)(tu_rand64() % (2 * n));
-            h[at] = 'g';
-            memset(back, 0x77, n);
-            TU_CHECK(!tkms_unhex(back, n, h, 2 * n, TKMS_HEX_ANY_CASE));
-            for (size_t i = 0; i < n; i++) TU_CHECK(back[i] == 0);
-        }
+        /* upper case: accepted in any-case mode only */
+        for (size_t i = 0; i < 2 * n; i++)
+            if (h[i] >= 'a') h[i] = (char)(h[i] - 32);
+        TU_CHECK(tkms_unhex(back, n, h, 2 * n, TKMS_HEX_ANY_CASE) && memcmp(back, in, n) == 0);
+        /* a wrong length and one bad digit anywhere: refused, output zeroed */
+        TU_CHECK(!tkms_unhex(back, n, h, 2 * n - 1, TKMS_HEX_ANY_CASE));
+        size_t at = (size_t)(tu_rand64() % 128) * (2 * n) / 128; /* in [0, 2n) */
+        h[at] = 'g';
+        memset(back, 0x77, n);
+        TU_CHECK(!tkms_unhex(back, n, h, 2 * n, TKMS_HEX_ANY_CASE));
+        for (size_t i = 0; i < n; i++) TU_CHECK(back[i] == 0);
     }
+    /* the empty string is the encoding of nothing */
+    char e[1];
+    tkms_hex(e, NULL, 0);
+    TU_CHECK(e[0] == 0 && tkms_unhex(NULL, 0, "", 0, TKMS_HEX_LOWER_ONLY));
     TU_CHECK(!tkms_unhex(NULL, 0, NULL, 0, 0));
-    printf("ok hex: 2,000 random buffers round-trip; bad digits and lengths refused with zeroed output\n");
+    printf("ok hex: 2,000 random buffers (1..64 bytes) and the empty one round-trip; bad digits and lengths refused with zeroed output\n");
 }
 
 static void aead_rfc8439(void) {
