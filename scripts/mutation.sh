@@ -10,7 +10,7 @@
 #   scripts/mutation.sh [--only REGEX] [--keep] [--jobs J] [--scratch DIR]
 # --scratch DIR keeps the scratch copy and its build in DIR between runs (only changed files are
 # copied again, so the next run rebuilds incrementally): for writing and checking mutant lines.
-# Not part of make test (about an hour on 2 cores for the whole list); run it before resolving an
+# Not part of make test (about 12 minutes on 2 cores for the whole list); run it before resolving an
 # issue that touches a security check: make mutation.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
