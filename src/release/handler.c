@@ -283,6 +283,10 @@ static tkms_release_code finish(tkms_release_ctx *c, req_state *rs, tkms_release
         return code;
     }
     free(ok_body);
+    /* messages can quote the input (a JSON parser's "near '...'"): printable ASCII only, so that
+     * the error body is always valid JSON (a non-UTF-8 byte made json_pack fail: no body, 500) */
+    for (char *m = rs->msg; *m; m++)
+        if ((unsigned char)*m < 0x20 || (unsigned char)*m > 0x7e) *m = '?';
     json_t *e = json_pack("{s:s, s:s}", "code", tkms_release_code_name(code), "message", rs->msg[0] ? rs->msg : tkms_release_code_name(code));
     if (e && rs->reason && code == TKMS_REL_ATTESTATION_REFUSED) json_object_set_new(e, "reason", json_string(rs->reason));
     json_t *o = e ? json_pack("{s:o}", "error", e) : NULL;

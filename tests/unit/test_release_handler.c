@@ -975,6 +975,27 @@ static void test_gcp_refusal_keeps_jti(void) {
     free_node(&nd);
 }
 
+/* A body the JSON parser refuses with a message that quotes it ("near '...'"): when the quoted
+ * bytes were not UTF-8 the error body could not be built and the answer was a bodiless 500 (found by
+ * fuzz_release_request). Now: 400 bad_request with a JSON body, on both endpoints. */
+static void test_error_body_quotes_input(void) {
+    node_t nd = make_node(0, 1, 1000);
+    static const char body[] = "{\"app_id\":\"0x00\",\"attestation\":{\"e\\\xd7\xa5\x01p\":1}}";
+    for (int sign = 0; sign <= 1; sign++) {
+        char *resp = NULL;
+        int st = 0;
+        tkms_release_code c = sign ? tkms_release_handle_sign(nd.ctx, &resp, &st, body, sizeof body - 1, "s", NOW_MS)
+                                   : tkms_release_handle_key(nd.ctx, &resp, &st, body, sizeof body - 1, "s", NOW_MS);
+        TU_CHECK(c == TKMS_REL_BAD_REQUEST && st == 400 && resp);
+        json_t *j = json_loads(resp, 0, NULL);
+        TU_CHECK(json_is_string(json_object_get(json_object_get(j, "error"), "message")));
+        json_decref(j);
+        free(resp);
+    }
+    free_node(&nd);
+    printf("ok an error message quoting non-UTF-8 input still gives a 400 with a JSON body\n");
+}
+
 int main(void) {
     tu_seed();
     uint8_t seed[32], wide[64];
@@ -1023,6 +1044,7 @@ int main(void) {
     test_registry_limits();
     test_paged_sync();
     test_gcp_refusal_keeps_jti();
+    test_error_body_quotes_input();
     EXPECT(audit_count > 20 && audit_refused > 10, "every request audited");
 
     for (int i = 0; i < 2; i++) free_node(&nodes[i]);
