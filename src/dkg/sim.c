@@ -638,8 +638,10 @@ static int evaluate(sim_t *s, int final_phase, const uint8_t *mpk_before, tkms_g
     return erased ? 1 : -1;
 }
 
-/* Faults within n - t on both sides (faulty = Byzantine or crashed at least once): then success
- * is what the protocol promises. */
+/* Faults within n - t in the old committee and within n - q in the new one, q the certificate
+ * quorum (tkms_dkg_cert_quorum: t, or floor(n/2) + 1 when t is below that), since a new group needs
+ * q member signatures (faulty = Byzantine or crashed at least once): then success is what the
+ * protocol promises. */
 static int within_bounds(const sim_t *S, const tkms_sim_params *P) {
     size_t bad_old = 0, bad_new = 0;
     for (size_t i = 0; i < S->n_nodes; i++) {
@@ -651,7 +653,8 @@ static int within_bounds(const sim_t *S, const tkms_sim_params *P) {
         if (faulty && nd->new_index) bad_new++;
     }
     size_t n_old = P->n, t_old = P->t, n_new = P->reshare ? P->n2 : P->n, t_new = P->reshare ? P->t2 : P->t;
-    return bad_old <= n_old - t_old && bad_new <= n_new - t_new;
+    size_t q_new = tkms_dkg_cert_quorum(t_new, n_new);
+    return bad_old <= n_old - t_old && bad_new <= n_new - q_new;
 }
 
 /* Success is promised only on a synchronous network: every message delivered within the

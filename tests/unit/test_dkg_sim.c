@@ -172,8 +172,10 @@ static void property_loop(uint64_t seed0, int count) {
             p.n2 = 1 + RND(7);
             p.keep = RND((p.n < p.n2 ? p.n : p.n2) + 1);
             if (RND(4) == 0) p.t2 = 1 + RND(p.n2);
-            size_t t2 = p.t2 ? p.t2 : tdef(p.n2);
-            if (p.n2 - t2 < budget) budget = p.n2 - t2;
+            /* the new committee tolerates n2 - q faults, q the certificate quorum (t2, or
+             * floor(n2/2) + 1 when t2 is below that): a new group needs q member signatures */
+            size_t t2 = p.t2 ? p.t2 : tdef(p.n2), q2 = tkms_dkg_cert_quorum(t2, p.n2);
+            if (p.n2 - q2 < budget) budget = p.n2 - q2;
         }
         size_t f = budget ? RND(budget + 1) : 0, crash = f ? RND(f + 1) : 0;
         p.crash = crash;
