@@ -80,3 +80,8 @@ target_include_directories(test_http_parse PRIVATE ${CMAKE_SOURCE_DIR}/src/daemo
 target_compile_options(test_http_parse PRIVATE ${TKMS_WARN})
 target_link_libraries(test_http_parse PRIVATE PkgConfig::CMOCKA)
 add_test(NAME test_http_parse COMMAND test_http_parse)
+
+# Test tool: a forged next-epoch group file (a made-up committee that certifies itself).
+add_executable(tkms-test-forge-group ${CMAKE_SOURCE_DIR}/tests/tools/forge_group.c)
+target_compile_options(tkms-test-forge-group PRIVATE ${TKMS_WARN})
+target_link_libraries(tkms-test-forge-group PRIVATE tkms_dkg tkms_prim OpenSSL::Crypto)

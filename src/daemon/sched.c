@@ -69,7 +69,8 @@ struct sched {
     int holders_valid;       /* 0 until a probe round found us at the committee's epoch */
     unsigned last_holders;   /* for logging changes */
     unsigned peers_at_epoch; /* peers that answered the last probe round at our epoch */
-    int behind;              /* a peer answered with a newer epoch */
+    unsigned peers_ahead;    /* peers that answered with a newer epoch (a claim, not yet verified) */
+    int behind;              /* more peers claim a newer epoch than can be faulty: our epoch is stale */
     /* Repair (docs/dkg.md "Repair"): no-share announcements for the current epoch. */
     uint64_t repair_epoch;   /* epoch the fields below are for */
     uint64_t repair_at;      /* earliest announcement time (announcer's schedule clock), 0: none */
@@ -904,6 +905,29 @@ static void resume(struct sched *s) {
 }
 
 /* ---- peers: liveness probes and catch-up of certified groups ---- */
+/* A certified next group proves that its own members signed it, not that they were entitled to:
+ * anyone can certify a same-MPK group of keys it made up. The committee changes only through a
+ * proposal signed by >= t_old current operators (DESIGN §3), so a caught-up group must have the
+ * committee this node would have run itself: the current one, or that of the verified proposal
+ * for this epoch (docs/dkg.md, "Catch-up"). d->lock held (reading). */
+static int committee_authorized(tkmsd *d, const node_group *g, tkms_status *st) {
+    next_committee *c = malloc(sizeof *c);
+    int ok = c && daemon_next_committee(d, c) && c->n_new == g->g.n && c->t_new == g->g.t;
+    for (uint32_t i = 0; ok && i < c->n_new; i++)
+        ok = !memcmp(c->members[i].sign_pk, g->g.members[i].sign_pk, 32) &&
+             !memcmp(c->members[i].kem_pk, g->g.members[i].kem_pk, 32) &&
+             !strcmp(c->members[i].address, g->g.members[i].address);
+    if (!c)
+        node_err(st, TKMS_CLASS_INTERNAL, "out of memory");
+    else if (!ok)
+        node_err(st, TKMS_CLASS_INPUT,
+                 "group %llu: its committee is neither the current one nor that of a verified proposal known to "
+                 "this node",
+                 (unsigned long long)g->g.epoch);
+    free(c);
+    return ok;
+}
+
 static void on_group_fetched(void *ctx, int ok, long status, const char *body, size_t len) {
     struct sched *s = ctx;
     tkmsd *d = s->d;
@@ -922,7 +946,8 @@ static void on_group_fetched(void *ctx, int ok, long status, const char *body, s
     pthread_rwlock_rdlock(&d->lock);
     int valid;
     if (d->group) {
-        valid = g->g.epoch == d->group->g.epoch + 1 && gfile_verify_next(g, d->group, &st);
+        valid = g->g.epoch == d->group->g.epoch + 1 && gfile_verify_next(g, d->group, &st) &&
+                committee_authorized(d, g, &st);
     } else {
         /* the DKG certified without us: epoch 0, the genesis committee and threshold, certified */
         valid = d->have_genesis && g->g.epoch == 0 && g->g.n == d->genesis.n && g->g.t == d->genesis.t &&
@@ -1031,6 +1056,15 @@ static void probe_round_done(struct sched *s) {
                 log_json(TLOG_WARN, "clock_offset", json_pack("{s:I, s:I}", "offset_ms", (json_int_t)med, "previous_ms", (json_int_t)cur));
         }
     }
+    /* A newer epoch that one member announces is only its claim: the next group is fetched from it
+     * and verified (on_group_fetched), but our epoch counts as stale (nothing confirmed, nothing
+     * served) only when more members announce one than can be faulty (n - t), so that one
+     * malicious member cannot keep a restarted node from serving by announcing epochs it cannot
+     * show (tests/integration/security_catchup_forged.sh). */
+    pthread_rwlock_rdlock(&d->lock);
+    unsigned may_fail = d->group ? (unsigned)(d->group->g.n - d->group->g.t) : 0;
+    pthread_rwlock_unlock(&d->lock);
+    s->behind = s->peers_ahead > may_fail;
     if (s->behind) { /* our epoch is not the committee's: nothing to count or confirm */
         pthread_mutex_lock(&s->mu);
         s->holders_valid = 0;
@@ -1094,7 +1128,7 @@ static void on_probe(void *ctx, int ok, long status, const char *body, size_t le
             s->peer_share[pc->index - 1] = json_is_true(hs);
             pthread_mutex_unlock(&s->mu);
         }
-        if (json_is_integer(e) && (uint64_t)json_integer_value(e) > s->seen_epoch) s->behind = 1;
+        if (json_is_integer(e) && (uint64_t)json_integer_value(e) > s->seen_epoch) s->peers_ahead++;
         json_decref(j);
     } else if (pc->index) {
         pthread_mutex_lock(&s->mu);
@@ -1126,6 +1160,7 @@ static void probe_peers(struct sched *s) {
     s->best_peer_url[0] = 0;
     s->probe_n = 0;
     s->peers_at_epoch = 0;
+    s->peers_ahead = 0;
     s->behind = 0;
     s->probe_sent_ms = node_now_ms();
     pthread_rwlock_rdlock(&d->lock);
