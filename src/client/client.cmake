@@ -10,7 +10,7 @@ if(NOT TARGET PkgConfig::MHD)
 endif()
 
 file(GLOB TKMS_CLIENT_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/client/*.c)
-set(TKMS_CLIENT_DEPS tkms_dkg tkms_seal tkms_attest tkms_wallet tkms_core PkgConfig::CURL PkgConfig::JANSSON
+set(TKMS_CLIENT_DEPS tkms_net tkms_dkg tkms_seal tkms_attest tkms_wallet tkms_core PkgConfig::CURL PkgConfig::JANSSON
     OpenSSL::Crypto Threads::Threads)
 
 add_library(tkms_client STATIC ${TKMS_CLIENT_SRC})

@@ -22,7 +22,5 @@ tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, cons
 double cl_now_ms(void);
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer. Returns NULL. */
 uint8_t *cl_read_file(const char *path, size_t *len, size_t max);
-/* curl_global_init, once per process. */
-void cl_curl_init(void);
 
 #endif

@@ -11,23 +11,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "client_internal.h"
 #include "identity.h"
+#include "net.h"
 #include "proto_tags.h"
 
 #define CONFIGFS_DEFAULT "/sys/kernel/config/tsm/report"
 #define TEESERVER_DEFAULT "/run/container_launcher/teeserver.sock"
 #define DEV_DOMAIN TKMS_TAG_INSECURE_DEV
 #define EVIDENCE_MAX (1u << 20)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-void cl_curl_init(void) { pthread_once(&curl_once, curl_init_once); }
 
 tkms_client_att tkms_client_att_from_name(const char *name) {
     if (!name) return 0;
@@ -267,28 +263,6 @@ done:
 
 /* ---- Confidential Space launcher ---- */
 
-typedef struct {
-    uint8_t *p;
-    size_t len;
-    int over;
-} membuf;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx) {
-    membuf *b = ctx;
-    size_t n = size * nmemb;
-    if (b->len + n > EVIDENCE_MAX) {
-        b->over = 1;
-        return 0;
-    }
-    uint8_t *np = realloc(b->p, b->len + n + 1);
-    if (!np) return 0;
-    b->p = np;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = 0;
-    return n;
-}
-
 static tkms_client_status gcp_evidence(tkms_client_evidence *ev, char *err, size_t errlen, const tkms_client_evidence_opts *o,
                                        const uint8_t binding[64]) {
     const char *sock = o->teeserver_socket ? o->teeserver_socket : TEESERVER_DEFAULT;
@@ -299,24 +273,19 @@ static tkms_client_status gcp_evidence(tkms_client_evidence *ev, char *err, size
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!body) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
-    cl_curl_init();
-    CURL *h = curl_easy_init();
+    tkms_net_global_init();
     struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
-    membuf b = {0};
+    tkms_net_body b;
+    tkms_net_body_init(&b, EVIDENCE_MAX);
+    tkms_net_opts no = {.timeout_ms = (long)(o->timeout_ms ? o->timeout_ms : 10000), .body = &b, .headers = hd,
+                        .unix_socket = sock};
+    CURL *h = hd ? tkms_net_easy("http://localhost/v1/token", &no) : NULL;
     long code = 0;
     tkms_client_status st = TKMS_CLIENT_OK;
-    if (!h || !hd) {
+    if (!h || !tkms_net_post(h, body, strlen(body))) {
         st = cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "libcurl initialisation failed");
         goto out;
     }
-    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
-    curl_easy_setopt(h, CURLOPT_URL, "http://localhost/v1/token");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms ? o->timeout_ms : 10000));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
         st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "Confidential Space launcher at %s: %s", sock, curl_easy_strerror(rc));
@@ -345,7 +314,7 @@ static tkms_client_status gcp_evidence(tkms_client_evidence *ev, char *err, size
     ev->evidence_len = e - s;
     snprintf(ev->provider, sizeof ev->provider, "gcp-cs");
 out:
-    free(b.p);
+    tkms_net_body_free(&b);
     free(body);
     curl_slist_free_all(hd);
     if (h) curl_easy_cleanup(h);

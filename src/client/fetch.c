@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -17,6 +16,7 @@
 #include "g1.h"
 #include "hpke.h"
 #include "identity.h"
+#include "net.h"
 #include "seal.h"
 #include "tbls.h"
 #include "tkms/wallet.h"
@@ -28,17 +28,11 @@
 #define MAX_EPOCH_WALK 100000u
 #define HPKE_INFO TKMS_INFO_PARTIAL_KEY
 
-typedef struct {
-    uint8_t *p;
-    size_t len, max;
-    int over;
-} rbuf;
-
 /* One request target: a member address of some epoch. */
 typedef struct {
     char url[TKMS_DKG_ADDR_MAX + 16];
     CURL *h;
-    rbuf body;
+    tkms_net_body body;
     int active;       /* in the multi handle */
     int waiting;      /* retry scheduled at next_try */
     int finished;
@@ -88,22 +82,6 @@ static void logf_(fetch_ctx *c, const char *fmt, ...) {
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     c->o->log(c->o->log_ctx, line);
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx) {
-    rbuf *b = ctx;
-    size_t n = size * nmemb;
-    if (b->len + n > b->max) {
-        b->over = 1;
-        return 0;
-    }
-    uint8_t *np = realloc(b->p, b->len + n + 1);
-    if (!np) return 0;
-    b->p = np;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = 0;
-    return n;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -179,9 +157,7 @@ static size_t add_report(fetch_ctx *c, const char *url, uint32_t index, uint64_t
 }
 
 static int start(fetch_ctx *c, node_req *nr) {
-    nr->body.len = 0;
-    nr->body.over = 0;
-    curl_easy_setopt(nr->h, CURLOPT_TIMEOUT_MS, (long)c->o->timeout_ms);
+    tkms_net_body_reset(&nr->body);
     nr->started = cl_now_ms();
     nr->waiting = 0;
     if (curl_multi_add_handle(c->m, nr->h) != CURLM_OK) return 0;
@@ -199,25 +175,16 @@ static node_req *add_node(fetch_ctx *c, const char *address, uint32_t index, uin
     if (!nr) return NULL;
     snprintf(nr->url, sizeof nr->url, "%s/v1/keys/app", address);
     nr->rep = add_report(c, address, index, epoch);
-    nr->body.max = RESP_MAX;
-    nr->h = curl_easy_init();
+    tkms_net_body_init(&nr->body, RESP_MAX);
+    tkms_net_opts no = {.timeout_ms = (long)c->o->timeout_ms, .body = &nr->body, .headers = c->hdrs, .priv = nr};
+    nr->h = tkms_net_easy(nr->url, &no);
     if (nr->rep == SIZE_MAX || !nr->h) {
         if (nr->h) curl_easy_cleanup(nr->h);
         free(nr);
         return NULL;
     }
     c->nodes[c->n_nodes++] = nr;
-    CURL *h = nr->h;
-    curl_easy_setopt(h, CURLOPT_URL, nr->url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->req_body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(c->req_body));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &nr->body);
-    curl_easy_setopt(h, CURLOPT_PRIVATE, nr);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    tkms_net_post(nr->h, c->req_body, strlen(c->req_body));
     if (!start(c, nr)) return NULL;
     return nr;
 }
@@ -227,24 +194,20 @@ static node_req *add_node(fetch_ctx *c, const char *address, uint32_t index, uin
 static tkms_group *get_group(fetch_ctx *c, const char *base, uint64_t epoch, char *why, size_t whylen) {
     char url[TKMS_DKG_ADDR_MAX + 64];
     snprintf(url, sizeof url, "%s/v1/group?epoch=%llu", base, (unsigned long long)epoch);
-    CURL *h = curl_easy_init();
-    rbuf b = {.max = GROUP_MAX};
+    tkms_net_body b;
+    tkms_net_body_init(&b, GROUP_MAX);
+    tkms_net_opts no = {.timeout_ms = (long)c->o->timeout_ms, .body = &b};
+    CURL *h = tkms_net_easy(url, &no);
     tkms_group *g = NULL;
     long code = 0;
     if (!h) return NULL;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->o->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(h);
     if (rc != CURLE_OK || code != 200 || !b.p) {
         snprintf(why, whylen, "GET /v1/group?epoch=%llu: %s", (unsigned long long)epoch,
                  rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error");
-        free(b.p);
+        tkms_net_body_free(&b);
         return NULL;
     }
     g = malloc(sizeof *g);
@@ -252,7 +215,7 @@ static tkms_group *get_group(fetch_ctx *c, const char *base, uint64_t epoch, cha
         free(g);
         g = NULL;
     }
-    free(b.p);
+    tkms_net_body_free(&b);
     return g;
 }
 
@@ -478,7 +441,7 @@ static void on_done(fetch_ctx *c, node_req *nr, CURLcode rc) {
     nr->finished = 1;
     if (rc == CURLE_OPERATION_TIMEDOUT) {
         set_state(c, nr->rep, TKMS_CLIENT_NODE_TIMEOUT, "timeout", "no answer within %u ms", c->o->timeout_ms);
-    } else if (rc == CURLE_WRITE_ERROR && nr->body.over) {
+    } else if (tkms_net_too_large(rc, &nr->body)) {
         set_state(c, nr->rep, TKMS_CLIENT_NODE_BAD_RESPONSE, "too_large", "response larger than %u bytes", RESP_MAX);
     } else if (rc != CURLE_OK) {
         set_state(c, nr->rep, TKMS_CLIENT_NODE_UNREACHABLE, "unreachable", "%s", curl_easy_strerror(rc));
@@ -615,7 +578,7 @@ tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *r
             goto out;
         }
     }
-    cl_curl_init();
+    tkms_net_global_init();
     c->m = curl_multi_init();
     c->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     c->hdrs = c->hdrs ? curl_slist_append(c->hdrs, "Expect:") : NULL;
@@ -743,7 +706,7 @@ out:
     for (size_t i = 0; i < c->n_nodes; i++) {
         if (c->nodes[i]->active) curl_multi_remove_handle(c->m, c->nodes[i]->h);
         curl_easy_cleanup(c->nodes[i]->h);
-        free(c->nodes[i]->body.p);
+        tkms_net_body_free(&c->nodes[i]->body);
         free(c->nodes[i]);
     }
     free(c->nodes);
