@@ -61,7 +61,7 @@ file(GLOB TKMS_CLIENT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/tes
 foreach(src ${TKMS_CLIENT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   if(TARGET ${name})
-    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/seal)
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/seal ${CMAKE_SOURCE_DIR}/src/client)
     target_link_libraries(${name} PRIVATE tkms_client tkms_mock_node)
     set_tests_properties(${name} PROPERTIES LABELS client TIMEOUT 300)
   endif()
