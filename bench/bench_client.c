@@ -51,7 +51,8 @@ int main(int argc, char **argv) {
     }
     if (iters < 1) iters = 1;
     static const size_t ns[] = {4, 7, 10};
-    static const uint8_t app[20] = {0xbe, 0x7c, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
+    uint8_t app[20];
+    mock_app_id(app); /* the app the mock nodes have registered */
     if (json) printf("{\"benchmark\":\"client_fetch\",\"iters\":%zu,\"results\":[", iters);
     else {
         printf("client end-to-end key fetch (evidence -> mnemonic), %zu runs each, mock nodes on loopback\n", iters);

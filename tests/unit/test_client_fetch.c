@@ -24,7 +24,8 @@
 #include "tkms/client.h"
 #include "tkms/wallet.h"
 
-static const uint8_t APP[20] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+/* the app the mock nodes have registered (MOCK_APP_TEXT; set in main) */
+static uint8_t APP[20];
 static int g_verbose;
 
 static void log_line(void *ctx, const char *line) {
@@ -396,7 +397,9 @@ static void test_group_rejects(void) {
     tkms_client_fetch_opts_default(&o);
     TU_CHECK(tkms_client_fetch(&k, NULL, err, sizeof err, &o) == TKMS_CLIENT_E_USAGE);
     uint8_t app[20];
-    TU_CHECK(tkms_client_parse_app_id(app, "0xA1B2c3d4e5f60708090a0b0c0d0e0f1011121314") && memcmp(app, APP, 20) == 0);
+    static const uint8_t A1[20] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+    TU_CHECK(tkms_client_parse_app_id(app, "0xA1B2c3d4e5f60708090a0b0c0d0e0f1011121314") && memcmp(app, A1, 20) == 0);
+    TU_CHECK(tkms_client_parse_app_id(app, MOCK_APP_TEXT) && memcmp(app, APP, 20) == 0);
     TU_CHECK(!tkms_client_parse_app_id(app, "a1b2c3d4e5f60708090a0b0c0d0e0f1011121314") &&
              !tkms_client_parse_app_id(app, "0xa1b2c3d4e5f60708090a0b0c0d0e0f101112131") &&
              !tkms_client_parse_app_id(app, "0xg1b2c3d4e5f60708090a0b0c0d0e0f1011121314"));
@@ -533,6 +536,7 @@ static void test_batch_fooled(void) {
 
 int main(void) {
     tu_seed();
+    mock_app_id(APP);
     g_verbose = getenv("TKMS_TEST_VERBOSE") != NULL;
     test_group_rejects();
     test_honest(4, 3);
