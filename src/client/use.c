@@ -25,11 +25,11 @@ tkms_client_status tkms_client_unseal(uint8_t **out, size_t *out_len, char *err,
     *out = NULL;
     *out_len = 0;
     tkms_buf b = {0};
-    tkms_seal_status s = tkms_unseal(&b, NULL, text, text_len, k->app_key, k->app_id, k->mpk);
-    if (s.cls != TKMS_SEAL_OK) {
+    tkms_status s = tkms_unseal(&b, NULL, text, text_len, k->app_key, k->app_id, k->mpk);
+    if (s.cls != TKMS_CLASS_OK) {
         tkms_buf_free(&b);
-        return cl_fail(err, errlen, s.cls == TKMS_SEAL_E_INTERNAL ? TKMS_CLIENT_E_INTERNAL : TKMS_CLIENT_E_SEALED, "%s",
-                       s.msg ? s.msg : "cannot open");
+        return cl_fail(err, errlen, s.cls == TKMS_CLASS_INTERNAL ? TKMS_CLIENT_E_INTERNAL : TKMS_CLIENT_E_SEALED, "%s",
+                       s.msg[0] ? s.msg : "cannot open");
     }
     uint8_t *p = malloc(b.len + 1);
     if (!p) {

@@ -421,8 +421,8 @@ static void test_unseal(void) {
     other[19] ^= 1;
     tkms_buf s1 = {0}, s2 = {0};
     const char *secret = "db-password: hunter2";
-    TU_CHECK(tkms_seal(&s1, mpk, APP, "DB", (const uint8_t *)secret, strlen(secret)).cls == TKMS_SEAL_OK);
-    TU_CHECK(tkms_seal(&s2, mpk, other, "DB", (const uint8_t *)secret, strlen(secret)).cls == TKMS_SEAL_OK);
+    TU_CHECK(tkms_seal(&s1, mpk, APP, "DB", (const uint8_t *)secret, strlen(secret)).code == TKMS_SEAL_OK);
+    TU_CHECK(tkms_seal(&s2, mpk, other, "DB", (const uint8_t *)secret, strlen(secret)).code == TKMS_SEAL_OK);
     uint8_t *pt;
     size_t pl;
     char err[256];
