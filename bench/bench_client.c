@@ -66,9 +66,9 @@ int main(int argc, char **argv) {
         mock_cluster *m = mock_start(&cfg);
         if (!m) return fprintf(stderr, "cannot start mock nodes\n"), 1;
         tkms_client_group *g;
-        char err[1024];
+        tkms_status err;
         const char *gj = mock_group_json(m, 0);
-        if (tkms_client_group_parse(&g, err, sizeof err, gj, strlen(gj)) != TKMS_CLIENT_OK) return fprintf(stderr, "%s\n", err), 1;
+        if (tkms_client_group_parse(&g, &err, gj, strlen(gj)) != TKMS_CLIENT_OK) return fprintf(stderr, "%s\n", err.msg), 1;
         tkms_client_fetch_opts o;
         tkms_client_fetch_opts_default(&o);
         o.group = g;
@@ -77,8 +77,8 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < iters + 3; i++) {
             tkms_client_key key;
             tkms_client_report r;
-            if (tkms_client_fetch(&key, &r, err, sizeof err, &o) != TKMS_CLIENT_OK) {
-                fprintf(stderr, "fetch: %s\n", err);
+            if (tkms_client_fetch(&key, &r, &err, &o) != TKMS_CLIENT_OK) {
+                fprintf(stderr, "fetch: %s\n", err.msg);
                 exit(1);
             }
             if (i >= 3) s[i - 3] = (sample){r.ms_total, r.ms_evidence, r.ms_network, r.ms_verify, r.ms_combine, r.ms_derive};

@@ -320,8 +320,8 @@ static int sign_collect(int argc, char **argv) {
         }
     }
     g1_affine_t out;
-    char cerr[512] = "";
-    tkms_client_status cst = done ? cl_collect_verdict(col, &out, cerr, sizeof cerr) : TKMS_CLIENT_E_QUORUM;
+    tkms_status cerr = {0};
+    tkms_client_status cst = done ? cl_collect_verdict(col, &out, &cerr) : TKMS_CLIENT_E_QUORUM;
     if (cst == TKMS_CLIENT_OK) {
         tkms_client_report rep = {0};
         cl_collect_report(col, &rep); /* the epoch combined and its threshold */
@@ -348,7 +348,7 @@ static int sign_collect(int argc, char **argv) {
         }
         rc = CLI_OK;
     } else if (cst != TKMS_CLIENT_E_QUORUM) {
-        rc = cli_fail(CLI_REJECT, "invalid partial signatures: %s%s", cerr, problems);
+        rc = cli_fail(CLI_REJECT, "invalid partial signatures: %s%s", cerr.msg, problems);
     } else if (invalid && ng >= g->g.t) {
         rc = cli_fail(CLI_REJECT, "invalid partial signatures: %zu of %zu answers failed verification%s", invalid, ng, problems);
     } else {

@@ -15,9 +15,11 @@ struct tkms_client_group {
     tkms_group g;
 };
 
-/* Writes a printf message into err (errlen bytes, err may be NULL) and returns st. */
-tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Fills *es (may be NULL) with code's class, code and a printf message; returns code. */
+tkms_client_status cl_fail(tkms_status *es, tkms_client_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* *es (may be NULL) = success: class ok, code 0, empty message. Every public call starts with it. */
+void cl_status_ok(tkms_status *es);
 /* Monotonic milliseconds. */
 double cl_now_ms(void);
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer. Returns NULL. */

@@ -557,14 +557,15 @@ static void summarize(const cl_collect *c, char *out, size_t cap) {
     }
 }
 
-tkms_client_status cl_collect_verdict(cl_collect *c, g1_affine_t *out, char *err, size_t errlen) {
+tkms_client_status cl_collect_verdict(cl_collect *c, g1_affine_t *out, tkms_status *es) {
+    cl_status_ok(es);
     if (!c->done) {
         size_t best, t;
         uint64_t e;
         char why[768];
         cl_collect_best(c, &best, &t, &e);
         summarize(c, why, sizeof why);
-        return cl_fail(err, errlen, TKMS_CLIENT_E_QUORUM, "only %zu valid partial key%s, %zu needed: no key (%s)", best,
+        return cl_fail(es, TKMS_CLIENT_E_QUORUM, "only %zu valid partial key%s, %zu needed: no key (%s)", best,
                        best == 1 ? "" : "s", t, why[0] ? why : "no answers");
     }
     /* combine the first t valid partials, then check the result under the trusted MPK */
@@ -573,12 +574,12 @@ tkms_client_status cl_collect_verdict(cl_collect *c, g1_affine_t *out, char *err
     g1_t k;
     if (!scratch_for(c, t) || !tbls_combine(&k, b->ok, t, c->scratch)) {
         OPENSSL_cleanse(&k, sizeof k);
-        return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "combine failed");
+        return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "combine failed");
     }
     g1_to_affine(out, &k);
     OPENSSL_cleanse(&k, sizeof k);
     int ok = tbls_verify_partial(out, &c->hm, &c->mpk);
-    if (!ok) return cl_fail(err, errlen, TKMS_CLIENT_E_VERIFY, "combined key does not verify against the MPK");
+    if (!ok) return cl_fail(es, TKMS_CLIENT_E_VERIFY, "combined key does not verify against the MPK");
     for (size_t i = 0; i < b->n_ok; i++) c->rep[b->ok_rep[i]].state = i < t ? TKMS_CLIENT_NODE_USED : TKMS_CLIENT_NODE_VALID;
     logf_(c, "combined %zu partials of epoch %llu; key verified against the MPK", t, (unsigned long long)b->g->epoch);
     return TKMS_CLIENT_OK;

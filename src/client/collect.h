@@ -85,7 +85,7 @@ int cl_collect_quorum(cl_collect *c, int force);
 /* Combines the first t valid partials of the quorum epoch into *out and checks it under the
  * trusted MPK (e(out, G2) == e(hm, MPK)); marks them used. Without a quorum: TKMS_CLIENT_E_QUORUM
  * naming every node that gave no valid partial. */
-tkms_client_status cl_collect_verdict(cl_collect *c, g1_affine_t *out, char *err, size_t errlen);
+tkms_client_status cl_collect_verdict(cl_collect *c, g1_affine_t *out, tkms_status *es);
 /* The best epoch so far: its valid partials, its threshold and number. */
 void cl_collect_best(const cl_collect *c, size_t *valid, size_t *t, uint64_t *epoch);
 /* Moves the report (rows, counts, n/t/epoch of the quorum epoch, ms_verify) into rep. */

@@ -166,6 +166,11 @@ int cl_drive_release(cl_collect *col, const cl_drive_opts *o) {
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&nr);
             if (nr) on_done(d, nr, rc);
         }
+        /* a quorum already there: no retry is started for nothing */
+        if (!o->wait_all && cl_collect_quorum(col, 0)) {
+            done = 1;
+            break;
+        }
         size_t outstanding = 0;
         double now = cl_now_ms(), next = deadline;
         for (size_t i = 0; i < d->n_nodes; i++) {

@@ -74,13 +74,14 @@ static char *request_body(const tkms_client_fetch_opts *fo, const char *app_text
     return s;
 }
 
-tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *rep, char *err, size_t errlen,
+tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *rep, tkms_status *es,
                                      const tkms_client_fetch_opts *o) {
+    cl_status_ok(es);
     double t_start = cl_now_ms();
     if (rep) memset(rep, 0, sizeof *rep);
     if (key) memset(key, 0, sizeof *key);
     if (!key || !o || !o->group || !o->evidence.method || o->timeout_ms == 0)
-        return cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "tkms_client_fetch: missing key, group, method or timeout");
+        return cl_fail(es, TKMS_CLIENT_E_USAGE, "tkms_client_fetch: missing key, group, method or timeout");
     tkms_client_status st = TKMS_CLIENT_OK;
     tkms_client_evidence ev = {0};
     cl_collect *col = NULL;
@@ -100,13 +101,13 @@ tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *r
     /* the ephemeral recipient key and the nonce, then evidence bound to B */
     uint8_t B[64];
     if (RAND_bytes(sk, 32) != 1 || RAND_bytes(nonce, 32) != 1 || !tkms_x25519_pubkey(recipient, sk)) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "RNG or X25519 failure");
+        st = cl_fail(es, TKMS_CLIENT_E_INTERNAL, "RNG or X25519 failure");
         goto out;
     }
     tkms_client_binding(B, o->app_id, recipient, nonce);
     {
         double t0 = cl_now_ms();
-        st = tkms_client_evidence_get(&ev, err, errlen, &o->evidence, o->app_id, B);
+        st = tkms_client_evidence_get(&ev, es, &o->evidence, o->app_id, B);
         ms_evidence = cl_now_ms() - t0;
         if (st != TKMS_CLIENT_OK) goto out;
     }
@@ -120,7 +121,7 @@ tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *r
     col = cl_collect_new(&cc);
     req_body = request_body(o, app_text, recipient, nonce, &ev);
     if (!col || !req_body) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
+        st = cl_fail(es, TKMS_CLIENT_E_INTERNAL, "out of memory");
         goto out;
     }
     cl_collect_set_release(col, o->app_id, recipient, nonce, sk);
@@ -141,7 +142,7 @@ tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *r
     cl_drive_opts dopt = {.body = req_body, .timeout_ms = o->timeout_ms, .retries = o->retries, .backoff_ms = o->backoff_ms,
                           .deadline_ms = o->deadline_ms, .wait_all = o->wait_all, .log = o->log, .log_ctx = o->log_ctx};
     if (!cl_drive_release(col, &dopt)) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
+        st = cl_fail(es, TKMS_CLIENT_E_INTERNAL, "out of memory");
         goto out;
     }
     ms_network = cl_now_ms() - t_net - cl_collect_ms_verify(col);
@@ -149,7 +150,7 @@ tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *r
     {
         g1_affine_t ka;
         double t0 = cl_now_ms();
-        st = cl_collect_verdict(col, &ka, err, errlen);
+        st = cl_collect_verdict(col, &ka, es);
         if (st == TKMS_CLIENT_OK) g1_serialize(key->app_key, &ka);
         OPENSSL_cleanse(&ka, sizeof ka);
         ms_combine = cl_now_ms() - t0;
@@ -158,7 +159,7 @@ tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *r
         tkms_wallet_status ws = tkms_mnemonic_from_app_key(key->mnemonic, sizeof key->mnemonic, key->app_key);
         ms_derive = cl_now_ms() - t0;
         if (ws != TKMS_WALLET_OK) {
-            st = cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "mnemonic derivation failed: %s", tkms_wallet_strerror(ws));
+            st = cl_fail(es, TKMS_CLIENT_E_INTERNAL, "mnemonic derivation failed: %s", tkms_wallet_strerror(ws));
             goto out;
         }
         memcpy(key->app_id, o->app_id, 20);

@@ -162,8 +162,8 @@ static const tkms_client_node_report *row(cl_collect *c, size_t r) { return cl_c
 
 static void expect_key(cl_collect *c, const world *w) {
     g1_affine_t key;
-    char err[512] = "";
-    TU_CHECK(cl_collect_verdict(c, &key, err, sizeof err) == TKMS_CLIENT_OK);
+    tkms_status err;
+    TU_CHECK(cl_collect_verdict(c, &key, &err) == TKMS_CLIENT_OK && err.cls == TKMS_CLASS_OK);
     g1_t k;
     g1_affine_t want;
     appkey_partial(&k, &w->secret, APP);
@@ -211,11 +211,12 @@ static void refusals(const world *w) {
              !strcmp(row(c, 4)->code, "malformed"));
     TU_CHECK(!cl_collect_quorum(c, 1));
     g1_affine_t key;
-    char err[1024] = "";
-    TU_CHECK(cl_collect_verdict(c, &key, err, sizeof err) == TKMS_CLIENT_E_QUORUM);
-    TU_CHECK(strstr(err, "only 0 valid partial keys, 3 needed") && strstr(err, "node 1 (http://node1.test:80): bad_signature") &&
-             strstr(err, "node 3 (http://node3.test:80): bad_response echo_mismatch") &&
-             strstr(err, "node 4 (http://node4.test:80): bad_response index_mismatch"));
+    tkms_status err;
+    TU_CHECK(cl_collect_verdict(c, &key, &err) == TKMS_CLIENT_E_QUORUM);
+    TU_CHECK(err.cls == TKMS_CLASS_PEER && err.code == TKMS_CLIENT_E_QUORUM);
+    TU_CHECK(strstr(err.msg, "only 0 valid partial keys, 3 needed") && strstr(err.msg, "node 1 (http://node1.test:80): bad_signature") &&
+             strstr(err.msg, "node 3 (http://node3.test:80): bad_response echo_mismatch") &&
+             strstr(err.msg, "node 4 (http://node4.test:80): bad_response index_mismatch"));
     cl_collect_free(c);
     /* too few: t - 1 good answers, the rest refused with error bodies */
     c = new_collector(w, &w->qa);
@@ -227,12 +228,12 @@ static void refusals(const world *w) {
              !strcmp(row(c, 3)->code, "http_503"));
     cl_collect_set(c, 4, TKMS_CLIENT_NODE_TIMEOUT, "timeout", "no answer within %u ms", 5u);
     TU_CHECK(!cl_collect_quorum(c, 1));
-    TU_CHECK(cl_collect_verdict(c, &key, err, sizeof err) == TKMS_CLIENT_E_QUORUM);
-    TU_CHECK(strstr(err, "only 2 valid partial keys, 3 needed") && strstr(err, "refused attestation_refused") &&
-             strstr(err, "node 5 (http://node5.test:80): timeout"));
+    TU_CHECK(cl_collect_verdict(c, &key, &err) == TKMS_CLIENT_E_QUORUM);
+    TU_CHECK(strstr(err.msg, "only 2 valid partial keys, 3 needed") && strstr(err.msg, "refused attestation_refused") &&
+             strstr(err.msg, "node 5 (http://node5.test:80): timeout"));
     cl_collect_free(c);
     printf("ok refused: other transcript, tampered ciphertext, other app, false index, malformed, error bodies;\n"
-           "   too few: \"%.60s...\"\n", err);
+           "   too few: \"%.60s...\"\n", err.msg);
 }
 
 static void next_epoch(const world *w) {
@@ -319,8 +320,8 @@ static void sign_feed(const world *w) {
     }
     TU_CHECK(cl_collect_quorum(c, 0));
     g1_affine_t sig;
-    char err[256];
-    TU_CHECK(cl_collect_verdict(c, &sig, err, sizeof err) == TKMS_CLIENT_OK);
+    tkms_status err;
+    TU_CHECK(cl_collect_verdict(c, &sig, &err) == TKMS_CLIENT_OK);
     TU_CHECK(tbls_verify_partial(&sig, &hm, &w->g[0].poly[0]));
     cl_collect_free(c);
     printf("ok sign feed: unauthenticated, malformed and misindexed answers refused; t partials verify under the MPK\n");
