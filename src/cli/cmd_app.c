@@ -148,12 +148,13 @@ static int cmd_statement(int argc, char **argv) {
         put_list(d, "snp_host_data", hd);
         json_object_set_new(o, "deployments", d);
     }
-    char *js = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *can = NULL, err[256];
+    char *js = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *can = NULL;
+    tkms_status es = {0};
     json_decref(o);
     tkms_app_statement st;
-    tkms_release_code c = js ? tkms_app_statement_parse(&st, &can, err, sizeof err, js, strlen(js)) : TKMS_REL_INTERNAL;
+    tkms_release_code c = js ? tkms_app_statement_parse(&st, &can, &es, js, strlen(js)) : TKMS_REL_INTERNAL;
     free(js);
-    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "invalid statement: %s", err);
+    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "invalid statement: %s", es.msg);
     puts(can);
     free(can);
     return CLI_OK;
@@ -174,11 +175,12 @@ static int cmd_sign(int argc, char **argv) {
         free(buf);
         return CLI_USAGE;
     }
-    char *out = NULL, err[256] = "";
-    tkms_release_code c = tkms_app_sign_statement(&out, err, sizeof err, (const char *)buf, len, sk, salt);
+    char *out = NULL;
+    tkms_status es = {0};
+    tkms_release_code c = tkms_app_sign_statement(&out, &es, (const char *)buf, len, sk, salt);
     OPENSSL_cleanse(sk, sizeof sk);
     free(buf);
-    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), err);
+    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), es.msg);
     puts(out);
     free(out);
     return CLI_OK;
@@ -196,10 +198,10 @@ static int cmd_verify(int argc, char **argv) {
     uint8_t *buf = cli_read_file(sf, &len, MAX_STATEMENT);
     if (!buf) return CLI_USAGE;
     tkms_app_signed s;
-    char err[256] = "";
-    tkms_release_code c = tkms_app_signed_parse(&s, err, sizeof err, (const char *)buf, len);
+    tkms_status es = {0};
+    tkms_release_code c = tkms_app_signed_parse(&s, &es, (const char *)buf, len);
     free(buf);
-    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), err);
+    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), es.msg);
     int bad_owner = memcmp(s.owner, owner, 20) != 0, bad_salt = sh && memcmp(s.salt, salt, 32) != 0;
     char ids[TKMS_APP_ID_TEXT], os[43];
     tkms_app_id_format(ids, s.st.app_id);
@@ -236,9 +238,10 @@ static int cmd_release(int argc, char **argv) {
         goto out;
     }
     /* Refuse locally what every node would refuse, and send the canonical form. */
-    tkms_release_code c = tkms_app_signed_parse(&s, err, sizeof err, (const char *)sbuf, slen);
+    tkms_status es;
+    tkms_release_code c = tkms_app_signed_parse(&s, &es, (const char *)sbuf, slen);
     if (c != TKMS_REL_OK) {
-        rc = cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), err);
+        rc = cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), es.msg);
         goto out;
     }
     have_s = 1;

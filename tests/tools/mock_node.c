@@ -220,9 +220,10 @@ void mock_app_id(uint8_t out[20]) {
 static int node_release(mock_cluster *m, uint32_t index) {
     mock_srv *s = &m->srv[index];
     mock_fault f = m->cfg.fault[index];
-    char err[256], app[TKMS_APP_ID_TEXT], stmt[160];
+    tkms_status err;
+    char app[TKMS_APP_ID_TEXT], stmt[160];
     uint8_t id[20], sk[32], salt[32];
-    if (sqlite3_open(":memory:", &s->db) != SQLITE_OK || !tkms_registry_init(s->db, err, sizeof err)) return 0;
+    if (sqlite3_open(":memory:", &s->db) != SQLITE_OK || !tkms_registry_init(s->db, &err)) return 0;
     tkms_release_config rc;
     memset(&rc, 0, sizeof rc);
     rc.db = s->db;
@@ -238,7 +239,7 @@ static int node_release(mock_cluster *m, uint32_t index) {
     char *signed_json = NULL, *resp = NULL;
     int status = 0;
     owner_key(sk, salt);
-    int ok = tkms_app_sign_statement(&signed_json, err, sizeof err, stmt, strlen(stmt), sk, salt) == TKMS_REL_OK &&
+    int ok = tkms_app_sign_statement(&signed_json, &err, stmt, strlen(stmt), sk, salt) == TKMS_REL_OK &&
              tkms_release_handle_app_update(s->rel, &resp, &status, signed_json, strlen(signed_json), "mock", 0) == TKMS_REL_OK;
     OPENSSL_cleanse(sk, sizeof sk);
     free(signed_json);
