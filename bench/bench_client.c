@@ -51,7 +51,8 @@ int main(int argc, char **argv) {
     }
     if (iters < 1) iters = 1;
     static const size_t ns[] = {4, 7, 10};
-    static const uint8_t app[20] = {0xbe, 0x7c, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
+    uint8_t app[20];
+    mock_app_id(app); /* the app the mock nodes have registered */
     if (json) printf("{\"benchmark\":\"client_fetch\",\"iters\":%zu,\"results\":[", iters);
     else {
         printf("client end-to-end key fetch (evidence -> mnemonic), %zu runs each, mock nodes on loopback\n", iters);
@@ -65,9 +66,9 @@ int main(int argc, char **argv) {
         mock_cluster *m = mock_start(&cfg);
         if (!m) return fprintf(stderr, "cannot start mock nodes\n"), 1;
         tkms_client_group *g;
-        char err[1024];
+        tkms_status err;
         const char *gj = mock_group_json(m, 0);
-        if (tkms_client_group_parse(&g, err, sizeof err, gj, strlen(gj)) != TKMS_CLIENT_OK) return fprintf(stderr, "%s\n", err), 1;
+        if (tkms_client_group_parse(&g, &err, gj, strlen(gj)) != TKMS_CLIENT_OK) return fprintf(stderr, "%s\n", err.msg), 1;
         tkms_client_fetch_opts o;
         tkms_client_fetch_opts_default(&o);
         o.group = g;
@@ -76,8 +77,8 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < iters + 3; i++) {
             tkms_client_key key;
             tkms_client_report r;
-            if (tkms_client_fetch(&key, &r, err, sizeof err, &o) != TKMS_CLIENT_OK) {
-                fprintf(stderr, "fetch: %s\n", err);
+            if (tkms_client_fetch(&key, &r, &err, &o) != TKMS_CLIENT_OK) {
+                fprintf(stderr, "fetch: %s\n", err.msg);
                 exit(1);
             }
             if (i >= 3) s[i - 3] = (sample){r.ms_total, r.ms_evidence, r.ms_network, r.ms_verify, r.ms_combine, r.ms_derive};

@@ -178,8 +178,8 @@ int main(int argc, char **argv) {
     if (fd < 0) return 1;
     close(fd);
     sqlite3 *db;
-    char err[256];
-    if (sqlite3_open(dbpath, &db) != SQLITE_OK || !tkms_registry_init(db, err, sizeof err)) return 1;
+    tkms_status err;
+    if (sqlite3_open(dbpath, &db) != SQLITE_OK || !tkms_registry_init(db, &err)) return 1;
     sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "CREATE TABLE audit(id INTEGER PRIMARY KEY, ts_ms INTEGER, kind TEXT, subject TEXT, decision TEXT, detail TEXT, digest TEXT)",
                  NULL, NULL, NULL);
@@ -216,9 +216,9 @@ int main(int argc, char **argv) {
     int status;
     snprintf(stm, sizeof stm, "{\"app_id\":\"%s\",\"seq\":1,\"methods\":[\"gcp-cs\",\"insecure-dev\"],\"image_digests\":[\"%s\"],"
              "\"deployments\":{\"gcp_projects\":[\"acme-prod\"]}}", APPS, DIGEST);
-    if (tkms_app_sign_statement(&signed_st, err, sizeof err, stm, strlen(stm), owner_sk, salt) != TKMS_REL_OK ||
+    if (tkms_app_sign_statement(&signed_st, &err, stm, strlen(stm), owner_sk, salt) != TKMS_REL_OK ||
         tkms_release_handle_app_update(ctx, &resp, &status, signed_st, strlen(signed_st), "bench", NOW_MS) != TKMS_REL_OK)
-        return fprintf(stderr, "setup failed: %s\n", err), 1;
+        return fprintf(stderr, "setup failed: %s\n", err.msg), 1;
     free(resp);
 
     uint8_t rsk[32], rpk[32], nonce[32], B[64];

@@ -129,13 +129,13 @@ static void op_ibe_dec(void *c) {
 static void op_seal(void *c) {
     size_t n = *(size_t *)c;
     tkms_buf out = {0};
-    if (tkms_seal(&out, mpk_bytes, app, "bench", big_in, n).cls != TKMS_SEAL_OK) abort();
+    if (tkms_seal(&out, mpk_bytes, app, "bench", big_in, n).code != TKMS_SEAL_OK) abort();
     tkms_buf_free(&out);
 }
 static void op_unseal(void *c) {
     size_t n = *(size_t *)c;
     tkms_buf *s = n < 4096 ? &sealed_small : &sealed_big, out = {0};
-    if (tkms_unseal(&out, NULL, (const char *)s->p, s->len, key_bytes, NULL, NULL).cls != TKMS_SEAL_OK || out.len != n)
+    if (tkms_unseal(&out, NULL, (const char *)s->p, s->len, key_bytes, NULL, NULL).code != TKMS_SEAL_OK || out.len != n)
         abort();
     tkms_buf_free(&out);
 }
@@ -176,8 +176,8 @@ int main(int argc, char **argv) {
     g1_to_affine(&app_key, &k);
     g1_serialize(key_bytes, &app_key);
     size_t small = 1024, bigsz = 10u << 20;
-    if (tkms_seal(&sealed_small, mpk_bytes, app, "bench", big_in, small).cls != TKMS_SEAL_OK ||
-        tkms_seal(&sealed_big, mpk_bytes, app, "bench", big_in, bigsz).cls != TKMS_SEAL_OK)
+    if (tkms_seal(&sealed_small, mpk_bytes, app, "bench", big_in, small).code != TKMS_SEAL_OK ||
+        tkms_seal(&sealed_big, mpk_bytes, app, "bench", big_in, bigsz).code != TKMS_SEAL_OK)
         return 1;
     op_ibe_enc(NULL);
 

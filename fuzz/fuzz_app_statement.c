@@ -10,18 +10,18 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char err[256];
+    tkms_status err;
     static tkms_app_statement st, st2;
     char *can = NULL, *can2 = NULL;
-    if (tkms_app_statement_parse(&st, &can, err, sizeof err, (const char *)data, size) == TKMS_REL_OK) {
+    if (tkms_app_statement_parse(&st, &can, &err, (const char *)data, size) == TKMS_REL_OK) {
         if (!can) abort();
-        if (tkms_app_statement_parse(&st2, &can2, err, sizeof err, can, strlen(can)) != TKMS_REL_OK) abort();
+        if (tkms_app_statement_parse(&st2, &can2, &err, can, strlen(can)) != TKMS_REL_OK) abort();
         if (strcmp(can, can2) != 0) abort();
     }
     free(can);
     free(can2);
     tkms_app_signed s;
     memset(&s, 0, sizeof s);
-    if (tkms_app_signed_parse(&s, err, sizeof err, (const char *)data, size) == TKMS_REL_OK) tkms_app_signed_free(&s);
+    if (tkms_app_signed_parse(&s, &err, (const char *)data, size) == TKMS_REL_OK) tkms_app_signed_free(&s);
     return 0;
 }

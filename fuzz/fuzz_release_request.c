@@ -21,8 +21,8 @@ static tkms_release_ctx *ctx;
 
 static void setup(void) {
     static sqlite3 *db;
-    char err[256];
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK || !tkms_registry_init(db, err, sizeof err)) abort();
+    tkms_status err;
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK || !tkms_registry_init(db, &err)) abort();
     tkms_release_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.db = db;
@@ -42,7 +42,7 @@ static void setup(void) {
     char a[TKMS_APP_ID_TEXT], stm[256], *signed_json = NULL;
     tkms_app_id_format(a, app);
     snprintf(stm, sizeof stm, "{\"app_id\":\"%s\",\"seq\":1,\"methods\":[\"insecure-dev\"]}", a);
-    if (tkms_app_sign_statement(&signed_json, err, sizeof err, stm, strlen(stm), owner_sk, salt) != TKMS_REL_OK) abort();
+    if (tkms_app_sign_statement(&signed_json, &err, stm, strlen(stm), owner_sk, salt) != TKMS_REL_OK) abort();
     char *resp = NULL;
     int st = 0;
     if (tkms_release_handle_app_update(ctx, &resp, &st, signed_json, strlen(signed_json), "setup", 0) != TKMS_REL_OK) abort();

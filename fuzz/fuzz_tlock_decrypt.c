@@ -15,10 +15,10 @@ static const uint8_t SIG[48] = {0x92, 0x99, 0x06, 0xc9, 0x59, 0x03, 0x2a, 0xb3, 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tkms_buf a = {0}, b = {0};
-    tkms_seal_status st = tkms_tlock_decrypt(&a, data, size, SIG, sizeof SIG, NULL, 0, NULL);
-    if (st.cls == TKMS_SEAL_OK) {
-        tkms_seal_status st2 = tkms_tlock_decrypt(&b, data, size, SIG, sizeof SIG, NULL, 0, NULL);
-        if (st2.cls != TKMS_SEAL_OK || a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0)) abort();
+    tkms_status st = tkms_tlock_decrypt(&a, data, size, SIG, sizeof SIG, NULL, 0, NULL);
+    if (st.code == TKMS_SEAL_OK) {
+        tkms_status st2 = tkms_tlock_decrypt(&b, data, size, SIG, sizeof SIG, NULL, 0, NULL);
+        if (st2.code != TKMS_SEAL_OK || a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0)) abort();
     } else if (a.len != 0) {
         abort(); /* nothing is returned unless the whole file verifies */
     }

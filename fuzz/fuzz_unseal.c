@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!text) return 0;
     memcpy(text, data, size);
     text[size] = 0;
-    tkms_seal_status st = tkms_unseal(&out, &name, text, size, KEY, NULL, NULL);
-    if (st.cls != TKMS_SEAL_OK && (out.len != 0 || name != NULL)) abort();
+    tkms_status st = tkms_unseal(&out, &name, text, size, KEY, NULL, NULL);
+    if (st.code != TKMS_SEAL_OK && (out.len != 0 || name != NULL)) abort();
     free(name);
     free(text);
     tkms_buf_free(&out);

@@ -43,6 +43,11 @@ include(${CMAKE_SOURCE_DIR}/tests/tbls.cmake)
 target_link_libraries(test_prim PRIVATE tkms_prim)
 # tests/unit/test_proto.c: the TKMS-V1 encodings of src/proto
 target_link_libraries(test_proto PRIVATE tkms_proto)
+# tests/unit/test_net.c: the libcurl setup and body collector of src/net (a libmicrohttpd server)
+if(NOT TARGET PkgConfig::MHD)
+  pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+endif()
+target_link_libraries(test_net PRIVATE tkms_net PkgConfig::MHD Threads::Threads)
 
 # test_dkg_sim explores 300 random schedules per run. make test pins its seed so that every run
 # checks the same schedules (two other seeds fail: docs/dkg.md, "Known failing schedules"); the

@@ -15,20 +15,26 @@ extern "C" {
 #endif
 
 
-/* Status of every fallible call. The comment gives the class (DESIGN.md §4 exit code). */
+/* Errors (include/tkms/common.h): every fallible call returns its code below and, when given a
+ * tkms_status *es (may be NULL), fills it: es->cls = tkms_client_class(code), es->code = code and
+ * es->msg a message for people (never secret; at most 255 bytes). On success *es is class ok,
+ * code 0, empty message. The comment gives the class and the DESIGN.md §4 exit code. */
 typedef enum {
     TKMS_CLIENT_OK = 0,
     TKMS_CLIENT_E_USAGE,    /* bad arguments or options (usage, exit 2) */
     TKMS_CLIENT_E_GROUP,    /* group file unreadable, malformed, not certified (input, exit 1) */
-    TKMS_CLIENT_E_EVIDENCE, /* evidence could not be produced: device, socket, key file (environment, exit 2) */
+    TKMS_CLIENT_E_EVIDENCE, /* evidence could not be produced: device, socket, key file (usage: the
+                               environment, exit 2) */
     TKMS_CLIENT_E_QUORUM,   /* fewer than t nodes returned a valid partial; no key (peer, exit 1) */
     TKMS_CLIENT_E_VERIFY,   /* combined key does not verify against the MPK (peer, exit 1) */
     TKMS_CLIENT_E_SEALED,   /* sealed value malformed, for another app or cluster (input, exit 1) */
-    TKMS_CLIENT_E_INTERNAL  /* allocation, RNG, OpenSSL or libcurl failure (exit 2) */
+    TKMS_CLIENT_E_INTERNAL  /* allocation, RNG, OpenSSL or libcurl failure (internal, exit 2) */
 } tkms_client_status;
 
 /* Short secret-free description of a status. Never NULL. */
 TKMS_API const char *tkms_client_strerror(tkms_client_status st);
+/* The class of a code (tkms_status.cls). */
+TKMS_API tkms_class tkms_client_class(tkms_client_status st);
 /* The DESIGN.md §4 exit code for a status: 0, 1 (rejected input / peer failure) or 2. */
 TKMS_API int tkms_client_exit_code(tkms_client_status st);
 
@@ -37,12 +43,11 @@ TKMS_API int tkms_client_exit_code(tkms_client_status st);
 typedef struct tkms_client_group tkms_client_group;
 
 /* Reads and verifies a certified group file (strict parse, session and transcript hash, >= t
- * member signatures). *g receives a new group (free with tkms_client_group_free). err (errlen
- * bytes, may be NULL) receives a message on failure. */
-TKMS_API TKMS_WUR tkms_client_status tkms_client_group_load(tkms_client_group **g, char *err, size_t errlen,
+ * member signatures). *g receives a new group (free with tkms_client_group_free). */
+TKMS_API TKMS_WUR tkms_client_status tkms_client_group_load(tkms_client_group **g, tkms_status *es,
                                                                           const char *path);
 /* Same from JSON text in memory. */
-TKMS_API TKMS_WUR tkms_client_status tkms_client_group_parse(tkms_client_group **g, char *err, size_t errlen,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_group_parse(tkms_client_group **g, tkms_status *es,
                                                                            const char *json, size_t len);
 TKMS_API void tkms_client_group_free(tkms_client_group *g);
 TKMS_API uint64_t tkms_client_group_epoch(const tkms_client_group *g);
@@ -101,8 +106,7 @@ typedef struct {
  * auxblob for SNP), removes the entry. gcp-cs: POST /v1/token over the launcher's unix socket
  * with {"audience", "nonces": [hex(B[0:32])], "token_type": "OIDC"}. Free ev with
  * tkms_client_evidence_free. */
-TKMS_API TKMS_WUR tkms_client_status tkms_client_evidence_get(tkms_client_evidence *ev, char *err,
-                                                                            size_t errlen,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_evidence_get(tkms_client_evidence *ev, tkms_status *es,
                                                                             const tkms_client_evidence_opts *o,
                                                                             const uint8_t app_id[20],
                                                                             const uint8_t binding[64]);
@@ -110,7 +114,7 @@ TKMS_API void tkms_client_evidence_free(tkms_client_evidence *ev);
 
 /* Creates a dev signer key file at path (mode 0600, refuses to overwrite): 64 lowercase hex of a
  * fresh Ed25519 seed and a newline. pub receives the public key. */
-TKMS_API TKMS_WUR tkms_client_status tkms_client_dev_keygen(uint8_t pub[32], char *err, size_t errlen,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_dev_keygen(uint8_t pub[32], tkms_status *es,
                                                                           const char *path);
 
 /* ---- fetch ---- */
@@ -195,7 +199,7 @@ TKMS_API void tkms_client_key_wipe(tkms_client_key *k);
  * group files from the loaded one (GET /v1/group?epoch=e). rep (may be NULL) is filled on success
  * and failure; free it with tkms_client_report_free. On failure *key is wiped. */
 TKMS_API TKMS_WUR tkms_client_status tkms_client_fetch(tkms_client_key *key, tkms_client_report *rep,
-                                                                     char *err, size_t errlen,
+                                                                     tkms_status *es,
                                                                      const tkms_client_fetch_opts *o);
 
 /* ---- using the key ---- */
@@ -213,8 +217,7 @@ TKMS_API TKMS_WUR tkms_client_status tkms_client_addresses_derive(tkms_client_ad
 /* Opens a "tkms1:" sealed secret with the app key; the sealed app must be k->app_id and the
  * cluster k->mpk. *out receives a malloc'd NUL-terminated plaintext (free with
  * tkms_client_secret_free), *out_len its length. */
-TKMS_API TKMS_WUR tkms_client_status tkms_client_unseal(uint8_t **out, size_t *out_len, char *err,
-                                                                      size_t errlen, const tkms_client_key *k,
+TKMS_API TKMS_WUR tkms_client_status tkms_client_unseal(uint8_t **out, size_t *out_len, tkms_status *es, const tkms_client_key *k,
                                                                       const char *text, size_t text_len);
 /* Wipes and frees len bytes at p (p may be NULL). */
 TKMS_API void tkms_client_secret_free(void *p, size_t len);

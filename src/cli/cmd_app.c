@@ -1,18 +1,19 @@
 /* tkms app: the app registry from the owner's side (docs/registry.md): create an app ID, write,
  * sign and verify release statements (EIP-191), and send a signed statement to every node. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "cli.h"
 #include "group.h"
+#include "net.h"
 #include "release.h"
 
 int cmd_app(int argc, char **argv);
@@ -147,12 +148,13 @@ static int cmd_statement(int argc, char **argv) {
         put_list(d, "snp_host_data", hd);
         json_object_set_new(o, "deployments", d);
     }
-    char *js = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *can = NULL, err[256];
+    char *js = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *can = NULL;
+    tkms_status es = {0};
     json_decref(o);
     tkms_app_statement st;
-    tkms_release_code c = js ? tkms_app_statement_parse(&st, &can, err, sizeof err, js, strlen(js)) : TKMS_REL_INTERNAL;
+    tkms_release_code c = js ? tkms_app_statement_parse(&st, &can, &es, js, strlen(js)) : TKMS_REL_INTERNAL;
     free(js);
-    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "invalid statement: %s", err);
+    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "invalid statement: %s", es.msg);
     puts(can);
     free(can);
     return CLI_OK;
@@ -173,11 +175,12 @@ static int cmd_sign(int argc, char **argv) {
         free(buf);
         return CLI_USAGE;
     }
-    char *out = NULL, err[256] = "";
-    tkms_release_code c = tkms_app_sign_statement(&out, err, sizeof err, (const char *)buf, len, sk, salt);
+    char *out = NULL;
+    tkms_status es = {0};
+    tkms_release_code c = tkms_app_sign_statement(&out, &es, (const char *)buf, len, sk, salt);
     OPENSSL_cleanse(sk, sizeof sk);
     free(buf);
-    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), err);
+    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), es.msg);
     puts(out);
     free(out);
     return CLI_OK;
@@ -195,10 +198,10 @@ static int cmd_verify(int argc, char **argv) {
     uint8_t *buf = cli_read_file(sf, &len, MAX_STATEMENT);
     if (!buf) return CLI_USAGE;
     tkms_app_signed s;
-    char err[256] = "";
-    tkms_release_code c = tkms_app_signed_parse(&s, err, sizeof err, (const char *)buf, len);
+    tkms_status es = {0};
+    tkms_release_code c = tkms_app_signed_parse(&s, &es, (const char *)buf, len);
     free(buf);
-    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), err);
+    if (c != TKMS_REL_OK) return cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), es.msg);
     int bad_owner = memcmp(s.owner, owner, 20) != 0, bad_salt = sh && memcmp(s.salt, salt, 32) != 0;
     char ids[TKMS_APP_ID_TEXT], os[43];
     tkms_app_id_format(ids, s.st.app_id);
@@ -212,24 +215,6 @@ static int cmd_verify(int argc, char **argv) {
     print_json(o);
     json_decref(o);
     return CLI_OK;
-}
-
-typedef struct {
-    char *buf;
-    size_t len;
-} membuf;
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud) {
-    membuf *m = ud;
-    size_t add = sz * n;
-    if (m->len + add > 65536) return 0;
-    char *nb = realloc(m->buf, m->len + add + 1);
-    if (!nb) return 0;
-    memcpy(nb + m->len, p, add);
-    m->buf = nb;
-    m->len += add;
-    m->buf[m->len] = 0;
-    return add;
 }
 
 static int cmd_release(int argc, char **argv) {
@@ -253,18 +238,20 @@ static int cmd_release(int argc, char **argv) {
         goto out;
     }
     /* Refuse locally what every node would refuse, and send the canonical form. */
-    tkms_release_code c = tkms_app_signed_parse(&s, err, sizeof err, (const char *)sbuf, slen);
+    tkms_status es;
+    tkms_release_code c = tkms_app_signed_parse(&s, &es, (const char *)sbuf, slen);
     if (c != TKMS_REL_OK) {
-        rc = cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), err);
+        rc = cli_fail(CLI_REJECT, "%s: %s", tkms_release_code_name(c), es.msg);
         goto out;
     }
     have_s = 1;
     char *body = tkms_app_signed_json(&s);
-    if (!body || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        free(body);
-        rc = cli_fail(CLI_USAGE, "out of memory or libcurl failed");
+    if (!body) {
+        rc = cli_fail(CLI_USAGE, "out of memory");
         goto out;
     }
+    tkms_net_global_init();
+    if (timeout > LONG_MAX / 1000) timeout = LONG_MAX / 1000;
     size_t have = 0;
     for (size_t i = 0; i < g->n; i++) {
         const char *addr = g->members[i].address;
@@ -273,25 +260,19 @@ static int cmd_release(int argc, char **argv) {
         char url[TKMS_DKG_ADDR_MAX + 24];
         /* Group files name members as URLs or as host:port (then plain http, like the daemon). */
         snprintf(url, sizeof url, "%s%.*s/v1/apps", strstr(addr, "://") ? "" : "http://", (int)al, addr);
-        CURL *h = curl_easy_init();
-        membuf mb = {NULL, 0};
+        tkms_net_body mb;
+        tkms_net_body_init(&mb, 64u * 1024u);
         long status = 0;
         struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        tkms_net_opts no = {.timeout_ms = timeout * 1000, .body = &mb, .headers = hdr};
+        CURL *h = hdr ? tkms_net_easy(url, &no) : NULL;
         CURLcode cc = CURLE_FAILED_INIT;
-        if (h) {
-            curl_easy_setopt(h, CURLOPT_URL, url);
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-            curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
-            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-            curl_easy_setopt(h, CURLOPT_WRITEDATA, &mb);
-            curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        if (h && tkms_net_post(h, body, strlen(body))) {
             cc = curl_easy_perform(h);
             if (cc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         }
         const char *result = "unreachable", *code = "";
-        json_t *resp = mb.buf ? json_loads(mb.buf, 0, NULL) : NULL;
+        json_t *resp = mb.p ? json_loadb((const char *)mb.p, mb.len, 0, NULL) : NULL;
         json_t *ecode = json_object_get(json_object_get(resp, "error"), "code");
         if (json_is_string(ecode)) code = json_string_value(ecode);
         if (cc == CURLE_OK && status == 200) result = "stored", have++;
@@ -302,12 +283,11 @@ static int cmd_release(int argc, char **argv) {
         print_json(line);
         json_decref(line);
         json_decref(resp);
-        free(mb.buf);
+        tkms_net_body_free(&mb);
         curl_slist_free_all(hdr);
         if (h) curl_easy_cleanup(h);
     }
     free(body);
-    curl_global_cleanup();
     /* Anti-entropy spreads it to the rest; t nodes holding it is what release needs. */
     if (have >= g->t) rc = CLI_OK;
     else rc = cli_fail(CLI_REJECT, "only %zu of %zu nodes hold the statement (threshold %zu)", have, g->n, g->t);

@@ -61,9 +61,9 @@ static int write_all(const uint8_t *p, size_t n) {
     return fflush(stdout) == 0;
 }
 
-static int seal_exit(tkms_seal_status s) {
-    if (s.cls == TKMS_SEAL_OK) return CLI_OK;
-    return cli_fail(s.cls == TKMS_SEAL_E_INPUT ? CLI_REJECT : CLI_USAGE, "%s", s.msg);
+static int seal_exit(tkms_status s) {
+    if (s.cls == TKMS_CLASS_OK) return CLI_OK;
+    return cli_fail(s.cls == TKMS_CLASS_INPUT ? CLI_REJECT : CLI_USAGE, "%s", s.msg);
 }
 
 int cmd_ibe(int argc, char **argv) {
@@ -182,7 +182,7 @@ int cmd_tlock(int argc, char **argv) {
     argc--, argv++;
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     tkms_buf out = {0};
-    tkms_seal_status s;
+    tkms_status s;
     if (strcmp(sub, "encrypt") == 0) {
         const char *chain = cli_opt(argc, argv, "--chain"), *r = cli_opt(argc, argv, "--round");
         if (!chain || strcmp(chain, "quicknet") != 0) return cli_fail(CLI_USAGE, "--chain must be quicknet");
@@ -230,7 +230,7 @@ int cmd_seal(int argc, char **argv) {
     uint8_t *in = cli_read_file("-", &n, TKMS_SEAL_MAX_PLAINTEXT);
     if (!in) return CLI_REJECT;
     tkms_buf out = {0};
-    tkms_seal_status s = tkms_seal(&out, mpk, app, name ? name : "", in, n);
+    tkms_status s = tkms_seal(&out, mpk, app, name ? name : "", in, n);
     OPENSSL_cleanse(in, n);
     free(in);
     int rc = seal_exit(s);
@@ -258,7 +258,7 @@ int cmd_unseal(int argc, char **argv) {
         return CLI_REJECT;
     }
     tkms_buf out = {0};
-    tkms_seal_status s = tkms_unseal(&out, NULL, (const char *)in, n, key, ah ? app : NULL, mh ? mpk : NULL);
+    tkms_status s = tkms_unseal(&out, NULL, (const char *)in, n, key, ah ? app : NULL, mh ? mpk : NULL);
     OPENSSL_cleanse(key, sizeof key);
     free(in);
     int rc = seal_exit(s);

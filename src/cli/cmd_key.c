@@ -95,7 +95,7 @@ static tkms_client_att detect_method(const tkms_client_group *g, const char *con
 /* Parses the options shared by fetch and exec into o (group loaded into *g). Returns an exit code
  * (CLI_OK to continue). */
 static int setup(tkms_client_fetch_opts *o, tkms_client_group **g, int argc, char **argv) {
-    char err[512];
+    tkms_status err;
     tkms_client_fetch_opts_default(o);
     *g = NULL;
     const char *gp = cli_opt(argc, argv, "--group"), *app = cli_opt(argc, argv, "--app");
@@ -114,8 +114,8 @@ static int setup(tkms_client_fetch_opts *o, tkms_client_group **g, int argc, cha
     o->evidence.collateral_file = cli_opt(argc, argv, "--collateral");
     o->wait_all = cli_flag(argc, argv, "--wait-all");
     if (cli_flag(argc, argv, "--verbose")) o->log = log_stderr;
-    tkms_client_status st = tkms_client_group_load(g, err, sizeof err, gp);
-    if (st != TKMS_CLIENT_OK) return cli_fail(tkms_client_exit_code(st), "%s", err);
+    tkms_client_status st = tkms_client_group_load(g, &err, gp);
+    if (st != TKMS_CLIENT_OK) return cli_fail(tkms_client_exit_code(st), "%s", err.msg);
     if (!meth || !strcmp(meth, "auto")) {
         o->evidence.method = detect_method(*g, o->evidence.configfs_root, o->evidence.teeserver_socket);
         if (!o->evidence.method) {
@@ -139,8 +139,8 @@ static int setup(tkms_client_fetch_opts *o, tkms_client_group **g, int argc, cha
 
 /* Fetches the key; prints the per-node outcome of misbehaving nodes and a summary on stderr. */
 static int fetch(tkms_client_key *k, tkms_client_report *rep, const tkms_client_fetch_opts *o) {
-    char err[1024];
-    tkms_client_status st = tkms_client_fetch(k, rep, err, sizeof err, o);
+    tkms_status err;
+    tkms_client_status st = tkms_client_fetch(k, rep, &err, o);
     for (size_t i = 0; i < rep->n_nodes; i++) {
         const tkms_client_node_report *r = &rep->nodes[i];
         if (r->state == TKMS_CLIENT_NODE_BAD_PARTIAL || r->state == TKMS_CLIENT_NODE_BAD_SIGNATURE ||
@@ -156,7 +156,7 @@ static int fetch(tkms_client_key *k, tkms_client_report *rep, const tkms_client_
                     extra ? r->code : "", r->detail);
         }
     }
-    if (st != TKMS_CLIENT_OK) return cli_fail(tkms_client_exit_code(st), "%s", err);
+    if (st != TKMS_CLIENT_OK) return cli_fail(tkms_client_exit_code(st), "%s", err.msg);
     size_t used = 0;
     for (size_t i = 0; i < rep->n_nodes; i++) used += rep->nodes[i].state == TKMS_CLIENT_NODE_USED;
     fprintf(stderr, "tkms: app key from %zu of %zu nodes (epoch %llu, t = %zu), verified against the MPK in %.1f ms\n", used,
@@ -246,9 +246,9 @@ static int key_dev_keygen(int argc, char **argv) {
     const char *out = cli_opt(argc, argv, "--out");
     if (!out) return cli_fail(CLI_USAGE, "need --out FILE");
     uint8_t pub[32];
-    char err[512];
-    tkms_client_status st = tkms_client_dev_keygen(pub, err, sizeof err, out);
-    if (st != TKMS_CLIENT_OK) return cli_fail(tkms_client_exit_code(st), "%s", err);
+    tkms_status err;
+    tkms_client_status st = tkms_client_dev_keygen(pub, &err, out);
+    if (st != TKMS_CLIENT_OK) return cli_fail(tkms_client_exit_code(st), "%s", err.msg);
     cli_print_hex(pub, 32);
     return CLI_OK;
 }
@@ -342,10 +342,10 @@ static int open_value(char **out, size_t *out_len, const tkms_client_key *k, con
     }
     uint8_t *pt;
     size_t pl;
-    char err[256];
-    tkms_client_status st = tkms_client_unseal(&pt, &pl, err, sizeof err, k, val, vlen);
+    tkms_status err;
+    tkms_client_status st = tkms_client_unseal(&pt, &pl, &err, k, val, vlen);
     if (st != TKMS_CLIENT_OK)
-        return cli_fail(tkms_client_exit_code(st), "cannot open sealed %.*s: %s", (int)nlen, name, err);
+        return cli_fail(tkms_client_exit_code(st), "cannot open sealed %.*s: %s", (int)nlen, name, err.msg);
     if (memchr(pt, 0, pl)) {
         tkms_client_secret_free(pt, pl);
         return cli_fail(CLI_REJECT, "sealed %.*s contains a NUL byte and cannot go into the environment", (int)nlen, name);

@@ -1,7 +1,9 @@
 /* tkms sign: cluster signatures (docs/security.md, "Cluster signatures"). `approve` and `revoke`
  * act on this operator's own node only; `tkms sign` then collects from every node in parallel the
- * partials of the nodes whose operators approved, verifies each signed response and partial,
- * combines t of one epoch and checks the result under the group file's MPK. */
+ * partials of the nodes whose operators approved (nodecli.c moves the bytes) and hands each signed
+ * response to libtkms-client's collector (src/client/collect.h), which checks it, follows newer
+ * epochs through certified group files, batch-checks the partials, combines t of one epoch and
+ * checks the result under the group file's MPK. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "appkey.h"
 #include "cli.h"
+#include "collect.h"
 #include "g1.h"
 #include "h2c.h"
 #include "nodecli.h"
@@ -191,47 +194,6 @@ out_noauth:
     return rc;
 }
 
-typedef struct {
-    uint64_t epoch;
-    uint32_t index;
-    g1_affine_t sig;
-    size_t req;
-} got_t;
-
-static int cmp_epoch_desc(const void *a, const void *b) {
-    const got_t *x = a, *y = b;
-    return x->epoch < y->epoch ? 1 : x->epoch > y->epoch ? -1 : (int)x->index - (int)y->index;
-}
-
-/* Verifies and combines the partials of one epoch. Returns 1 and writes sig on success. */
-static int combine_epoch(g1_affine_t *out, size_t *n_bad, const node_group *g, const got_t *gs, size_t k,
-                         const g1_affine_t *hm) {
-    tbls_partial *parts = calloc(k, sizeof *parts);
-    g2_affine_t *pks = calloc(k, sizeof *pks);
-    uint8_t *bad = calloc(k, 1);
-    void *scratch = aligned_alloc(8, (tbls_scratch_size(k) + 7) & ~(size_t)7);
-    int ok = parts && pks && bad && scratch;
-    for (size_t i = 0; ok && i < k; i++) {
-        parts[i].index = gs[i].index;
-        parts[i].sig = gs[i].sig;
-        g2_t pk;
-        tbls_public_share(&pk, g->g.poly, g->g.t, gs[i].index);
-        g2_to_affine(&pks[i], &pk);
-    }
-    uint8_t seed[32];
-    g1_t sig;
-    ok = ok && node_random(seed, sizeof seed) && tbls_robust_combine(&sig, bad, n_bad, hm, parts, pks, k, g->g.t, seed, scratch);
-    if (ok) {
-        g1_to_affine(out, &sig);
-        ok = tbls_verify_partial(out, hm, &g->g.poly[0]);
-    }
-    free(parts);
-    free(pks);
-    free(bad);
-    free(scratch);
-    return ok;
-}
-
 static double mono_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -277,47 +239,62 @@ static int sign_collect(int argc, char **argv) {
     }
     ncli_run(rq, g->g.n, NULL, timeout);
 
+    /* the answers go to the client library's collector (src/client/collect.h): the response checks
+     * beyond the envelope, the chain walk to a newer epoch, the batch check, combine, MPK check */
     g1_t hmp;
     g1_affine_t hm;
     h2c_hash_to_g1(&hmp, msg, mlen, (const uint8_t *)TKMS_DST_CLUSTER_SIGN, TKMS_TAG_LEN(TKMS_DST_CLUSTER_SIGN));
     g1_to_affine(&hm, &hmp);
-    got_t *gs = calloc(g->g.n, sizeof *gs);
-    size_t ng = 0, invalid = 0;
+    cl_collect_cfg ccfg = {.group = &g->g, .hm = &hm};
+    cl_collect *col = cl_collect_new(&ccfg);
+    size_t *rows = calloc(g->g.n, sizeof *rows);
+    int rc = CLI_USAGE;
+    if (!col || !rows) {
+        rc = cli_fail(CLI_USAGE, "out of memory");
+        goto done;
+    }
+    size_t invalid = 0;
     char problems[4096] = "";
+    /* every member asked is a target before any answer (a newer epoch adds its other members) */
+    for (uint32_t i = 0; i < g->g.n; i++) rows[i] = cl_collect_target(col, rq[i].url, i + 1, g->g.epoch);
     for (uint32_t i = 0; i < g->g.n; i++) {
         ncli_req *r = &rq[i];
         char line[512] = "";
         json_t *j = NULL;
-        if (!r->ok) snprintf(line, sizeof line, "node %u (%s): %s", (i + 1), r->url, r->err);
-        else if (r->status != 200) {
+        if (rows[i] == SIZE_MAX) {
+            snprintf(line, sizeof line, "node %u (%s): not asked (duplicate address)", (i + 1), r->url);
+        } else if (!r->ok) {
+            snprintf(line, sizeof line, "node %u (%s): %s", (i + 1), r->url, r->err);
+            cl_collect_set(col, rows[i], TKMS_CLIENT_NODE_UNREACHABLE, "unreachable", "%.150s", r->err);
+        } else if (r->status != 200) {
             const char *c = resp_code(r, &j);
             snprintf(line, sizeof line, "node %u (%s): HTTP %ld%s%s%s", (i + 1), r->url, r->status,
                      c[0] ? " " : "", c, !strcmp(c, "not_approved") ? " (its operator has not approved this message)" : "");
+            cl_collect_set(col, rows[i], r->status >= 500 ? TKMS_CLIENT_NODE_SERVER_ERROR : TKMS_CLIENT_NODE_REFUSED,
+                           c[0] ? c : "refused", "HTTP %ld", r->status);
+            cl_collect_row(col, rows[i])->http_status = r->status;
         } else {
-            j = json_loadb(r->resp, r->resp_len, 0, NULL);
-            json_t *e = json_object_get(j, "epoch"), *ix = json_object_get(j, "index"), *p = json_object_get(j, "partial");
-            uint8_t pb[48];
-            /* the response is signed by the node's identity key */
-            if (!response_signed(r, g->g.members[i].sign_pk, "/v1/sign")) {
-                snprintf(line, sizeof line, "node %u (%s): response not signed by the member's key", (i + 1),
-                         r->url);
-                invalid++;
-            } else if (!json_is_integer(e) || !json_is_integer(ix) || json_integer_value(ix) < 1 ||
-                       json_integer_value(ix) > MAX_MEMBERS || !json_is_string(p) ||
-                       !node_unhex(pb, 48, json_string_value(p)) || g1_deserialize(&gs[ng].sig, pb, 48, 0) != G1_OK) {
-                snprintf(line, sizeof line, "node %u (%s): malformed partial", (i + 1), r->url);
-                invalid++;
-            } else if ((uint64_t)json_integer_value(e) == g->g.epoch && json_integer_value(ix) != (json_int_t)(i + 1)) {
-                /* named by what we addressed, not by what it claims */
-                snprintf(line, sizeof line, "node %u (%s): answered as member %lld", (i + 1), r->url,
-                         (long long)json_integer_value(ix));
-                invalid++;
-            } else {
-                gs[ng].epoch = (uint64_t)json_integer_value(e);
-                gs[ng].index = (uint32_t)json_integer_value(ix);
-                gs[ng].req = i;
-                ng++;
+            /* the response is signed by the node's identity key (the envelope headers) */
+            int authentic = response_signed(r, g->g.members[i].sign_pk, "/v1/sign");
+            cl_feed f = cl_collect_feed_sign(col, rows[i], (const uint8_t *)r->resp, r->resp_len, authentic);
+            const char *base;
+            uint64_t epoch;
+            while (f == CL_FEED_NEED_GROUP && cl_collect_wants_group(col, &base, &epoch)) {
+                /* the cluster reshared since the group file was written: each later group must
+                 * follow from the one before (same MPK, certified by the old members) */
+                char p[64];
+                snprintf(p, sizeof p, "/v1/group?epoch=%llu", (unsigned long long)epoch);
+                ncli_req fr = {.url = strdup(base), .path = strdup(p), .method = "GET"};
+                if (fr.url && fr.path) ncli_run(&fr, 1, NULL, timeout);
+                else snprintf(fr.err, sizeof fr.err, "out of memory");
+                int got = fr.ok && fr.status == 200 && fr.resp;
+                char why[300];
+                snprintf(why, sizeof why, "GET %s: %.200s", p, fr.ok ? "HTTP error" : fr.err);
+                f = cl_collect_group(col, got ? (const uint8_t *)fr.resp : NULL, got ? fr.resp_len : 0, why);
+                ncli_req_free(&fr);
             }
+            const tkms_client_node_report *row = cl_collect_row(col, rows[i]);
+            if (row->state != TKMS_CLIENT_NODE_VALID) snprintf(line, sizeof line, "node %u (%s): %s", (i + 1), r->url, row->detail);
         }
         json_decref(j);
         if (line[0] && strlen(problems) + strlen(line) + 4 < sizeof problems) {
@@ -325,72 +302,32 @@ static int sign_collect(int argc, char **argv) {
             strcat(problems, line);
         }
     }
-    qsort(gs, ng, sizeof *gs, cmp_epoch_desc);
-    /* of two answers for the same index of a later epoch, keep the first (a duplicate would only
-     * make the combination fail) */
-    size_t kept = 0;
-    for (size_t a = 0; a < ng; a++) {
-        if (kept && gs[kept - 1].epoch == gs[a].epoch && gs[kept - 1].index == gs[a].index) {
-            invalid++;
-            continue;
+    int done = cl_collect_quorum(col, 1);
+    /* what failed verification, and how many well-formed partials there were */
+    size_t ng = 0;
+    for (uint32_t i = 0; i < g->g.n; i++) {
+        if (rows[i] == SIZE_MAX) continue;
+        const tkms_client_node_report *row = cl_collect_row(col, rows[i]);
+        tkms_client_node_state st = row->state;
+        ng += st == TKMS_CLIENT_NODE_VALID || st == TKMS_CLIENT_NODE_BAD_PARTIAL;
+        invalid += st == TKMS_CLIENT_NODE_BAD_PARTIAL || st == TKMS_CLIENT_NODE_BAD_SIGNATURE ||
+                   st == TKMS_CLIENT_NODE_BAD_RESPONSE;
+        char line[512];
+        snprintf(line, sizeof line, "node %u (%s): %s", (i + 1), rq[i].url, row->detail);
+        if (st == TKMS_CLIENT_NODE_BAD_PARTIAL && strlen(problems) + strlen(line) + 4 < sizeof problems) {
+            strcat(problems, "\n  ");
+            strcat(problems, line);
         }
-        gs[kept++] = gs[a];
     }
-    ng = kept;
-    int done = 0;
     g1_affine_t out;
-    uint64_t used_epoch = 0;
-    uint32_t used_t = (uint32_t)g->g.t;
-    size_t need = g->g.t, best = 0;
-    uint64_t best_epoch = g->g.epoch;
-    for (size_t a = 0; a < ng && !done;) {
-        size_t b = a;
-        while (b < ng && gs[b].epoch == gs[a].epoch) b++;
-        node_group *ge = NULL;
-        const node_group *gp = g;
-        int have = 1;
-        if (gs[a].epoch != g->g.epoch) {
-            /* the cluster reshared since the group file was written: fetch that epoch's public
-             * polynomial; the MPK must be the one we trust */
-            have = 0;
-            for (size_t k = a; k < b && !have; k++) {
-                ncli_req fr = {.url = strdup(rq[gs[k].req].url), .method = "GET"};
-                char p[64];
-                snprintf(p, sizeof p, "/v1/group?epoch=%llu", (unsigned long long)gs[a].epoch);
-                fr.path = strdup(p);
-                ncli_run(&fr, 1, NULL, timeout);
-                tkms_status s2;
-                if (!ge) ge = calloc(1, sizeof *ge);
-                if (ge && fr.ok && fr.status == 200 && fr.resp && node_group_parse(ge, fr.resp, &s2)) {
-                    uint8_t m1[96], m2[96];
-                    g2_serialize(m1, &ge->g.poly[0]);
-                    g2_serialize(m2, &g->g.poly[0]);
-                    if (!memcmp(m1, m2, 96)) have = 1;
-                    else node_group_free(ge);
-                }
-                ncli_req_free(&fr);
-            }
-            gp = ge;
-        }
-        if (have) {
-            size_t n_bad = 0;
-            if (b - a >= gp->g.t && combine_epoch(&out, &n_bad, gp, gs + a, b - a, &hm)) {
-                done = 1;
-                used_epoch = gs[a].epoch;
-                used_t = (uint32_t)gp->g.t;
-            } else if (b - a - n_bad > best) {
-                best = b - a - n_bad;
-                best_epoch = gs[a].epoch;
-                need = gp->g.t;
-            }
-            invalid += n_bad;
-            if (ge) node_group_free(ge);
-        }
-        free(ge);
-        a = b;
-    }
-    int rc;
-    if (done) {
+    tkms_status cerr = {0};
+    tkms_client_status cst = done ? cl_collect_verdict(col, &out, &cerr) : TKMS_CLIENT_E_QUORUM;
+    if (cst == TKMS_CLIENT_OK) {
+        tkms_client_report rep = {0};
+        cl_collect_report(col, &rep); /* the epoch combined and its threshold */
+        uint64_t used_epoch = rep.epoch;
+        size_t used_t = rep.t;
+        tkms_client_report_free(&rep);
         uint8_t sb[48];
         g1_serialize(sb, &out);
         if (cli_flag(argc, argv, "--json")) {
@@ -410,16 +347,22 @@ static int sign_collect(int argc, char **argv) {
             cli_print_hex(sb, 48);
         }
         rc = CLI_OK;
+    } else if (cst != TKMS_CLIENT_E_QUORUM) {
+        rc = cli_fail(CLI_REJECT, "invalid partial signatures: %s%s", cerr.msg, problems);
     } else if (invalid && ng >= g->g.t) {
         rc = cli_fail(CLI_REJECT, "invalid partial signatures: %zu of %zu answers failed verification%s", invalid, ng, problems);
     } else {
+        size_t best, need;
+        uint64_t best_epoch;
+        cl_collect_best(col, &best, &need, &best_epoch);
         rc = cli_fail(CLI_USAGE, "not enough nodes: %zu valid partial signature%s of the %zu needed (epoch %llu)%s",
-                      best ? best : ng,
-                      (best ? best : ng) == 1 ? "" : "s", need, (unsigned long long)best_epoch, problems);
+                      best ? best : ng, (best ? best : ng) == 1 ? "" : "s", need, (unsigned long long)best_epoch, problems);
     }
+done:
+    cl_collect_free(col);
+    free(rows);
     for (uint32_t i = 0; i < g->g.n; i++) ncli_req_free(&rq[i]);
     free(rq);
-    free(gs);
     free(body);
     free(msg);
     node_group_free(g);

@@ -10,9 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "cli.h"
+#include "net.h"
+
+#define NCLI_RESP_MAX (16u << 20)
 
 int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file) {
     memset(a, 0, sizeof *a);
@@ -41,19 +42,6 @@ int ncli_auth_load(ncli_auth *a, const char *config_path, const char *token_file
 }
 
 void ncli_auth_wipe(ncli_auth *a) { node_wipe(a, sizeof *a); }
-
-static size_t on_body(char *p, size_t sz, size_t nm, void *ud) {
-    ncli_req *r = ud;
-    size_t n = sz * nm;
-    if (r->resp_len + n > (16u << 20)) return 0;
-    char *nb = realloc(r->resp, r->resp_len + n + 1);
-    if (!nb) return 0;
-    r->resp = nb;
-    memcpy(r->resp + r->resp_len, p, n);
-    r->resp_len += n;
-    r->resp[r->resp_len] = 0;
-    return n;
-}
 
 static size_t on_header(char *p, size_t sz, size_t nm, void *ud) {
     ncli_req *r = ud;
@@ -88,47 +76,39 @@ void ncli_run_fixed(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeou
 }
 
 void ncli_run(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeout_ms) {
-    static int inited;
-    if (!inited) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        inited = 1;
-    }
+    tkms_net_global_init();
     CURLM *m = curl_multi_init();
     CURL **hs = calloc(n ? n : 1, sizeof *hs);
     struct curl_slist **hl = calloc(n ? n : 1, sizeof *hl);
-    if (!m || !hs || !hl) {
+    tkms_net_body *bodies = calloc(n ? n : 1, sizeof *bodies);
+    if (!m || !hs || !hl || !bodies) {
         for (size_t i = 0; i < n; i++) snprintf(reqs[i].err, sizeof reqs[i].err, "out of memory");
         curl_multi_cleanup(m);
         free(hs);
         free(hl);
+        free(bodies);
         return;
     }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; i < n; i++) {
         ncli_req *r = &reqs[i];
-        CURL *h = curl_easy_init();
-        hs[i] = h;
-        if (!h) continue;
         size_t ul = strlen(r->url) + strlen(r->path) + 1;
         char *url = malloc(ul);
+        if (!url) continue;
         snprintf(url, ul, "%s%s", r->url, r->path);
-        curl_easy_setopt(h, CURLOPT_URL, url);
+        tkms_net_body_init(&bodies[i], NCLI_RESP_MAX);
+        tkms_net_opts no = {.timeout_ms = timeout_ms, .connect_timeout_ms = timeout_ms, .body = &bodies[i], .priv = r};
+        CURL *h = tkms_net_easy(url, &no);
         free(url);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+        hs[i] = h;
+        if (!h) continue;
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_PRIVATE, r);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->err);
         hl[i] = curl_slist_append(NULL, "Expect:");
         if (!strcmp(r->method, "POST")) {
-            curl_easy_setopt(h, CURLOPT_POST, 1L);
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)r->body_len);
+            tkms_net_post(h, r->body, r->body_len);
             hl[i] = curl_slist_append(hl[i], "Content-Type: application/json");
         }
         char hb[256];
@@ -172,6 +152,13 @@ void ncli_run(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeout_ms) 
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
             r->ok = msg->data.result == CURLE_OK;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
+            /* the body moves to the request (NUL-terminated, or NULL when there was none) */
+            tkms_net_body *b = &bodies[r - reqs];
+            free(r->resp);
+            r->resp = (char *)b->p;
+            r->resp_len = b->len;
+            b->p = NULL;
+            tkms_net_body_free(b);
             if (!r->ok && !r->err[0]) snprintf(r->err, sizeof r->err, "%s", curl_easy_strerror(msg->data.result));
             struct timespec t1;
             clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -186,9 +173,11 @@ void ncli_run(ncli_req *reqs, size_t n, const ncli_auth *auth, long timeout_ms) 
         }
         curl_slist_free_all(hl[i]);
     }
+    for (size_t i = 0; i < n; i++) tkms_net_body_free(&bodies[i]);
     curl_multi_cleanup(m);
     free(hs);
     free(hl);
+    free(bodies);
 }
 
 void ncli_req_free(ncli_req *r) {

@@ -10,7 +10,7 @@ if(NOT TARGET PkgConfig::MHD)
 endif()
 
 file(GLOB TKMS_CLIENT_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/client/*.c)
-set(TKMS_CLIENT_DEPS tkms_dkg tkms_seal tkms_attest tkms_wallet tkms_core PkgConfig::CURL PkgConfig::JANSSON
+set(TKMS_CLIENT_DEPS tkms_net tkms_dkg tkms_seal tkms_attest tkms_wallet tkms_core PkgConfig::CURL PkgConfig::JANSSON
     OpenSSL::Crypto Threads::Threads)
 
 add_library(tkms_client STATIC ${TKMS_CLIENT_SRC})
@@ -39,29 +39,31 @@ install(TARGETS tkms_client_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
 install(TARGETS tkms_client ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${CMAKE_BINARY_DIR}/tkms-client.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# CLI: tkms key fetch | dev-keygen, tkms exec (src/cli/cmd_key.c)
+# CLI: tkms key fetch | dev-keygen, tkms exec (src/cli/cmd_key.c); tkms sign uses the collector
+# (src/client/collect.h, src/cli/cmd_sign.c)
 target_link_libraries(tkms PRIVATE tkms_client)
+target_include_directories(tkms PRIVATE ${CMAKE_SOURCE_DIR}/src/client)
 
 # Mock nodes: a library for the C tests and benchmark, a program for the shell tests.
 add_library(tkms_mock_node STATIC ${CMAKE_SOURCE_DIR}/tests/tools/mock_node.c)
 target_include_directories(tkms_mock_node PUBLIC ${CMAKE_SOURCE_DIR}/tests/tools
   PRIVATE ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/core)
 target_compile_options(tkms_mock_node PRIVATE ${TKMS_WARN})
-target_link_libraries(tkms_mock_node PUBLIC tkms_dkg tkms_attest tkms_core PkgConfig::MHD PkgConfig::JANSSON
+target_link_libraries(tkms_mock_node PUBLIC tkms_release tkms_dkg tkms_attest tkms_core PkgConfig::MHD PkgConfig::JANSSON
   OpenSSL::Crypto Threads::Threads)
 add_executable(tkms-mock-node ${CMAKE_SOURCE_DIR}/tests/tools/mock_node.c)
 target_compile_definitions(tkms-mock-node PRIVATE MOCK_NODE_MAIN=1)
 target_include_directories(tkms-mock-node PRIVATE ${CMAKE_SOURCE_DIR}/tests/tools ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/core)
 target_compile_options(tkms-mock-node PRIVATE ${TKMS_WARN})
-target_link_libraries(tkms-mock-node PRIVATE tkms_dkg tkms_attest tkms_core PkgConfig::MHD PkgConfig::JANSSON OpenSSL::Crypto
-  Threads::Threads)
+target_link_libraries(tkms-mock-node PRIVATE tkms_release tkms_dkg tkms_attest tkms_core PkgConfig::MHD PkgConfig::JANSSON
+  OpenSSL::Crypto Threads::Threads)
 
 # tests/unit/test_client_*.c are created by tests/tests.cmake; give them the client and the mocks.
 file(GLOB TKMS_CLIENT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_client_*.c)
 foreach(src ${TKMS_CLIENT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   if(TARGET ${name})
-    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/seal)
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src/dkg ${CMAKE_SOURCE_DIR}/src/seal ${CMAKE_SOURCE_DIR}/src/client)
     target_link_libraries(${name} PRIVATE tkms_client tkms_mock_node)
     set_tests_properties(${name} PROPERTIES LABELS client TIMEOUT 300)
   endif()

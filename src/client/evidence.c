@@ -11,23 +11,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "client_internal.h"
 #include "identity.h"
+#include "net.h"
 #include "proto_tags.h"
 
 #define CONFIGFS_DEFAULT "/sys/kernel/config/tsm/report"
 #define TEESERVER_DEFAULT "/run/container_launcher/teeserver.sock"
 #define DEV_DOMAIN TKMS_TAG_INSECURE_DEV
 #define EVIDENCE_MAX (1u << 20)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-void cl_curl_init(void) { pthread_once(&curl_once, curl_init_once); }
 
 tkms_client_att tkms_client_att_from_name(const char *name) {
     if (!name) return 0;
@@ -57,27 +53,28 @@ void tkms_client_evidence_free(tkms_client_evidence *ev) {
 
 /* ---- dev signer ---- */
 
-static tkms_client_status read_dev_key(uint8_t sk[32], char *err, size_t errlen, const char *path) {
+static tkms_client_status read_dev_key(uint8_t sk[32], tkms_status *es, const char *path) {
     size_t len;
     uint8_t *buf = cl_read_file(path, &len, 4096);
-    if (!buf) return cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "cannot read dev key file '%s': %s", path, strerror(errno));
+    if (!buf) return cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "cannot read dev key file '%s': %s", path, strerror(errno));
     size_t s = 0, e = len;
     while (s < e && (buf[s] == ' ' || buf[s] == '\n' || buf[s] == '\r' || buf[s] == '\t')) s++;
     while (e > s && (buf[e - 1] == ' ' || buf[e - 1] == '\n' || buf[e - 1] == '\r' || buf[e - 1] == '\t')) e--;
     int ok = tkms_unhex(sk, 32, (const char *)buf + s, e - s, TKMS_HEX_ANY_CASE);
     OPENSSL_cleanse(buf, len);
     free(buf);
-    if (!ok) return cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "dev key file '%s' must hold 64 hex digits", path);
+    if (!ok) return cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "dev key file '%s' must hold 64 hex digits", path);
     return TKMS_CLIENT_OK;
 }
 
-tkms_client_status tkms_client_dev_keygen(uint8_t pub_out[32], char *err, size_t errlen, const char *path) {
+tkms_client_status tkms_client_dev_keygen(uint8_t pub_out[32], tkms_status *es, const char *path) {
+    cl_status_ok(es);
     uint8_t sk[32], pub[32];
     char hex[66];
-    if (!path) return cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "no key file path");
+    if (!path) return cl_fail(es, TKMS_CLIENT_E_USAGE, "no key file path");
     if (RAND_bytes(sk, 32) != 1 || !tkms_ed25519_pubkey(pub, sk)) {
         OPENSSL_cleanse(sk, sizeof sk);
-        return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "random key generation failed");
+        return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "random key generation failed");
     }
     tkms_hex(hex, sk, 32);
     OPENSSL_cleanse(sk, sizeof sk);
@@ -86,41 +83,41 @@ tkms_client_status tkms_client_dev_keygen(uint8_t pub_out[32], char *err, size_t
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     tkms_client_status st = TKMS_CLIENT_OK;
     if (fd < 0) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "cannot create '%s': %s", path, strerror(errno));
+        st = cl_fail(es, TKMS_CLIENT_E_USAGE, "cannot create '%s': %s", path, strerror(errno));
     } else {
         if (fchmod(fd, 0600) != 0 || write(fd, hex, 65) != 65) {
-            st = cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "cannot write '%s': %s", path, strerror(errno));
+            st = cl_fail(es, TKMS_CLIENT_E_USAGE, "cannot write '%s': %s", path, strerror(errno));
             unlink(path);
         }
-        if (close(fd) != 0 && st == TKMS_CLIENT_OK) st = cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "cannot write '%s'", path);
+        if (close(fd) != 0 && st == TKMS_CLIENT_OK) st = cl_fail(es, TKMS_CLIENT_E_USAGE, "cannot write '%s'", path);
     }
     OPENSSL_cleanse(hex, sizeof hex);
     if (st == TKMS_CLIENT_OK) memcpy(pub_out, pub, 32);
     return st;
 }
 
-static tkms_client_status dev_evidence(tkms_client_evidence *ev, char *err, size_t errlen, const tkms_client_evidence_opts *o,
+static tkms_client_status dev_evidence(tkms_client_evidence *ev, tkms_status *es, const tkms_client_evidence_opts *o,
                                        const uint8_t app_id[20], const uint8_t binding[64]) {
     uint8_t sk[32], pk[32], sig[64], msg[sizeof DEV_DOMAIN - 1 + 20 + 64];
     tkms_client_status st;
     if (o->dev_key_file) {
-        if ((st = read_dev_key(sk, err, errlen, o->dev_key_file)) != TKMS_CLIENT_OK) return st;
+        if ((st = read_dev_key(sk, es, o->dev_key_file)) != TKMS_CLIENT_OK) return st;
     } else if (RAND_bytes(sk, 32) != 1) {
-        return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "RNG failure");
+        return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "RNG failure");
     }
     memcpy(msg, DEV_DOMAIN, sizeof DEV_DOMAIN - 1);
     memcpy(msg + sizeof DEV_DOMAIN - 1, app_id, 20);
     memcpy(msg + sizeof DEV_DOMAIN - 1 + 20, binding, 64);
     int ok = tkms_ed25519_pubkey(pk, sk) && tkms_ed25519_sign(sig, sk, msg, sizeof msg);
     OPENSSL_cleanse(sk, sizeof sk);
-    if (!ok) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "Ed25519 signing failed");
+    if (!ok) return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "Ed25519 signing failed");
     char app[43], bh[129], ph[65], sh[129];
     tkms_client_format_app_id(app, app_id);
     tkms_hex(bh, binding, 64);
     tkms_hex(ph, pk, 32);
     tkms_hex(sh, sig, 64);
     char *s = malloc(512);
-    if (!s) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
+    if (!s) return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "out of memory");
     int n = snprintf(s, 512,
                      "{\"format\":\"tkms-insecure-dev-v1\",\"app_id\":\"%s\",\"binding\":\"%s\",\"public_key\":\"%s\","
                      "\"signature\":\"%s\"}",
@@ -199,19 +196,19 @@ static int snp_vcek(uint8_t **out, size_t *out_len, const uint8_t *t, size_t n) 
     return 0;
 }
 
-static tkms_client_status configfs_evidence(tkms_client_evidence *ev, char *err, size_t errlen, const tkms_client_evidence_opts *o,
+static tkms_client_status configfs_evidence(tkms_client_evidence *ev, tkms_status *es, const tkms_client_evidence_opts *o,
                                             const uint8_t binding[64]) {
     const char *root = o->configfs_root ? o->configfs_root : CONFIGFS_DEFAULT;
     const char *want = o->method == TKMS_CLIENT_ATT_TDX ? "tdx_guest" : "sev_guest";
     unsigned wait = o->timeout_ms ? o->timeout_ms : 10000;
     uint8_t rnd[8];
     char dir[4096], rh[17];
-    if (RAND_bytes(rnd, sizeof rnd) != 1) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "RNG failure");
+    if (RAND_bytes(rnd, sizeof rnd) != 1) return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "RNG failure");
     tkms_hex(rh, rnd, 8);
     if (snprintf(dir, sizeof dir, "%s/tkms-%ld-%s", root, (long)getpid(), rh) >= (int)sizeof dir - 32)
-        return cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "configfs root path too long");
+        return cl_fail(es, TKMS_CLIENT_E_USAGE, "configfs root path too long");
     if (mkdir(dir, 0700) != 0)
-        return cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE,
+        return cl_fail(es, TKMS_CLIENT_E_EVIDENCE,
                        "cannot create configfs-tsm report entry %s: %s (needs Linux >= 6.7 with configfs mounted, a %s provider and root)",
                        dir, strerror(errno), want);
     tkms_client_status st = TKMS_CLIENT_OK;
@@ -221,36 +218,36 @@ static tkms_client_status configfs_evidence(tkms_client_evidence *ev, char *err,
         free(out), free(gen1), free(gen2), free(prov);
         out = gen1 = gen2 = prov = NULL;
         if (!write_attr(dir, "inblob", binding, 64)) {
-            st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "cannot write %s/inblob: %s", dir, strerror(errno));
+            st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "cannot write %s/inblob: %s", dir, strerror(errno));
             goto done;
         }
         gen1 = read_attr(dir, "generation", &g1l, 0);
         out = read_attr(dir, "outblob", &out_len, wait);
         if (!out) {
-            st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "cannot read %s/outblob: %s", dir, strerror(errno));
+            st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "cannot read %s/outblob: %s", dir, strerror(errno));
             goto done;
         }
         gen2 = read_attr(dir, "generation", &g2l, 0);
         /* generation changes if another writer raced us between inblob and outblob: retry */
         if (!gen1 || !gen2 || (g1l == g2l && !memcmp(gen1, gen2, g1l))) break;
         if (attempt == 2) {
-            st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "configfs-tsm entry %s keeps changing (concurrent writer)", dir);
+            st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "configfs-tsm entry %s keeps changing (concurrent writer)", dir);
             goto done;
         }
     }
     prov = read_attr(dir, "provider", &pl, 0);
     if (!prov) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "cannot read %s/provider: %s", dir, strerror(errno));
+        st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "cannot read %s/provider: %s", dir, strerror(errno));
         goto done;
     }
     trim((char *)prov);
     if (strcmp((char *)prov, want) != 0) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "configfs-tsm provider is '%.40s', %s needs %s", (char *)prov,
+        st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "configfs-tsm provider is '%.40s', %s needs %s", (char *)prov,
                      tkms_client_att_name(o->method), want);
         goto done;
     }
     if (out_len == 0) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "configfs-tsm returned an empty report");
+        st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "configfs-tsm returned an empty report");
         goto done;
     }
     if (o->method == TKMS_CLIENT_ATT_SEV_SNP && !ev->collateral && (aux = read_attr(dir, "auxblob", &al, 0)) != NULL)
@@ -267,29 +264,7 @@ done:
 
 /* ---- Confidential Space launcher ---- */
 
-typedef struct {
-    uint8_t *p;
-    size_t len;
-    int over;
-} membuf;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx) {
-    membuf *b = ctx;
-    size_t n = size * nmemb;
-    if (b->len + n > EVIDENCE_MAX) {
-        b->over = 1;
-        return 0;
-    }
-    uint8_t *np = realloc(b->p, b->len + n + 1);
-    if (!np) return 0;
-    b->p = np;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = 0;
-    return n;
-}
-
-static tkms_client_status gcp_evidence(tkms_client_evidence *ev, char *err, size_t errlen, const tkms_client_evidence_opts *o,
+static tkms_client_status gcp_evidence(tkms_client_evidence *ev, tkms_status *es, const tkms_client_evidence_opts *o,
                                        const uint8_t binding[64]) {
     const char *sock = o->teeserver_socket ? o->teeserver_socket : TEESERVER_DEFAULT;
     char nonce[65];
@@ -298,33 +273,28 @@ static tkms_client_status gcp_evidence(tkms_client_evidence *ev, char *err, size
                             "token_type", "OIDC");
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
-    if (!body) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
-    cl_curl_init();
-    CURL *h = curl_easy_init();
+    if (!body) return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "out of memory");
+    tkms_net_global_init();
     struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
-    membuf b = {0};
+    tkms_net_body b;
+    tkms_net_body_init(&b, EVIDENCE_MAX);
+    tkms_net_opts no = {.timeout_ms = (long)(o->timeout_ms ? o->timeout_ms : 10000), .body = &b, .headers = hd,
+                        .unix_socket = sock};
+    CURL *h = hd ? tkms_net_easy("http://localhost/v1/token", &no) : NULL;
     long code = 0;
     tkms_client_status st = TKMS_CLIENT_OK;
-    if (!h || !hd) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "libcurl initialisation failed");
+    if (!h || !tkms_net_post(h, body, strlen(body))) {
+        st = cl_fail(es, TKMS_CLIENT_E_INTERNAL, "libcurl initialisation failed");
         goto out;
     }
-    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
-    curl_easy_setopt(h, CURLOPT_URL, "http://localhost/v1/token");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ms ? o->timeout_ms : 10000));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "Confidential Space launcher at %s: %s", sock, curl_easy_strerror(rc));
+        st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "Confidential Space launcher at %s: %s", sock, curl_easy_strerror(rc));
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     if (code != 200) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "Confidential Space launcher answered HTTP %ld: %.120s", code,
+        st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "Confidential Space launcher answered HTTP %ld: %.120s", code,
                      b.p ? (char *)b.p : "");
         goto out;
     }
@@ -333,42 +303,43 @@ static tkms_client_status gcp_evidence(tkms_client_evidence *ev, char *err, size
     while (e > s && (b.p[e - 1] == ' ' || b.p[e - 1] == '\n' || b.p[e - 1] == '\r')) e--;
     for (size_t i = s; i < e; i++) dots += b.p[i] == '.';
     if (e == s || dots != 2) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "Confidential Space launcher returned something that is not a JWT");
+        st = cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "Confidential Space launcher returned something that is not a JWT");
         goto out;
     }
     ev->evidence = malloc(e - s);
     if (!ev->evidence) {
-        st = cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
+        st = cl_fail(es, TKMS_CLIENT_E_INTERNAL, "out of memory");
         goto out;
     }
     memcpy(ev->evidence, b.p + s, e - s);
     ev->evidence_len = e - s;
     snprintf(ev->provider, sizeof ev->provider, "gcp-cs");
 out:
-    free(b.p);
+    tkms_net_body_free(&b);
     free(body);
     curl_slist_free_all(hd);
     if (h) curl_easy_cleanup(h);
     return st;
 }
 
-tkms_client_status tkms_client_evidence_get(tkms_client_evidence *ev, char *err, size_t errlen, const tkms_client_evidence_opts *o,
+tkms_client_status tkms_client_evidence_get(tkms_client_evidence *ev, tkms_status *es, const tkms_client_evidence_opts *o,
                                             const uint8_t app_id[20], const uint8_t binding[64]) {
+    cl_status_ok(es);
     memset(ev, 0, sizeof *ev);
-    if (!o || !app_id || !binding) return cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "missing argument");
+    if (!o || !app_id || !binding) return cl_fail(es, TKMS_CLIENT_E_USAGE, "missing argument");
     if (o->collateral_file) {
         ev->collateral = cl_read_file(o->collateral_file, &ev->collateral_len, 4u << 20);
         if (!ev->collateral)
-            return cl_fail(err, errlen, TKMS_CLIENT_E_EVIDENCE, "cannot read collateral file '%s': %s", o->collateral_file,
+            return cl_fail(es, TKMS_CLIENT_E_EVIDENCE, "cannot read collateral file '%s': %s", o->collateral_file,
                            strerror(errno));
     }
     tkms_client_status st;
     switch (o->method) {
-    case TKMS_CLIENT_ATT_DEV: st = dev_evidence(ev, err, errlen, o, app_id, binding); break;
-    case TKMS_CLIENT_ATT_GCP_CS: st = gcp_evidence(ev, err, errlen, o, binding); break;
+    case TKMS_CLIENT_ATT_DEV: st = dev_evidence(ev, es, o, app_id, binding); break;
+    case TKMS_CLIENT_ATT_GCP_CS: st = gcp_evidence(ev, es, o, binding); break;
     case TKMS_CLIENT_ATT_TDX:
-    case TKMS_CLIENT_ATT_SEV_SNP: st = configfs_evidence(ev, err, errlen, o, binding); break;
-    default: st = cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "unknown attestation method");
+    case TKMS_CLIENT_ATT_SEV_SNP: st = configfs_evidence(ev, es, o, binding); break;
+    default: st = cl_fail(es, TKMS_CLIENT_E_USAGE, "unknown attestation method");
     }
     if (st != TKMS_CLIENT_OK) tkms_client_evidence_free(ev);
     return st;

@@ -15,18 +15,21 @@
 #include "proto.h"
 #include "prim.h"
 
-tkms_client_status cl_fail(char *err, size_t errlen, tkms_client_status st, const char *fmt, ...) {
-    if (err && errlen) {
+tkms_client_status cl_fail(tkms_status *es, tkms_client_status code, const char *fmt, ...) {
+    if (es) {
+        es->cls = tkms_client_class(code);
+        es->code = (int)code;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
+        vsnprintf(es->msg, sizeof es->msg, fmt, ap);
         va_end(ap);
     }
-    return st;
+    return code;
 }
 
-
-
+void cl_status_ok(tkms_status *es) {
+    if (es) memset(es, 0, sizeof *es);
+}
 
 double cl_now_ms(void) {
     struct timespec ts;
@@ -89,6 +92,20 @@ const char *tkms_client_strerror(tkms_client_status st) {
     return "unknown status";
 }
 
+tkms_class tkms_client_class(tkms_client_status st) {
+    switch (st) {
+    case TKMS_CLIENT_OK: return TKMS_CLASS_OK;
+    case TKMS_CLIENT_E_USAGE:
+    case TKMS_CLIENT_E_EVIDENCE: return TKMS_CLASS_USAGE; /* fix the call or the environment */
+    case TKMS_CLIENT_E_GROUP:
+    case TKMS_CLIENT_E_SEALED: return TKMS_CLASS_INPUT;
+    case TKMS_CLIENT_E_QUORUM:
+    case TKMS_CLIENT_E_VERIFY: return TKMS_CLASS_PEER;
+    case TKMS_CLIENT_E_INTERNAL: return TKMS_CLASS_INTERNAL;
+    }
+    return TKMS_CLASS_INTERNAL;
+}
+
 int tkms_client_exit_code(tkms_client_status st) {
     switch (st) {
     case TKMS_CLIENT_OK: return 0;
@@ -100,31 +117,33 @@ int tkms_client_exit_code(tkms_client_status st) {
     }
 }
 
-tkms_client_status tkms_client_group_parse(tkms_client_group **out, char *err, size_t errlen, const char *json,
+tkms_client_status tkms_client_group_parse(tkms_client_group **out, tkms_status *es, const char *json,
                                            size_t len) {
+    cl_status_ok(es);
     *out = NULL;
     tkms_client_group *g = calloc(1, sizeof *g);
     char e[200] = "";
-    if (!g) return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
+    if (!g) return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "out of memory");
     if (!tkms_group_parse(&g->g, json, len, e, sizeof e)) {
         free(g);
-        return cl_fail(err, errlen, TKMS_CLIENT_E_GROUP, "group file: %s", e);
+        return cl_fail(es, TKMS_CLIENT_E_GROUP, "group file: %s", e);
     }
     if (!tkms_group_verify(&g->g, NULL, e, sizeof e)) {
         free(g);
-        return cl_fail(err, errlen, TKMS_CLIENT_E_GROUP, "group file not certified: %s", e);
+        return cl_fail(es, TKMS_CLIENT_E_GROUP, "group file not certified: %s", e);
     }
     *out = g;
     return TKMS_CLIENT_OK;
 }
 
-tkms_client_status tkms_client_group_load(tkms_client_group **out, char *err, size_t errlen, const char *path) {
+tkms_client_status tkms_client_group_load(tkms_client_group **out, tkms_status *es, const char *path) {
+    cl_status_ok(es);
     size_t len;
     *out = NULL;
-    if (!path) return cl_fail(err, errlen, TKMS_CLIENT_E_USAGE, "no group file given");
+    if (!path) return cl_fail(es, TKMS_CLIENT_E_USAGE, "no group file given");
     uint8_t *buf = cl_read_file(path, &len, 16u << 20);
-    if (!buf) return cl_fail(err, errlen, TKMS_CLIENT_E_GROUP, "cannot read group file '%s': %s", path, strerror(errno));
-    tkms_client_status st = tkms_client_group_parse(out, err, errlen, (const char *)buf, len);
+    if (!buf) return cl_fail(es, TKMS_CLIENT_E_GROUP, "cannot read group file '%s': %s", path, strerror(errno));
+    tkms_client_status st = tkms_client_group_parse(out, es, (const char *)buf, len);
     free(buf);
     return st;
 }

@@ -20,21 +20,22 @@ tkms_client_status tkms_client_addresses_derive(tkms_client_addresses *a, const 
     return ws == TKMS_WALLET_OK ? TKMS_CLIENT_OK : TKMS_CLIENT_E_INTERNAL;
 }
 
-tkms_client_status tkms_client_unseal(uint8_t **out, size_t *out_len, char *err, size_t errlen, const tkms_client_key *k,
+tkms_client_status tkms_client_unseal(uint8_t **out, size_t *out_len, tkms_status *es, const tkms_client_key *k,
                                       const char *text, size_t text_len) {
+    cl_status_ok(es);
     *out = NULL;
     *out_len = 0;
     tkms_buf b = {0};
-    tkms_seal_status s = tkms_unseal(&b, NULL, text, text_len, k->app_key, k->app_id, k->mpk);
-    if (s.cls != TKMS_SEAL_OK) {
+    tkms_status s = tkms_unseal(&b, NULL, text, text_len, k->app_key, k->app_id, k->mpk);
+    if (s.cls != TKMS_CLASS_OK) {
         tkms_buf_free(&b);
-        return cl_fail(err, errlen, s.cls == TKMS_SEAL_E_INTERNAL ? TKMS_CLIENT_E_INTERNAL : TKMS_CLIENT_E_SEALED, "%s",
-                       s.msg ? s.msg : "cannot open");
+        return cl_fail(es, s.cls == TKMS_CLASS_INTERNAL ? TKMS_CLIENT_E_INTERNAL : TKMS_CLIENT_E_SEALED, "%s",
+                       s.msg[0] ? s.msg : "cannot open");
     }
     uint8_t *p = malloc(b.len + 1);
     if (!p) {
         tkms_buf_free(&b);
-        return cl_fail(err, errlen, TKMS_CLIENT_E_INTERNAL, "out of memory");
+        return cl_fail(es, TKMS_CLIENT_E_INTERNAL, "out of memory");
     }
     if (b.len) memcpy(p, b.p, b.len);
     p[b.len] = 0;

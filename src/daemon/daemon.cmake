@@ -1,6 +1,8 @@
 # tkmsd (operator node daemon) and libtkms_node (shared by the daemon and the CLI). Included from the
 # top-level CMakeLists.txt after the tkms target exists; adds to it, replaces nothing.
-pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+if(NOT TARGET PkgConfig::CURL)
+  pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+endif()
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
 
@@ -17,7 +19,7 @@ file(GLOB TKMS_DAEMON_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/daemon/*.c)
 add_executable(tkmsd ${TKMS_DAEMON_SRC})
 target_include_directories(tkmsd PRIVATE ${CMAKE_SOURCE_DIR}/src/daemon)
 target_compile_options(tkmsd PRIVATE ${TKMS_WARN})
-target_link_libraries(tkmsd PRIVATE tkms_node)
+target_link_libraries(tkmsd PRIVATE tkms_node tkms_net)
 target_compile_definitions(tkmsd PRIVATE TKMS_VERSION="${PROJECT_VERSION}")
 
 # The CLI's node, cluster, committee and sign commands use the node library and libcurl.

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include "net.h"
 
 #define MAX_RESP (8u << 20)
 
@@ -22,9 +22,7 @@ typedef struct preq {
     /* in flight */
     CURL *h;
     struct curl_slist *hdrs;
-    char *resp;
-    size_t rlen, rcap;
-    int overflow;
+    tkms_net_body resp;
 } preq;
 
 struct peer_client {
@@ -55,7 +53,7 @@ static void preq_free(preq *r) {
     free(r->path);
     free(r->method);
     free(r->body);
-    free(r->resp);
+    tkms_net_body_free(&r->resp);
     free(r);
 }
 
@@ -100,6 +98,7 @@ void peer_send(struct peer_client *p, const char *method, const char *base_url, 
         if (r->body) memcpy(r->body, body, len);
     }
     r->len = len;
+    tkms_net_body_init(&r->resp, MAX_RESP);
     r->sign = sign;
     r->cb = cb;
     r->ctx = ctx;
@@ -116,48 +115,21 @@ void peer_send(struct peer_client *p, const char *method, const char *base_url, 
     curl_multi_wakeup(p->m);
 }
 
-static size_t on_data(char *ptr, size_t sz, size_t nm, void *ud) {
-    preq *r = ud;
-    size_t n = sz * nm;
-    if (r->rlen + n > MAX_RESP) {
-        r->overflow = 1;
-        return 0; /* aborts the transfer */
-    }
-    if (r->rlen + n + 1 > r->rcap) {
-        size_t nc = (r->rlen + n + 1) * 2;
-        char *nb = realloc(r->resp, nc);
-        if (!nb) return 0;
-        r->resp = nb;
-        r->rcap = nc;
-    }
-    memcpy(r->resp + r->rlen, ptr, n);
-    r->rlen += n;
-    r->resp[r->rlen] = 0;
-    return n;
-}
-
 static void start(struct peer_client *p, preq *r) {
     tkmsd *d = p->d;
-    r->h = curl_easy_init();
+    tkms_net_opts no = {.timeout_ms = d->cfg.peer_timeout_ms,
+                        .connect_timeout_ms = d->cfg.peer_timeout_ms < 2000 ? d->cfg.peer_timeout_ms : 2000L,
+                        .body = &r->resp,
+                        .priv = r};
+    r->h = tkms_net_easy(r->url, &no);
     if (!r->h) {
         if (r->cb) r->cb(r->ctx, 0, 0, NULL, 0);
         preq_free(r);
         return;
     }
-    curl_easy_setopt(r->h, CURLOPT_URL, r->url);
-    curl_easy_setopt(r->h, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(r->h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(r->h, CURLOPT_TIMEOUT_MS, d->cfg.peer_timeout_ms);
-    curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT_MS, d->cfg.peer_timeout_ms < 2000 ? d->cfg.peer_timeout_ms : 2000L);
-    curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(r->h, CURLOPT_FOLLOWLOCATION, 0L);
     r->hdrs = curl_slist_append(r->hdrs, "Expect:");
     if (!strcmp(r->method, "POST")) {
-        curl_easy_setopt(r->h, CURLOPT_POST, 1L);
-        curl_easy_setopt(r->h, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "");
-        curl_easy_setopt(r->h, CURLOPT_POSTFIELDSIZE, (long)r->len);
+        tkms_net_post(r->h, r->body, r->len);
         r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/octet-stream");
     }
     if (r->sign && d->sec) {
@@ -202,14 +174,14 @@ int peer_poll(struct peer_client *p, int timeout_ms) {
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
         long code = 0;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-        int ok = msg->data.result == CURLE_OK && !r->overflow;
+        int ok = msg->data.result == CURLE_OK && !r->resp.over;
         curl_multi_remove_handle(p->m, msg->easy_handle);
         for (preq **pp = &p->inflight; *pp; pp = &(*pp)->next)
             if (*pp == r) {
                 *pp = r->next;
                 break;
             }
-        if (r->cb) r->cb(r->ctx, ok, code, r->resp, r->rlen);
+        if (r->cb) r->cb(r->ctx, ok, code, (const char *)r->resp.p, r->resp.len);
         preq_free(r);
     }
     return p->running;

@@ -113,8 +113,8 @@ int relay_start(tkmsd *d, tkms_status *st) {
         sqlite3_free(em);
         return 0;
     }
-    char err[256];
-    if (!tkms_registry_init(r->db, err, sizeof err)) return node_err(st, TKMS_CLASS_STORAGE, "app registry: %s", err);
+    tkms_status es;
+    if (!tkms_registry_init(r->db, &es)) return node_err(st, TKMS_CLASS_STORAGE, "app registry: %s", es.msg);
     tkms_release_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.db = r->db;

@@ -903,7 +903,7 @@ static tkms_release_code import_batch(tkms_release_ctx *c, json_t *arr, int64_t 
     if (!tx) res = TKMS_REL_STORAGE;
     for (size_t i = 0; tx && i < n && res == TKMS_REL_OK; i++) {
         if (!todo[i]) continue;
-        tkms_release_code r = rel_registry_put(c->db, &v[i], now_ms, &lim, &c->n_apps, NULL, 0);
+        tkms_release_code r = rel_registry_put(c->db, &v[i], now_ms, &lim, &c->n_apps, NULL);
         if (r == TKMS_REL_OK) got++, c->dig_ok[v[i].st.app_id[0]] = 0;
         else if (r == TKMS_REL_STALE_STATEMENT) (*stale)++;
         else if (r == TKMS_REL_STORAGE) res = r;
@@ -941,13 +941,18 @@ static tkms_release_code do_update(tkms_release_ctx *c, req_state *rs, char **bo
     *body = NULL;
     if (len > TKMS_RELEASE_MAX_BODY) FAIL(TKMS_REL_TOO_LARGE, "body larger than %u bytes", TKMS_RELEASE_MAX_BODY);
     if (!rl_take(c->src_rl, rs->source ? rs->source : "", now_ms)) FAIL(TKMS_REL_RATE_LIMITED, "too many requests from this source");
-    tkms_release_code code = tkms_app_signed_parse(&s, rs->msg, sizeof rs->msg, req, len);
-    if (code != TKMS_REL_OK) return code;
+    tkms_status es;
+    tkms_release_code code = tkms_app_signed_parse(&s, &es, req, len);
+    if (code != TKMS_REL_OK) {
+        snprintf(rs->msg, sizeof rs->msg, "%s", es.msg);
+        return code;
+    }
     tkms_app_id_format(rs->app_id, s.st.app_id);
     rs->seq = s.st.seq;
     pthread_mutex_lock(&c->db_mu);
     caches_check(c);
-    code = rel_registry_put(c->db, &s, now_ms, &c->lim, &c->n_apps, rs->msg, sizeof rs->msg);
+    code = rel_registry_put(c->db, &s, now_ms, &c->lim, &c->n_apps, &es);
+    if (code != TKMS_REL_OK) snprintf(rs->msg, sizeof rs->msg, "%s", es.msg);
     if (code == TKMS_REL_OK) c->dig_ok[s.st.app_id[0]] = 0;
     pthread_mutex_unlock(&c->db_mu);
     if (code == TKMS_REL_OK) {

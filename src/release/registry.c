@@ -28,11 +28,29 @@ int rel_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen) {
     return slen > 0 && tkms_b64_decode_alloc(out, out_len, s, slen, 0, 1);
 }
 
-tkms_release_code rel_fail(char *err, size_t errlen, tkms_release_code code, const char *fmt, ...) {
-    if (err && errlen) {
+void rel_ok(tkms_status *es) {
+    if (es) memset(es, 0, sizeof *es);
+}
+
+tkms_class tkms_release_class(tkms_release_code c) {
+    switch (c) {
+    case TKMS_REL_OK: return TKMS_CLASS_OK;
+    case TKMS_REL_STORAGE:
+    case TKMS_REL_AUDIT_FAILED:
+    case TKMS_REL_REGISTRY_FULL: return TKMS_CLASS_STORAGE;
+    case TKMS_REL_INTERNAL: return TKMS_CLASS_INTERNAL;
+    case TKMS_REL_NOT_READY: return TKMS_CLASS_PEER; /* the cluster has not certified this node's share */
+    default: return TKMS_CLASS_INPUT;                 /* a refused request or statement */
+    }
+}
+
+tkms_release_code rel_fail(tkms_status *es, tkms_release_code code, const char *fmt, ...) {
+    if (es) {
+        es->cls = tkms_release_class(code);
+        es->code = (int)code;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
+        vsnprintf(es->msg, sizeof es->msg, fmt, ap);
         va_end(ap);
     }
     return code;
@@ -163,8 +181,8 @@ int tkms_eip191_recover(uint8_t addr[20], const uint8_t sig[65], const uint8_t *
 
 /* ---- statements ---- */
 
-static tkms_release_code bad(char *err, size_t errlen, const char *fmt, const char *what) {
-    return rel_fail(err, errlen, TKMS_REL_BAD_STATEMENT, fmt, what);
+static tkms_release_code bad(tkms_status *es, const char *fmt, const char *what) {
+    return rel_fail(es, TKMS_REL_BAD_STATEMENT, fmt, what);
 }
 
 /* Checks that o is an object whose keys are all in allowed (NULL-terminated). */
@@ -246,7 +264,7 @@ static int strlist(tkms_attest_strlist *l, json_t *arr, str_ok_fn ok) {
     return 1;
 }
 
-tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonical, char *err, size_t errlen,
+tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonical, tkms_status *es,
                                           json_t *o) {
     static const char *const top[] = {"app_id", "seq", "methods", "image_digests", "tdx", "snp", "deployments", NULL};
     static const char *const tdxk[] = {"mrtd", "rtmr0", "rtmr1", "rtmr2", NULL};
@@ -255,18 +273,18 @@ tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonic
     const char *bk = NULL;
     if (canonical) *canonical = NULL;
     memset(st, 0, sizeof *st);
-    if (!json_is_object(o)) return bad(err, errlen, "%s", "statement is not a JSON object");
-    if (!only_keys(o, top, &bk)) return bad(err, errlen, "unknown statement member '%s'", bk);
+    if (!json_is_object(o)) return bad(es, "%s", "statement is not a JSON object");
+    if (!only_keys(o, top, &bk)) return bad(es, "unknown statement member '%s'", bk);
     json_t *app = json_object_get(o, "app_id"), *seq = json_object_get(o, "seq"), *ms = json_object_get(o, "methods");
     json_t *tdx = json_object_get(o, "tdx"), *snp = json_object_get(o, "snp"), *dep = json_object_get(o, "deployments");
     if (!json_is_string(app) || json_string_length(app) != 42 || strncmp(json_string_value(app), "0x", 2) != 0 ||
         !tkms_unhex(st->app_id, 20, json_string_value(app) + 2, 40, 1))
-        return bad(err, errlen, "%s", "app_id must be 0x + 40 lowercase hex");
+        return bad(es, "%s", "app_id must be 0x + 40 lowercase hex");
     if (!json_is_integer(seq) || json_integer_value(seq) < 1 || json_integer_value(seq) > (json_int_t)((1LL << 53) - 1))
-        return bad(err, errlen, "%s", "seq must be an integer in 1..2^53-1");
+        return bad(es, "%s", "seq must be an integer in 1..2^53-1");
     st->seq = (uint64_t)json_integer_value(seq);
     if (!json_is_array(ms) || json_array_size(ms) == 0 || json_array_size(ms) > 4)
-        return bad(err, errlen, "%s", "methods must be a non-empty list");
+        return bad(es, "%s", "methods must be a non-empty list");
     for (size_t i = 0; i < json_array_size(ms); i++) {
         json_t *m = json_array_get(ms, i);
         const char *name = json_is_string(m) ? json_string_value(m) : "";
@@ -275,68 +293,69 @@ tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonic
                        : strcmp(name, "sev-snp") == 0 ? TKMS_APP_M_SEV_SNP
                        : strcmp(name, "insecure-dev") == 0 ? TKMS_APP_M_INSECURE_DEV
                                                            : 0;
-        if (!bit || (st->methods & bit)) return bad(err, errlen, "unknown or repeated method '%s'", name);
+        if (!bit || (st->methods & bit)) return bad(es, "unknown or repeated method '%s'", name);
         st->methods |= bit;
     }
     if (!strlist(&st->image_digests, json_object_get(o, "image_digests"), digest_ok))
-        return bad(err, errlen, "%s", "image_digests: list of distinct sha256:<64 lowercase hex>");
+        return bad(es, "%s", "image_digests: list of distinct sha256:<64 lowercase hex>");
     if (tdx) {
-        if (!json_is_object(tdx) || !only_keys(tdx, tdxk, &bk)) return bad(err, errlen, "%s", "tdx: only mrtd, rtmr0..2");
+        if (!json_is_object(tdx) || !only_keys(tdx, tdxk, &bk)) return bad(es, "%s", "tdx: only mrtd, rtmr0..2");
         if (!hexlist(&st->tdx_mrtd, json_object_get(tdx, "mrtd"), 48) ||
             !hexlist(&st->tdx_rtmr[0], json_object_get(tdx, "rtmr0"), 48) ||
             !hexlist(&st->tdx_rtmr[1], json_object_get(tdx, "rtmr1"), 48) ||
             !hexlist(&st->tdx_rtmr[2], json_object_get(tdx, "rtmr2"), 48))
-            return bad(err, errlen, "%s", "tdx: lists of distinct 96-hex values");
+            return bad(es, "%s", "tdx: lists of distinct 96-hex values");
     }
     if (snp) {
-        if (!json_is_object(snp) || !only_keys(snp, snpk, &bk)) return bad(err, errlen, "%s", "snp: only measurement");
+        if (!json_is_object(snp) || !only_keys(snp, snpk, &bk)) return bad(es, "%s", "snp: only measurement");
         if (!hexlist(&st->snp_measurement, json_object_get(snp, "measurement"), 48))
-            return bad(err, errlen, "%s", "snp.measurement: list of distinct 96-hex values");
+            return bad(es, "%s", "snp.measurement: list of distinct 96-hex values");
     }
     if (dep) {
         if (!json_is_object(dep) || !only_keys(dep, depk, &bk))
-            return bad(err, errlen, "%s", "deployments: only gcp_projects, service_accounts, tdx_mrconfigid, snp_host_data");
+            return bad(es, "%s", "deployments: only gcp_projects, service_accounts, tdx_mrconfigid, snp_host_data");
         if (!strlist(&st->gcp_projects, json_object_get(dep, "gcp_projects"), project_ok))
-            return bad(err, errlen, "%s", "deployments.gcp_projects: distinct GCP project IDs");
+            return bad(es, "%s", "deployments.gcp_projects: distinct GCP project IDs");
         if (!strlist(&st->service_accounts, json_object_get(dep, "service_accounts"), account_ok))
-            return bad(err, errlen, "%s", "deployments.service_accounts: distinct e-mail addresses");
+            return bad(es, "%s", "deployments.service_accounts: distinct e-mail addresses");
         if (!hexlist(&st->tdx_mrconfigid, json_object_get(dep, "tdx_mrconfigid"), 48))
-            return bad(err, errlen, "%s", "deployments.tdx_mrconfigid: distinct 96-hex values");
+            return bad(es, "%s", "deployments.tdx_mrconfigid: distinct 96-hex values");
         if (!hexlist(&st->snp_host_data, json_object_get(dep, "snp_host_data"), 32))
-            return bad(err, errlen, "%s", "deployments.snp_host_data: distinct 64-hex values");
+            return bad(es, "%s", "deployments.snp_host_data: distinct 64-hex values");
     }
     /* A policy must bind code and, for Confidential Space, who launched it: TKMS_APP_ID is chosen
      * by the launcher, so without a project or service account anyone running the same public
      * image could name this app (docs/registry.md, "Binding"). */
     if ((st->methods & TKMS_APP_M_GCP_CS) && st->image_digests.n == 0)
-        return bad(err, errlen, "%s", "gcp-cs needs image_digests");
+        return bad(es, "%s", "gcp-cs needs image_digests");
     if ((st->methods & TKMS_APP_M_GCP_CS) && st->gcp_projects.n == 0 && st->service_accounts.n == 0)
-        return bad(err, errlen, "%s", "gcp-cs needs deployments.gcp_projects or deployments.service_accounts");
-    if ((st->methods & TKMS_APP_M_TDX) && st->tdx_mrtd.n == 0) return bad(err, errlen, "%s", "tdx needs tdx.mrtd");
+        return bad(es, "%s", "gcp-cs needs deployments.gcp_projects or deployments.service_accounts");
+    if ((st->methods & TKMS_APP_M_TDX) && st->tdx_mrtd.n == 0) return bad(es, "%s", "tdx needs tdx.mrtd");
     if ((st->methods & TKMS_APP_M_SEV_SNP) && st->snp_measurement.n == 0)
-        return bad(err, errlen, "%s", "sev-snp needs snp.measurement");
+        return bad(es, "%s", "sev-snp needs snp.measurement");
     for (size_t i = 0; i < st->tdx_mrconfigid.n; i++)
         if (memcmp(st->tdx_mrconfigid.v[i], st->app_id, 20) != 0)
-            return bad(err, errlen, "%s", "deployments.tdx_mrconfigid entries must start with the app ID");
+            return bad(es, "%s", "deployments.tdx_mrconfigid entries must start with the app ID");
     for (size_t i = 0; i < st->snp_host_data.n; i++)
         if (memcmp(st->snp_host_data.v[i], st->app_id, 20) != 0)
-            return bad(err, errlen, "%s", "deployments.snp_host_data entries must start with the app ID");
+            return bad(es, "%s", "deployments.snp_host_data entries must start with the app ID");
     if (canonical) {
         *canonical = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!*canonical) return rel_fail(err, errlen, TKMS_REL_INTERNAL, "out of memory");
+        if (!*canonical) return rel_fail(es, TKMS_REL_INTERNAL, "out of memory");
     }
     return TKMS_REL_OK;
 }
 
-tkms_release_code tkms_app_statement_parse(tkms_app_statement *st, char **canonical, char *err, size_t errlen,
+tkms_release_code tkms_app_statement_parse(tkms_app_statement *st, char **canonical, tkms_status *es,
                                            const char *json, size_t len) {
+    rel_ok(es);
     json_error_t je;
     json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
         if (canonical) *canonical = NULL;
-        return rel_fail(err, errlen, TKMS_REL_BAD_STATEMENT, "statement is not JSON: %s", je.text);
+        return rel_fail(es, TKMS_REL_BAD_STATEMENT, "statement is not JSON: %s", je.text);
     }
-    tkms_release_code c = rel_statement_from_json(st, canonical, err, errlen, o);
+    tkms_release_code c = rel_statement_from_json(st, canonical, es, o);
     json_decref(o);
     return c;
 }
@@ -347,40 +366,41 @@ void tkms_app_signed_free(tkms_app_signed *s) {
     s->canonical = NULL;
 }
 
-static tkms_release_code signed_from_json(tkms_app_signed *out, char *err, size_t errlen, json_t *o) {
+static tkms_release_code signed_from_json(tkms_app_signed *out, tkms_status *es, json_t *o) {
     static const char *const keys[] = {"salt", "signature", "statement", NULL};
     const char *bk = NULL;
     memset(out, 0, sizeof *out);
     if (!json_is_object(o) || !only_keys(o, keys, &bk) || json_object_size(o) != 3)
-        return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "a signed statement is {\"salt\",\"signature\",\"statement\"}");
+        return rel_fail(es, TKMS_REL_BAD_REQUEST, "a signed statement is {\"salt\",\"signature\",\"statement\"}");
     json_t *salt = json_object_get(o, "salt"), *sig = json_object_get(o, "signature");
     if (!json_is_string(salt) || !tkms_unhex(out->salt, 32, json_string_value(salt), json_string_length(salt), 1))
-        return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "salt must be 64 lowercase hex");
+        return rel_fail(es, TKMS_REL_BAD_REQUEST, "salt must be 64 lowercase hex");
     if (!json_is_string(sig) || !tkms_unhex(out->signature, 65, json_string_value(sig), json_string_length(sig), 1))
-        return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "signature must be 130 lowercase hex (r || s || v)");
-    tkms_release_code c = rel_statement_from_json(&out->st, &out->canonical, err, errlen, json_object_get(o, "statement"));
+        return rel_fail(es, TKMS_REL_BAD_REQUEST, "signature must be 130 lowercase hex (r || s || v)");
+    tkms_release_code c = rel_statement_from_json(&out->st, &out->canonical, es, json_object_get(o, "statement"));
     if (c != TKMS_REL_OK) return c;
     uint8_t want[20];
     if (!tkms_eip191_recover(out->owner, out->signature, (const uint8_t *)out->canonical, strlen(out->canonical))) {
         tkms_app_signed_free(out);
-        return rel_fail(err, errlen, TKMS_REL_BAD_SIGNATURE, "owner signature does not parse or recover (v 27/28, low s)");
+        return rel_fail(es, TKMS_REL_BAD_SIGNATURE, "owner signature does not parse or recover (v 27/28, low s)");
     }
     tkms_app_id_derive(want, out->owner, out->salt);
     if (memcmp(want, out->st.app_id, 20) != 0) {
         tkms_app_signed_free(out);
-        return rel_fail(err, errlen, TKMS_REL_BAD_SIGNATURE, "signer is not the app's owner (app ID != H(signer, salt))");
+        return rel_fail(es, TKMS_REL_BAD_SIGNATURE, "signer is not the app's owner (app ID != H(signer, salt))");
     }
     return TKMS_REL_OK;
 }
 
-tkms_release_code tkms_app_signed_parse(tkms_app_signed *out, char *err, size_t errlen, const char *json, size_t len) {
+tkms_release_code tkms_app_signed_parse(tkms_app_signed *out, tkms_status *es, const char *json, size_t len) {
+    rel_ok(es);
     json_error_t je;
     json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
         memset(out, 0, sizeof *out);
-        return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "not JSON: %s", je.text);
+        return rel_fail(es, TKMS_REL_BAD_REQUEST, "not JSON: %s", je.text);
     }
-    tkms_release_code c = signed_from_json(out, err, errlen, o);
+    tkms_release_code c = signed_from_json(out, es, o);
     json_decref(o);
     return c;
 }
@@ -397,31 +417,32 @@ static char *signed_json_parts(const uint8_t salt[32], const uint8_t sig[65], co
 
 char *tkms_app_signed_json(const tkms_app_signed *s) { return signed_json_parts(s->salt, s->signature, s->canonical); }
 
-tkms_release_code tkms_app_sign_statement(char **out_json, char *err, size_t errlen, const char *stmt_json, size_t len,
+tkms_release_code tkms_app_sign_statement(char **out_json, tkms_status *es, const char *stmt_json, size_t len,
                                           const uint8_t owner_sk[32], const uint8_t salt[32]) {
+    rel_ok(es);
     tkms_app_statement st;
     char *can = NULL;
     uint8_t owner[20], id[20], sig[65];
     *out_json = NULL;
-    tkms_release_code c = tkms_app_statement_parse(&st, &can, err, errlen, stmt_json, len);
+    tkms_release_code c = tkms_app_statement_parse(&st, &can, es, stmt_json, len);
     if (c != TKMS_REL_OK) return c;
-    if (!can) return rel_fail(err, errlen, TKMS_REL_INTERNAL, "out of memory"); /* parse sets it with OK */
+    if (!can) return rel_fail(es, TKMS_REL_INTERNAL, "out of memory"); /* parse sets it with OK */
     if (!tkms_eth_address_of_key(owner, owner_sk)) {
         free(can);
-        return rel_fail(err, errlen, TKMS_REL_BAD_REQUEST, "owner key is not a valid secp256k1 private key");
+        return rel_fail(es, TKMS_REL_BAD_REQUEST, "owner key is not a valid secp256k1 private key");
     }
     tkms_app_id_derive(id, owner, salt);
     if (memcmp(id, st.app_id, 20) != 0) {
         free(can);
-        return rel_fail(err, errlen, TKMS_REL_BAD_SIGNATURE, "the statement's app_id is not H(owner, salt) for this key and salt");
+        return rel_fail(es, TKMS_REL_BAD_SIGNATURE, "the statement's app_id is not H(owner, salt) for this key and salt");
     }
     if (!tkms_eip191_sign(sig, owner_sk, (const uint8_t *)can, strlen(can))) {
         free(can);
-        return rel_fail(err, errlen, TKMS_REL_INTERNAL, "signing failed");
+        return rel_fail(es, TKMS_REL_INTERNAL, "signing failed");
     }
     *out_json = signed_json_parts(salt, sig, can);
     free(can);
-    return *out_json ? TKMS_REL_OK : rel_fail(err, errlen, TKMS_REL_INTERNAL, "out of memory");
+    return *out_json ? TKMS_REL_OK : rel_fail(es, TKMS_REL_INTERNAL, "out of memory");
 }
 
 /* ---- SQLite ---- */
@@ -431,7 +452,8 @@ tkms_release_code tkms_app_sign_statement(char **out_json, char *err, size_t err
     " owner BLOB NOT NULL, salt BLOB NOT NULL, seq INTEGER NOT NULL, statement TEXT NOT NULL,"        \
     " signature BLOB NOT NULL, updated INTEGER NOT NULL)"
 
-int tkms_registry_init(sqlite3 *db, char *err, size_t errlen) {
+int tkms_registry_init(sqlite3 *db, tkms_status *es) {
+    rel_ok(es);
     sqlite3_stmt *q = NULL;
     int cols = 0, have_salt = 0, have_sig = 0, have_upd = 0;
     if (sqlite3_prepare_v2(db, "PRAGMA table_info(apps)", -1, &q, NULL) != SQLITE_OK) goto dberr;
@@ -453,7 +475,7 @@ int tkms_registry_init(sqlite3 *db, char *err, size_t errlen) {
         sqlite3_finalize(q);
         q = NULL;
         if (rows != 0) {
-            rel_fail(err, errlen, TKMS_REL_STORAGE, "table apps has another schema and holds rows; migrate it first");
+            rel_fail(es, TKMS_REL_STORAGE, "table apps has another schema and holds rows; migrate it first");
             return 0;
         }
         if (sqlite3_exec(db, "DROP TABLE apps", NULL, NULL, NULL) != SQLITE_OK) goto dberr;
@@ -464,7 +486,7 @@ int tkms_registry_init(sqlite3 *db, char *err, size_t errlen) {
     return 1;
 dberr:
     sqlite3_finalize(q);
-    rel_fail(err, errlen, TKMS_REL_STORAGE, "registry schema: %s", sqlite3_errmsg(db));
+    rel_fail(es, TKMS_REL_STORAGE, "registry schema: %s", sqlite3_errmsg(db));
     return 0;
 }
 
@@ -499,7 +521,7 @@ static int64_t count_where(sqlite3 *db, const char *sql, const uint8_t *blob, in
 int64_t tkms_registry_count(sqlite3 *db) { return count_where(db, "SELECT count(*) FROM apps", NULL, 0); }
 
 tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, const tkms_registry_limits *lim,
-                                   int64_t *n_apps, char *err, size_t errlen) {
+                                   int64_t *n_apps, tkms_status *es) {
     char oh[41];
     uint8_t cur_owner[20], cur_salt[32];
     uint64_t cur = 0;
@@ -513,12 +535,12 @@ tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_
     if (have < 0) goto dberr;
     if (have) {
         if (cur >= s->st.seq) {
-            code = rel_fail(err, errlen, TKMS_REL_STALE_STATEMENT, "seq %llu is not higher than the stored %llu",
+            code = rel_fail(es, TKMS_REL_STALE_STATEMENT, "seq %llu is not higher than the stored %llu",
                             (unsigned long long)s->st.seq, (unsigned long long)cur);
             goto out;
         }
         if (memcmp(cur_owner, s->owner, 20) || memcmp(cur_salt, s->salt, 32)) {
-            code = rel_fail(err, errlen, TKMS_REL_OWNER_MISMATCH, "the stored app has another owner or salt");
+            code = rel_fail(es, TKMS_REL_OWNER_MISMATCH, "the stored app has another owner or salt");
             goto out;
         }
         if (sqlite3_prepare_v2(db,
@@ -538,7 +560,7 @@ tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_
             if (n < 0) goto dberr;
             if (n_apps) *n_apps = n;
             if ((uint64_t)n >= lim->max_apps) {
-                code = rel_fail(err, errlen, TKMS_REL_REGISTRY_FULL,
+                code = rel_fail(es, TKMS_REL_REGISTRY_FULL,
                                 "the registry holds %lld apps, its limit (registry_max_apps); updates of registered "
                                 "apps are still accepted",
                                 (long long)n);
@@ -550,7 +572,7 @@ tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_
             if (k < 0) goto dberr;
             if ((uint64_t)k >= lim->max_per_owner) {
                 tkms_hex(oh, s->owner, 20);
-                code = rel_fail(err, errlen, TKMS_REL_OWNER_QUOTA,
+                code = rel_fail(es, TKMS_REL_OWNER_QUOTA,
                                 "owner 0x%s has %lld apps on this node, its limit (registry_max_apps_per_owner)", oh,
                                 (long long)k);
                 goto out;
@@ -579,20 +601,22 @@ out:
     if (own_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return code;
 dberr:
-    rel_fail(err, errlen, TKMS_REL_STORAGE, "registry write: %s", sqlite3_errmsg(db));
+    rel_fail(es, TKMS_REL_STORAGE, "registry write: %s", sqlite3_errmsg(db));
     sqlite3_finalize(q);
     if (own_tx && !sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     if (n_apps) *n_apps = -1; /* recount next time */
     return TKMS_REL_STORAGE;
 }
 
-tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, char *err, size_t errlen) {
-    return rel_registry_put(db, s, now_ms, NULL, NULL, err, errlen);
+tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, tkms_status *es) {
+    rel_ok(es);
+    return rel_registry_put(db, s, now_ms, NULL, NULL, es);
 }
 
 tkms_release_code tkms_registry_put_limited(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms,
-                                           const tkms_registry_limits *lim, char *err, size_t errlen) {
-    return rel_registry_put(db, s, now_ms, lim, NULL, err, errlen);
+                                           const tkms_registry_limits *lim, tkms_status *es) {
+    rel_ok(es);
+    return rel_registry_put(db, s, now_ms, lim, NULL, es);
 }
 
 int tkms_registry_seq(sqlite3 *db, uint64_t *seq, const uint8_t app_id[TKMS_APP_ID_LEN]) {
@@ -635,7 +659,7 @@ tkms_release_code tkms_registry_get(sqlite3 *db, tkms_app_signed *out, const uin
     sqlite3_finalize(q);
     if (!js) return TKMS_REL_BAD_SIGNATURE;
     /* Re-authenticate: a row edited behind the node's back must not become policy. */
-    tkms_release_code c = tkms_app_signed_parse(out, NULL, 0, js, strlen(js));
+    tkms_release_code c = tkms_app_signed_parse(out, NULL, js, strlen(js));
     free(js);
     if (c != TKMS_REL_OK) return TKMS_REL_BAD_SIGNATURE;
     if (memcmp(out->st.app_id, app_id, 20) != 0) {
@@ -846,7 +870,7 @@ char *tkms_registry_export(sqlite3 *db, const char *peer_summary, size_t len, si
     return out;
 }
 
-tkms_release_code rel_signed_from_json(tkms_app_signed *out, json_t *o) { return signed_from_json(out, NULL, 0, o); }
+tkms_release_code rel_signed_from_json(tkms_app_signed *out, json_t *o) { return signed_from_json(out, NULL, o); }
 
 int rel_statement_key(json_t *signed_stmt, uint8_t app_id[20], uint64_t *seq) {
     json_t *st = json_object_get(signed_stmt, "statement");
@@ -880,11 +904,11 @@ tkms_release_code tkms_registry_import(sqlite3 *db, size_t *stored, size_t *stal
             continue;
         }
         tkms_app_signed s;
-        if (signed_from_json(&s, NULL, 0, v) != TKMS_REL_OK) {
+        if (signed_from_json(&s, NULL, v) != TKMS_REL_OK) {
             (*refused)++;
             continue;
         }
-        tkms_release_code c = tkms_registry_put(db, &s, now_ms, NULL, 0);
+        tkms_release_code c = tkms_registry_put(db, &s, now_ms, NULL);
         tkms_app_signed_free(&s);
         if (c == TKMS_REL_OK) (*stored)++;
         else if (c == TKMS_REL_STALE_STATEMENT) (*stale)++;

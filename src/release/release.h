@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "tkms/attest.h"
+#include "tkms/common.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +51,11 @@ typedef enum {
     TKMS_REL_OWNER_QUOTA              /* 403 a new app of an owner with registry_max_apps_per_owner */
 } tkms_release_code;
 
+/* Errors travel as a tkms_status (include/tkms/common.h): the calls below that can explain a
+ * failure take a tkms_status *es (may be NULL) and fill it with the code's class
+ * (tkms_release_class), the code in .code and a message (never secret); on success *es is class
+ * ok, code 0, empty message. They also return the code. */
+tkms_class tkms_release_class(tkms_release_code c);
 /* "bad_request", "unknown_app", ...; never NULL. */
 const char *tkms_release_code_name(tkms_release_code c);
 /* The HTTP status the code maps to (200 for TKMS_REL_OK). */
@@ -116,19 +122,18 @@ void tkms_app_signed_free(tkms_app_signed *s);
  * sorted, no whitespace; malloc'd) in *canonical (may be NULL). Unknown members, duplicate keys,
  * duplicate list entries, uppercase hex, seq outside 1..2^53-1 and policies that bind nothing
  * (gcp-cs without image digests or deployments, tdx without MRTD, sev-snp without MEASUREMENT)
- * are refused: TKMS_REL_BAD_STATEMENT with a message in err. */
-TKMS_REL_WUR tkms_release_code tkms_app_statement_parse(tkms_app_statement *st, char **canonical, char *err,
-                                                        size_t errlen, const char *json, size_t len);
+ * are refused: TKMS_REL_BAD_STATEMENT with a message in *es. */
+TKMS_REL_WUR tkms_release_code tkms_app_statement_parse(tkms_app_statement *st, char **canonical, tkms_status *es, const char *json, size_t len);
 
 /* Parses a signed statement, recovers the owner from the EIP-191 signature over the canonical
  * statement and checks app_id == H(owner, salt). On TKMS_REL_OK the caller frees out with
  * tkms_app_signed_free; on failure nothing needs freeing. Codes: BAD_REQUEST/BAD_STATEMENT/
  * BAD_SIGNATURE. */
-TKMS_REL_WUR tkms_release_code tkms_app_signed_parse(tkms_app_signed *out, char *err, size_t errlen, const char *json,
+TKMS_REL_WUR tkms_release_code tkms_app_signed_parse(tkms_app_signed *out, tkms_status *es, const char *json,
                                                      size_t len);
 /* Builds a signed statement from a statement's JSON and the owner key. *out_json (malloc'd)
  * receives the canonical signed form. */
-TKMS_REL_WUR tkms_release_code tkms_app_sign_statement(char **out_json, char *err, size_t errlen, const char *stmt_json,
+TKMS_REL_WUR tkms_release_code tkms_app_sign_statement(char **out_json, tkms_status *es, const char *stmt_json,
                                                        size_t len, const uint8_t owner_sk[32], const uint8_t salt[32]);
 /* Canonical JSON of a signed statement (malloc'd) or NULL on OOM. */
 char *tkms_app_signed_json(const tkms_app_signed *s);
@@ -137,8 +142,8 @@ char *tkms_app_signed_json(const tkms_app_signed *s);
 
 /* Creates the apps table if missing: apps(app_id BLOB PRIMARY KEY, owner BLOB, salt BLOB, seq
  * INTEGER, statement TEXT, signature BLOB, updated INTEGER). A legacy empty `apps` table of another
- * shape is replaced. Returns 1 or 0 with err. */
-TKMS_REL_WUR int tkms_registry_init(sqlite3 *db, char *err, size_t errlen);
+ * shape is replaced. Returns 1, or 0 with *es (class storage) set. */
+TKMS_REL_WUR int tkms_registry_init(sqlite3 *db, tkms_status *es);
 /* Bounds on the registry's growth (docs/security.md, "App registry limits"); 0 = no bound. They
  * apply to new apps only: an update of a registered app is always possible. */
 typedef struct {
@@ -149,10 +154,9 @@ typedef struct {
 /* Stores s if its seq is higher than the stored one (one IMMEDIATE transaction, or the caller's).
  * The statement must come from tkms_app_signed_parse (so it is authenticated). Codes: OK,
  * STALE_STATEMENT, OWNER_MISMATCH, STORAGE; with limits also REGISTRY_FULL, OWNER_QUOTA. */
-TKMS_REL_WUR tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, char *err,
-                                                 size_t errlen);
+TKMS_REL_WUR tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, tkms_status *es);
 TKMS_REL_WUR tkms_release_code tkms_registry_put_limited(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms,
-                                                         const tkms_registry_limits *lim, char *err, size_t errlen);
+                                                         const tkms_registry_limits *lim, tkms_status *es);
 /* Number of registered apps, or -1 on a storage error. */
 int64_t tkms_registry_count(sqlite3 *db);
 /* Loads and re-authenticates the stored statement of app_id. Codes: OK (free with

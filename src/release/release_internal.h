@@ -14,16 +14,18 @@
 
 /* Strict standard base64 with padding (no whitespace). *out malloc'd. Returns 1 or 0. */
 int rel_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen);
-/* snprintf into err (if non-NULL) and return code. */
-tkms_release_code rel_fail(char *err, size_t errlen, tkms_release_code code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* *es (if non-NULL) = code's class, code and a printf message; returns code. */
+/* *es (if non-NULL) = success. */
+void rel_ok(tkms_status *es);
+tkms_release_code rel_fail(tkms_status *es, tkms_release_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Validates a statement object; *canonical (may be NULL) gets the canonical JSON. */
-tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonical, char *err, size_t errlen,
+tkms_release_code rel_statement_from_json(tkms_app_statement *st, char **canonical, tkms_status *es,
                                           json_t *o);
 /* tkms_registry_put with limits; *n_apps (may be NULL) caches the app count across a batch: -1
  * makes it count, a successful insert increments it. */
 tkms_release_code rel_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, const tkms_registry_limits *lim,
-                                   int64_t *n_apps, char *err, size_t errlen);
+                                   int64_t *n_apps, tkms_status *es);
 
 /* ---- paged anti-entropy (registry.c; the session and the caches are in handler.c) ---- */
 /* Bucket b = app IDs whose first byte is b: [b 00.., b ff..]. */

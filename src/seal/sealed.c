@@ -24,10 +24,7 @@
 int tkms_chacha_poly(int enc, uint8_t *out, const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad,
                      size_t aad_len, const uint8_t *in, size_t in_len);
 
-static tkms_seal_status st(tkms_seal_class c, const char *m) {
-    tkms_seal_status s = {c, m};
-    return s;
-}
+static tkms_status st(tkms_seal_code c, const char *m) { return tkms_seal_st(c, m); }
 
 static size_t rd32(const uint8_t *p) {
     return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | (size_t)p[3];
@@ -51,12 +48,12 @@ static int build_header(tkms_buf *h, const uint8_t mpk[96], const uint8_t app_id
     return ok && tkms_buf_append(h, l, 4) && tkms_buf_append(h, name, nl);
 }
 
-tkms_seal_status tkms_seal(tkms_buf *out, const uint8_t mpk[96], const uint8_t app_id[20], const char *name,
+tkms_status tkms_seal(tkms_buf *out, const uint8_t mpk[96], const uint8_t app_id[20], const char *name,
                            const uint8_t *in, size_t in_len) {
     g2_affine_t m;
     uint8_t dk[DK], sigma[DK], key[32], nonce[12] = {0};
     tkms_buf blob = {0};
-    tkms_seal_status res = st(TKMS_SEAL_E_INTERNAL, "out of memory");
+    tkms_status res = st(TKMS_SEAL_E_INTERNAL, "out of memory");
     if (!name) name = "";
     if (strlen(name) > TKMS_SEAL_MAX_NAME) return st(TKMS_SEAL_E_USAGE, "name longer than 255 bytes");
     if (in_len > TKMS_SEAL_MAX_PLAINTEXT) return st(TKMS_SEAL_E_INPUT, "secret larger than 64 MiB (use tlock/age or data encryption)");
@@ -90,10 +87,10 @@ done:
     return res;
 }
 
-tkms_seal_status tkms_unseal(tkms_buf *out, char **name_out, const char *text, size_t text_len, const uint8_t key[48],
+tkms_status tkms_unseal(tkms_buf *out, char **name_out, const char *text, size_t text_len, const uint8_t key[48],
                              const uint8_t *app_id, const uint8_t *mpk) {
     tkms_buf blob = {0};
-    tkms_seal_status res = st(TKMS_SEAL_E_INPUT, "not a tkms1: sealed secret");
+    tkms_status res = st(TKMS_SEAL_E_INPUT, "not a tkms1: sealed secret");
     uint8_t dk[DK], pkey[32], nonce[12] = {0};
     uint8_t *plain = NULL;
     size_t plain_len = 0;

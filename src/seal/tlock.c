@@ -38,10 +38,7 @@ const tkms_tlock_chain TKMS_TLOCK_QUICKNET = {
 #define CHUNK 65536
 #define FILE_KEY 16
 
-static tkms_seal_status st(tkms_seal_class c, const char *m) {
-    tkms_seal_status s = {c, m};
-    return s;
-}
+static tkms_status st(tkms_seal_code c, const char *m) { return tkms_seal_st(c, m); }
 #define OK st(TKMS_SEAL_OK, "ok")
 
 static void round_identity(uint8_t id[32], uint64_t round) {
@@ -104,12 +101,12 @@ static void stream_nonce(uint8_t n[12], uint64_t counter, int last) {
     n[11] = last ? 1 : 0;
 }
 
-tkms_seal_status tkms_tlock_encrypt(tkms_buf *out, const tkms_tlock_chain *chain, uint64_t round, const uint8_t *in,
+tkms_status tkms_tlock_encrypt(tkms_buf *out, const tkms_tlock_chain *chain, uint64_t round, const uint8_t *in,
                                     size_t in_len, int armor) {
     uint8_t fk[FILE_KEY], sigma[FILE_KEY], id[32], ct[96 + 2 * FILE_KEY], mac_key[32], mac[32], nonce[16], pk_key[32];
     g2_affine_t mpk;
     tkms_buf bin = {0};
-    tkms_seal_status res = st(TKMS_SEAL_E_INTERNAL, "out of memory");
+    tkms_status res = st(TKMS_SEAL_E_INTERNAL, "out of memory");
     if (round == 0) return st(TKMS_SEAL_E_USAGE, "round must be >= 1");
     if (g2_deserialize(&mpk, chain->public_key, 96, 0) != G2_OK) return st(TKMS_SEAL_E_INTERNAL, "bad chain key");
     if (RAND_bytes(fk, sizeof fk) != 1 || RAND_bytes(sigma, sizeof sigma) != 1 || RAND_bytes(nonce, sizeof nonce) != 1)
@@ -255,10 +252,10 @@ static int verify_beacon(const uint8_t *sig, size_t sig_len, const uint8_t *pk, 
     return 0;
 }
 
-tkms_seal_status tkms_tlock_decrypt(tkms_buf *out, const uint8_t *in, size_t in_len, const uint8_t *sig,
+tkms_status tkms_tlock_decrypt(tkms_buf *out, const uint8_t *in, size_t in_len, const uint8_t *sig,
                                     size_t sig_len, const uint8_t *public_key, size_t pk_len, const char *dst) {
     tkms_buf bin = {0}, body = {0}, plain = {0};
-    tkms_seal_status res = st(TKMS_SEAL_E_INPUT, "not an age file");
+    tkms_status res = st(TKMS_SEAL_E_INPUT, "not an age file");
     uint8_t fk[FILE_KEY], mac_key[32], mac[32], pk_key[32];
     int armored, have_fk = 0;
     if (sig_len != 48 && sig_len != 96) return st(TKMS_SEAL_E_USAGE, "signature must be 48 or 96 bytes");

@@ -23,7 +23,7 @@ expect() { # expect CODE cmd...
   "$@" >"$W/out" 2>"$W/err"; local rc=$?
   [ "$rc" = "$want" ] || { cat "$W/err" >&2; fail "exit $rc (want $want): $*"; }
 }
-APP=0xC0FFEE0000000000000000000000000000C0FFEE
+APP=0x90120827bf163d7a0b368e0936a396a8c0527a3b # the app tkms-mock-node registers (MOCK_APP_TEXT)
 # mock NAME N T [--fault I:KIND ...]: starts a mock cluster, writes $W/NAME.group and $W/NAME.shares
 mock() {
   local name=$1 n=$2 t=$3; shift 3

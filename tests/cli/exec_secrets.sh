@@ -11,7 +11,7 @@ PID=
 cleanup() { [ -n "$PID" ] && { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }; rm -rf "$W"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-APP=0x0123456789abcdef0123456789abcdef01234567
+APP=0x90120827bf163d7a0b368e0936a396a8c0527a3b # the app tkms-mock-node registers (MOCK_APP_TEXT)
 "$M" --n 4 --t 3 --group-out "$W/g.json" --shares-out "$W/s.json" --ready-file "$W/ready" --lifetime-s 120 &
 PID=$!
 for _ in $(seq 100); do [ -f "$W/ready" ] && break; sleep 0.05; done

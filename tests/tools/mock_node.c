@@ -1,7 +1,9 @@
-/* Mock tkms nodes (tests/tools/mock_node.h): libmicrohttpd servers that implement the key-release
- * endpoint of docs/release-protocol.md §1 with a dealt secret (tbls_deal), real insecure-dev
- * verification, HPKE and Ed25519, and can misbehave on request. Built as a library for the C tests
- * and the benchmark, and (with MOCK_NODE_MAIN) as the tkms-mock-node program for shell tests. */
+/* Mock tkms nodes (tests/tools/mock_node.h): libmicrohttpd servers around the real, HTTP-independent
+ * release handler (src/release: tkms_release_handle_key with its own registry holding the mock's
+ * app), with a dealt secret (tbls_deal), that misbehave on request: by what they are given (another
+ * share, epoch or index) or by corrupting the handler's answer (signature, app echo) or by HTTP
+ * (delays, errors, nothing listening). Built as a library for the C tests and the benchmark, and
+ * (with MOCK_NODE_MAIN) as the tkms-mock-node program for shell tests. */
 #include "mock_node.h"
 
 #include <arpa/inet.h>
@@ -22,16 +24,14 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "appkey.h"
 #include "fr.h"
 #include "g1.h"
 #include "group.h"
-#include "hpke.h"
 #include "identity.h"
 #include "proto.h"
+#include "release.h"
 #include "sha256.h"
 #include "tbls.h"
-#include "tkms/attest.h"
 
 #define MOCK_MAX_EPOCHS 4
 #define BODY_MAX (256u << 10)
@@ -42,6 +42,8 @@ typedef struct {
     uint16_t port;
     struct MHD_Daemon *d;
     atomic_uint requests;
+    sqlite3 *db;           /* the node's registry (the mock's app) */
+    tkms_release_ctx *rel; /* the real handler, given this node's (possibly faulty) share */
 } mock_srv;
 
 struct mock_cluster {
@@ -62,23 +64,6 @@ typedef struct {
     int over;
 } reqbody;
 
-static void hexs(char *out, const uint8_t *b, size_t n) {
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) out[2 * i] = d[b[i] >> 4], out[2 * i + 1] = d[b[i] & 15];
-    out[2 * n] = 0;
-}
-
-static int unhex(uint8_t *out, size_t n, const char *s) {
-    if (!s || strlen(s) != 2 * n) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1) return 0;
-        out[i] = (uint8_t)v;
-    }
-    return 1;
-}
-
-
 static void derive(uint8_t out[32], const uint8_t seed[32], const char *label, uint32_t a) {
     uint8_t buf[32 + 32 + 4];
     size_t l = strlen(label);
@@ -86,17 +71,6 @@ static void derive(uint8_t out[32], const uint8_t seed[32], const char *label, u
     memcpy(buf + 32, label, l);
     proto_be32(buf + 32 + l, a);
     sha256(out, buf, 32 + l + 4);
-}
-
-static int b64dec(uint8_t *out, size_t *outlen, size_t cap, const char *in) {
-    size_t n = strlen(in);
-    if (n % 4) return 0;
-    if (n / 4 * 3 > cap + 2) return 0;
-    int l = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
-    if (l < 0) return 0;
-    size_t pad = (n && in[n - 1] == '=') + (n > 1 && in[n - 2] == '=');
-    *outlen = (size_t)l - pad;
-    return 1;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, json_t *j) {
@@ -165,6 +139,31 @@ static void sleep_ms_unless_stopping(const mock_cluster *m, unsigned ms) {
     }
 }
 
+/* The handler's answer with the app echo or the signature corrupted (MOCK_WRONG_APP,
+ * MOCK_BAD_SIGNATURE): the JSON is rewritten with one bit flipped. */
+static char *corrupt(const char *resp, mock_fault f) {
+    json_t *o = json_loads(resp, 0, NULL);
+    const char *k = f == MOCK_WRONG_APP ? "app_id" : "signature";
+    const char *v = json_string_value(json_object_get(o, k));
+    char *out = NULL;
+    if (v) {
+        char *c = strdup(v);
+        /* app_id: the low bit of its first byte ("0x" + 2 digits); signature: a bit of byte 5 */
+        size_t at = f == MOCK_WRONG_APP ? 3 : 10;
+        if (c && strlen(c) > at) {
+            static const char d[] = "0123456789abcdef";
+            const char *pos = strchr(d, c[at]);
+            unsigned nib = pos ? (unsigned)(pos - d) : 0;
+            c[at] = d[nib ^ (f == MOCK_WRONG_APP ? 1u : 4u)];
+            json_object_set_new(o, k, json_string(c));
+            out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        }
+        free(c);
+    }
+    json_decref(o);
+    return out;
+}
+
 static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const char *body, size_t len) {
     mock_cluster *m = s->m;
     mock_fault f = m->cfg.fault[s->index];
@@ -178,102 +177,101 @@ static enum MHD_Result key_release(mock_srv *s, struct MHD_Connection *c, const 
     if (f == MOCK_FLAKY && nreq == 1) return error(c, 503, "not_ready", "injected: no certified share yet");
     if (f == MOCK_REFUSE) return reply(c, 403, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "attestation_refused", "message",
                                                           "injected refusal", "reason", "signature"));
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    const char *app_s = json_string_value(json_object_get(o, "app_id"));
-    json_t *att = json_object_get(o, "attestation");
-    const char *meth = json_string_value(json_object_get(att, "method"));
-    const char *evs = json_string_value(json_object_get(att, "evidence"));
-    uint8_t app[20], recipient[32], nonce[32], B[64];
-    if (!json_is_object(o) || !app_s || strlen(app_s) != 42 || !unhex(app, 20, app_s + 2) ||
-        !unhex(recipient, 32, json_string_value(json_object_get(o, "recipient"))) ||
-        !unhex(nonce, 32, json_string_value(json_object_get(o, "nonce"))) || !meth || !evs) {
-        json_decref(o);
-        return error(c, 400, "bad_request", "malformed request");
+    /* the real handler: parsing, registry, insecure-dev verification, K_A,i = s_i * Q_A, HPKE,
+     * the signed transcript (with the share, epoch and index mock_start gave this node) */
+    char *resp = NULL;
+    int status = 500;
+    char src[32];
+    snprintf(src, sizeof src, "mock-%u", s->index);
+    (void)tkms_release_handle_key(s->rel, &resp, &status, body, len, src, (int64_t)time(NULL) * 1000);
+    if (!resp) return error(c, 500, "internal", "out of memory");
+    if (status == 200 && (f == MOCK_WRONG_APP || f == MOCK_BAD_SIGNATURE)) {
+        char *bad = corrupt(resp, f);
+        free(resp);
+        if (!bad) return error(c, 500, "internal", "corrupt");
+        resp = bad;
     }
-    char app_copy[43];
-    snprintf(app_copy, sizeof app_copy, "%s", app_s);
-    size_t evl = strlen(evs), evn = 0;
-    uint8_t *ev = malloc(evl + 3);
-    int ok = ev && b64dec(ev, &evn, evl, evs);
-    tkms_attest_method am = tkms_attest_method_from_name(meth);
-    json_decref(o);
-    app_s = app_copy;
-    if (!ok || !am) {
-        free(ev);
-        return error(c, 400, "bad_request", "bad evidence encoding or method");
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(resp), resp, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(resp);
+        return MHD_NO;
     }
-    if (!tkms_attest_binding(B, app, recipient, nonce, 32)) {
-        free(ev);
-        return error(c, 500, "internal", "binding");
-    }
-    tkms_attest_request rq = {.method = am, .evidence = ev, .evidence_len = evn, .binding = B, .now = (int64_t)time(NULL),
-                              .flags = m->cfg.production ? 0u : TKMS_ATTEST_F_DEV_MODE};
-    tkms_attest_result *res = calloc(1, sizeof *res);
-    tkms_attest_replay *rc = tkms_attest_replay_new(16);
-    rq.replay = rc;
-    tkms_attest_reason r = res ? tkms_attest_verify(res, &rq) : TKMS_ATTEST_E_INTERNAL;
-    tkms_attest_replay_free(rc);
-    free(ev);
-    if (r != TKMS_ATTEST_OK) {
-        json_t *e = json_pack("{s:{s:s, s:s, s:s}}", "error", "code",
-                              r == TKMS_ATTEST_E_DEV_MODE ? "dev_mode_only" : "attestation_refused", "message",
-                              res ? res->message : "oom", "reason", tkms_attest_reason_name(r));
-        free(res);
-        return reply(c, 403, e);
-    }
-    char claimed[48];
-    snprintf(claimed, sizeof claimed, "%s", res->claims.app_id);
-    free(res);
-    if (strcasecmp(claimed, app_s) != 0) return error(c, 403, "app_not_bound", "evidence does not name the app");
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
 
-    /* K_A,i = s_i * Q_A (or a wrong point), HPKE to the recipient, signed */
+/* The mock's app: owner key 0x11 * 32, salt 0 (tkms app create --owner-key-file F --salt 00…). */
+static void owner_key(uint8_t sk[32], uint8_t salt[32]) {
+    memset(sk, 0x11, 32);
+    memset(salt, 0, 32);
+}
+
+void mock_app_id(uint8_t out[20]) {
+    uint8_t sk[32], salt[32], owner[20];
+    owner_key(sk, salt);
+    if (!tkms_eth_address_of_key(owner, sk)) memset(owner, 0, 20);
+    tkms_app_id_derive(out, owner, salt);
+}
+
+/* Node index's handler: its registry with the mock's app (insecure-dev allowed) and the share,
+ * epoch and index its fault calls for. */
+static int node_release(mock_cluster *m, uint32_t index) {
+    mock_srv *s = &m->srv[index];
+    mock_fault f = m->cfg.fault[index];
+    tkms_status err;
+    char app[TKMS_APP_ID_TEXT], stmt[160];
+    uint8_t id[20], sk[32], salt[32];
+    if (sqlite3_open(":memory:", &s->db) != SQLITE_OK || !tkms_registry_init(s->db, &err)) return 0;
+    tkms_release_config rc;
+    memset(&rc, 0, sizeof rc);
+    rc.db = s->db;
+    memcpy(rc.ed25519_sk, m->id[index].sign_sk, 32);
+    rc.app_rate = rc.source_rate = 1e6; /* tests and the benchmark ask fast */
+    rc.app_burst = rc.source_burst = 1e6;
+    s->rel = tkms_release_new(&rc);
+    OPENSSL_cleanse(rc.ed25519_sk, 32);
+    if (!s->rel) return 0;
+    mock_app_id(id);
+    tkms_app_id_format(app, id);
+    snprintf(stmt, sizeof stmt, "{\"app_id\":\"%s\",\"methods\":[\"insecure-dev\"],\"seq\":1}", app);
+    char *signed_json = NULL, *resp = NULL;
+    int status = 0;
+    owner_key(sk, salt);
+    int ok = tkms_app_sign_statement(&signed_json, &err, stmt, strlen(stmt), sk, salt) == TKMS_REL_OK &&
+             tkms_release_handle_app_update(s->rel, &resp, &status, signed_json, strlen(signed_json), "mock", 0) == TKMS_REL_OK;
+    OPENSSL_cleanse(sk, sizeof sk);
+    free(signed_json);
+    free(resp);
+    if (!ok) return 0;
+    /* the share it serves: of the served epoch, or of the epoch before (MOCK_OLD_EPOCH), or of the
+     * forged next epoch (MOCK_FORGED_EPOCH); shifted by 1 (MOCK_WRONG_PARTIAL: a valid point that
+     * is not s_i * Q_A) or by the colluders' error term (MOCK_COLLUDE) */
     unsigned e = served_epoch(m);
-    fr_t sh = m->share[e][s->index];
-    if (f == MOCK_FORGED_EPOCH) {
-        e = served_epoch(m) + 1;
-        sh = m->forged_share[s->index];
-    }
-    if (f == MOCK_OLD_EPOCH && e > 0) {
-        e--;
-        sh = m->share[e][s->index];
-    }
+    fr_t sh = m->share[e][index];
+    uint64_t ep = e;
+    uint32_t ci = index;
+    if (f == MOCK_FORGED_EPOCH) ep = e + 1, sh = m->forged_share[index];
+    if (f == MOCK_OLD_EPOCH && e > 0) ep = e - 1, sh = m->share[e - 1][index];
+    if (f == MOCK_BAD_EPOCH) ep = 99;
+    if (f == MOCK_CLAIM_INDEX) ci = (uint32_t)(index % m->cfg.n + 1); /* answers labelled as the next member */
     if (f == MOCK_WRONG_PARTIAL) {
         fr_t one;
         fr_from_u64(&one, 1);
         fr_add(&sh, &sh, &one);
     }
     if (f == MOCK_COLLUDE) {
-        fr_t err;
-        collude_error(m, s->index, &err);
-        fr_add(&sh, &sh, &err);
+        fr_t er;
+        collude_error(m, index, &er);
+        fr_add(&sh, &sh, &er);
     }
-    g1_t k;
-    g1_affine_t ka;
-    uint8_t pt[48], out[32 + 64], ikm[32], aad[36];
-    appkey_partial(&k, &sh, app);
-    g1_to_affine(&ka, &k);
-    g1_serialize(pt, &ka);
+    uint8_t sb[32];
+    fr_to_bytes(sb, &sh);
+    ok = tkms_release_set_epoch(s->rel, ep, ci, sb, !m->cfg.production);
+    OPENSSL_cleanse(sb, sizeof sb);
     OPENSSL_cleanse(&sh, sizeof sh);
-    OPENSSL_cleanse(&k, sizeof k);
-    if (f == MOCK_WRONG_APP) app[0] ^= 1;
-    /* the claimed epoch and index (what a lying node would put in its answer, consistently) */
-    uint32_t ci = f == MOCK_CLAIM_INDEX ? (uint32_t)(s->index % m->cfg.n + 1) : s->index;
-    if (f == MOCK_BAD_EPOCH) e = 99;
-    tkms_proto_key_aad(aad, app, e, ci);
-    if (RAND_bytes(ikm, 32) != 1 ||
-        !tkms_hpke_seal(out, recipient, (const uint8_t *)TKMS_INFO_PARTIAL_KEY, TKMS_TAG_LEN(TKMS_INFO_PARTIAL_KEY), aad, sizeof aad, pt, 48, ikm)) {
-        OPENSSL_cleanse(pt, sizeof pt);
-        return error(c, 500, "internal", "hpke");
-    }
-    OPENSSL_cleanse(pt, sizeof pt);
-    uint8_t msg[TKMS_PROTO_KEY_RESPONSE_LEN], sig[64];
-    tkms_proto_key_response(msg, app, e, ci, recipient, nonce, out, out + 32);
-    if (!tkms_ed25519_sign(sig, m->id[s->index].sign_sk, msg, sizeof msg)) return error(c, 500, "internal", "sign");
-    if (f == MOCK_BAD_SIGNATURE) sig[5] ^= 0x40;
-    char ah[43] = "0x", eh[65], ch[129], sgh[129];
-    hexs(ah + 2, app, 20), hexs(eh, out, 32), hexs(ch, out + 32, 64), hexs(sgh, sig, 64);
-    return reply(c, 200, json_pack("{s:s, s:I, s:i, s:s, s:s, s:s}", "app_id", ah, "epoch", (json_int_t)e, "index", (int)ci,
-                                   "enc", eh, "ciphertext", ch, "signature", sgh));
+    return ok;
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -459,6 +457,8 @@ mock_cluster *mock_start(const mock_config *cfg) {
     OPENSSL_cleanse(shares, sizeof shares);
     OPENSSL_cleanse(&secret, sizeof secret);
     free(scratch);
+    for (uint32_t i = 1; i <= n; i++)
+        if (cfg->fault[i] != MOCK_DOWN && !node_release(m, i)) goto fail;
     return m;
 fail:
     OPENSSL_cleanse(&secret, sizeof secret);
@@ -471,6 +471,10 @@ void mock_stop(mock_cluster *m) {
     atomic_store(&m->stopping, 1);
     for (size_t i = 1; i <= m->cfg.n; i++)
         if (m->srv[i].d) MHD_stop_daemon(m->srv[i].d);
+    for (size_t i = 1; i <= m->cfg.n; i++) {
+        tkms_release_free(m->srv[i].rel);
+        if (m->srv[i].db) sqlite3_close(m->srv[i].db);
+    }
     for (size_t e = 0; e < MOCK_MAX_EPOCHS; e++) free(m->group[e]);
     free(m->forged_group);
     OPENSSL_cleanse(m, sizeof *m);
@@ -522,7 +526,7 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "--n")) cfg.n = strtoul(v, NULL, 10);
         else if (!strcmp(a, "--t")) cfg.t = strtoul(v, NULL, 10);
         else if (!strcmp(a, "--seed")) {
-            if (!unhex(cfg.seed, 32, v)) return fprintf(stderr, "tkms-mock-node: --seed must be 64 hex\n"), 2;
+            if (!tkms_unhex(cfg.seed, 32, v, strlen(v), TKMS_HEX_ANY_CASE)) return fprintf(stderr, "tkms-mock-node: --seed must be 64 hex\n"), 2;
         } else if (!strcmp(a, "--fault")) {
             char kind[32];
             unsigned idx;
@@ -554,12 +558,12 @@ int main(int argc, char **argv) {
         char hx[193];
         for (uint32_t i = 1; i <= cfg.n; i++) {
             mock_share(m, cfg.reshares, i, sh);
-            hexs(hx, sh, 32);
+            tkms_hex(hx, sh, 32);
             json_array_append_new(arr, json_pack("{s:i, s:s}", "index", (int)i, "share", hx));
         }
         OPENSSL_cleanse(sh, sizeof sh);
         mock_mpk(m, mpk);
-        hexs(hx, mpk, 96);
+        tkms_hex(hx, mpk, 96);
         json_t *o = json_pack("{s:i, s:i, s:i, s:s, s:o}", "n", (int)cfg.n, "t", (int)cfg.t, "epoch", (int)cfg.reshares, "mpk", hx,
                               "shares", arr);
         char *s = json_dumps(o, JSON_INDENT(1));

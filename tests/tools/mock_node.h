@@ -1,6 +1,7 @@
-/* Mock tkms nodes for client tests and benchmarks: n HTTP servers on 127.0.0.1 implementing
- * docs/release-protocol.md §1 (POST /v1/keys/app) and GET /v1/group with a really dealt secret,
- * real HPKE, Ed25519 and insecure-dev verification, and injectable misbehaviour. */
+/* Mock tkms nodes for client tests and benchmarks: n HTTP servers on 127.0.0.1 serving
+ * docs/release-protocol.md §1 (POST /v1/keys/app) through the real release handler
+ * (src/release/release.h, tkms_release_handle_key) and GET /v1/group, with a really dealt secret,
+ * one registered app (mock_app_id, insecure-dev allowed) and injectable misbehaviour. */
 #ifndef TKMS_MOCK_NODE_H
 #define TKMS_MOCK_NODE_H
 
@@ -48,6 +49,11 @@ typedef struct {
 } mock_config;
 
 typedef struct mock_cluster mock_cluster;
+
+/* The one app every mock node has registered (statement seq 1, methods insecure-dev): owner key
+ * 0x11 * 32, salt 0, so app_id = MOCK_APP_TEXT. Other apps are refused (unknown_app). */
+#define MOCK_APP_TEXT "0x90120827bf163d7a0b368e0936a396a8c0527a3b"
+void mock_app_id(uint8_t out[20]);
 
 /* Starts the servers (ports chosen by the kernel). Returns NULL on failure. */
 mock_cluster *mock_start(const mock_config *cfg);

@@ -52,8 +52,8 @@ int main(int argc, char **argv) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sqlite3 *db = NULL;
-    char err[256];
-    if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK || !tkms_registry_init(db, err, sizeof err) ||
+    tkms_status err;
+    if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK || !tkms_registry_init(db, &err) ||
         sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         fprintf(stderr, "registry-fill: %s: %s\n", dbp, sqlite3_errmsg(db));
         return 1;
@@ -73,16 +73,16 @@ int main(int argc, char **argv) {
         tkms_app_id_format(id, app);
         snprintf(st, sizeof st, "{\"app_id\":\"%s\",\"seq\":1,\"methods\":[\"insecure-dev\"]}", id);
         tkms_app_signed s;
-        if (tkms_app_sign_statement(&js, err, sizeof err, st, strlen(st), keys[k], salt) != TKMS_REL_OK ||
-            tkms_app_signed_parse(&s, err, sizeof err, js, strlen(js)) != TKMS_REL_OK) {
-            fprintf(stderr, "registry-fill: %s\n", err);
+        if (tkms_app_sign_statement(&js, &err, st, strlen(st), keys[k], salt) != TKMS_REL_OK ||
+            tkms_app_signed_parse(&s, &err, js, strlen(js)) != TKMS_REL_OK) {
+            fprintf(stderr, "registry-fill: %s\n", err.msg);
             return bail(keys, addrs);
         }
-        tkms_release_code c = tkms_registry_put(db, &s, 1000, err, sizeof err);
+        tkms_release_code c = tkms_registry_put(db, &s, 1000, &err);
         tkms_app_signed_free(&s);
         free(js);
         if (c != TKMS_REL_OK) {
-            fprintf(stderr, "registry-fill: app %ld: %s\n", i, err);
+            fprintf(stderr, "registry-fill: app %ld: %s\n", i, err.msg);
             return bail(keys, addrs);
         }
         if (i == 0 && first) {

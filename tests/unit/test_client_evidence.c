@@ -65,21 +65,22 @@ static void verify_dev(const tkms_client_evidence *ev, const uint8_t B[64], uint
 
 static void test_dev(void) {
     uint8_t B[64], pub[32], seen[32];
-    char err[256], path[300];
+    tkms_status err;
+    char path[300];
     make_binding(B);
     tkms_client_evidence_opts o = {.method = TKMS_CLIENT_ATT_DEV};
     tkms_client_evidence ev;
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_OK);
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_OK);
     verify_dev(&ev, B, NULL);
     tkms_client_evidence_free(&ev);
 
     snprintf(path, sizeof path, "%s/dev.key", tmpdir);
-    TU_CHECK(tkms_client_dev_keygen(pub, err, sizeof err, path) == TKMS_CLIENT_OK);
+    TU_CHECK(tkms_client_dev_keygen(pub, &err, path) == TKMS_CLIENT_OK);
     struct stat st;
     TU_CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 65);
-    TU_CHECK(tkms_client_dev_keygen(pub, err, sizeof err, path) == TKMS_CLIENT_E_USAGE); /* no overwrite */
+    TU_CHECK(tkms_client_dev_keygen(pub, &err, path) == TKMS_CLIENT_E_USAGE); /* no overwrite */
     o.dev_key_file = path;
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_OK);
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_OK);
     verify_dev(&ev, B, seen);
     TU_CHECK(memcmp(seen, pub, 32) == 0);
     tkms_client_evidence_free(&ev);
@@ -87,9 +88,9 @@ static void test_dev(void) {
     FILE *f = fopen(path, "w");
     fputs("not hex\n", f);
     fclose(f);
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE && !ev.evidence);
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE && !ev.evidence);
     o.dev_key_file = "/nonexistent/dev.key";
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE);
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE);
     unlink(path);
     printf("ok dev signer: ephemeral and key-file statements verify; bad key files refused\n");
 }
@@ -166,14 +167,14 @@ static void run_tsm(const char *provider, int aux, tkms_client_att method, tkms_
     pthread_t th;
     TU_CHECK(pthread_create(&th, NULL, tsm_thread, &f) == 0);
     uint8_t B[64];
-    char err[512];
+    tkms_status err;
     make_binding(B);
     tkms_client_evidence_opts o = {.method = method, .configfs_root = f.root, .timeout_ms = 3000};
     tkms_client_evidence ev;
-    tkms_client_status st = tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B);
+    tkms_client_status st = tkms_client_evidence_get(&ev, &err, &o, APP, B);
     atomic_store(&f.stop, 1);
     pthread_join(th, NULL);
-    if (st != want) fprintf(stderr, "%s: got %d (%s)\n", what, st, err);
+    if (st != want) fprintf(stderr, "%s: got %d (%s)\n", what, st, err.msg);
     TU_CHECK(st == want);
     if (st == TKMS_CLIENT_OK) {
         TU_CHECK(ev.evidence_len == 70 && memcmp(ev.evidence, "QUOTE:", 6) == 0 && memcmp(ev.evidence + 6, B, 64) == 0);
@@ -184,7 +185,7 @@ static void run_tsm(const char *provider, int aux, tkms_client_att method, tkms_
     TU_CHECK(count_entries(f.root) == 0); /* the report entry is removed on every path */
     tkms_client_evidence_free(&ev);
     TU_CHECK(rmdir(f.root) == 0);
-    printf("ok configfs-tsm %s%s%s\n", what, st ? ": " : "", st ? err : "");
+    printf("ok configfs-tsm %s%s%s\n", what, st ? ": " : "", st ? err.msg : "");
 }
 
 static void test_configfs(void) {
@@ -192,14 +193,15 @@ static void test_configfs(void) {
     run_tsm("sev_guest", 1, TKMS_CLIENT_ATT_SEV_SNP, TKMS_CLIENT_OK, "snp report carries B, VCEK from auxblob");
     run_tsm("sev_guest", 0, TKMS_CLIENT_ATT_TDX, TKMS_CLIENT_E_EVIDENCE, "provider mismatch");
     uint8_t B[64];
-    char err[512], root[300];
+    tkms_status err;
+    char root[300];
     make_binding(B);
     snprintf(root, sizeof root, "%s/no-such-dir", tmpdir);
     tkms_client_evidence_opts o = {.method = TKMS_CLIENT_ATT_TDX, .configfs_root = root};
     tkms_client_evidence ev;
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE);
-    TU_CHECK(strstr(err, "configfs") != NULL);
-    printf("ok configfs-tsm missing: %s\n", err);
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE);
+    TU_CHECK(strstr(err.msg, "configfs") != NULL);
+    printf("ok configfs-tsm missing: %s\n", err.msg);
 }
 
 /* ---- Confidential Space launcher fake ---- */
@@ -255,7 +257,8 @@ static enum MHD_Result cs_handler(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void test_teeserver(void) {
-    char sock[300], err[512];
+    char sock[300];
+    tkms_status err;
     snprintf(sock, sizeof sock, "%s/teeserver.sock", tmpdir);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -271,24 +274,24 @@ static void test_teeserver(void) {
     hexs(f.want_nonce, B, 32);
     tkms_client_evidence_opts o = {.method = TKMS_CLIENT_ATT_GCP_CS, .teeserver_socket = sock, .audience = "https://kms.example"};
     tkms_client_evidence ev;
-    tkms_client_status st = tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B);
-    if (st) fprintf(stderr, "%s\n", err);
+    tkms_client_status st = tkms_client_evidence_get(&ev, &err, &o, APP, B);
+    if (st) fprintf(stderr, "%s\n", err.msg);
     TU_CHECK(st == TKMS_CLIENT_OK);
     TU_CHECK(ev.evidence_len == 49 && memcmp(ev.evidence, "eyJhbGciOiJSUzI1NiJ9.", 21) == 0); /* newline trimmed */
     tkms_client_evidence_free(&ev);
     /* launcher error, and a token for another audience is never asked for */
     f.status = 500;
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE && strstr(err, "HTTP 500"));
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE && strstr(err.msg, "HTTP 500"));
     o.audience = NULL; /* default "tkms": the fake answers 400 */
     f.status = 200;
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE && strstr(err, "HTTP 400"));
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE && strstr(err.msg, "HTTP 400"));
     TU_CHECK(atomic_load(&f.hits) == 3);
     MHD_stop_daemon(d);
     close(fd);
     unlink(sock);
     o.teeserver_socket = sock;
-    TU_CHECK(tkms_client_evidence_get(&ev, err, sizeof err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE);
-    printf("ok teeserver socket: token request (audience, eat_nonce = hex(B[0:32]), OIDC) checked; errors: %s\n", err);
+    TU_CHECK(tkms_client_evidence_get(&ev, &err, &o, APP, B) == TKMS_CLIENT_E_EVIDENCE);
+    printf("ok teeserver socket: token request (audience, eat_nonce = hex(B[0:32]), OIDC) checked; errors: %s\n", err.msg);
 }
 
 static void test_names(void) {

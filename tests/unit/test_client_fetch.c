@@ -24,7 +24,8 @@
 #include "tkms/client.h"
 #include "tkms/wallet.h"
 
-static const uint8_t APP[20] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+/* the app the mock nodes have registered (MOCK_APP_TEXT; set in main) */
+static uint8_t APP[20];
 static int g_verbose;
 
 static void log_line(void *ctx, const char *line) {
@@ -64,7 +65,7 @@ typedef struct {
     tkms_client_key k;
     tkms_client_report r;
     tkms_client_status st;
-    char err[1024];
+    tkms_status err;
 } run;
 
 static void start(run *x, mock_config *cfg) {
@@ -73,7 +74,7 @@ static void start(run *x, mock_config *cfg) {
     x->m = mock_start(cfg);
     TU_CHECK(x->m);
     const char *gj = mock_group_json(x->m, 0);
-    TU_CHECK(tkms_client_group_parse(&x->g, x->err, sizeof x->err, gj, strlen(gj)) == TKMS_CLIENT_OK);
+    TU_CHECK(tkms_client_group_parse(&x->g, &x->err, gj, strlen(gj)) == TKMS_CLIENT_OK);
     tkms_client_fetch_opts_default(&x->o);
     x->o.group = x->g;
     memcpy(x->o.app_id, APP, 20);
@@ -81,7 +82,7 @@ static void start(run *x, mock_config *cfg) {
     x->o.log = log_line;
 }
 
-static void go(run *x) { x->st = tkms_client_fetch(&x->k, &x->r, x->err, sizeof x->err, &x->o); }
+static void go(run *x) { x->st = tkms_client_fetch(&x->k, &x->r, &x->err, &x->o); }
 
 static void finish(run *x) {
     tkms_client_report_free(&x->r);
@@ -111,12 +112,12 @@ static int err_names(const run *x, uint32_t index, const char *state) {
     char a[128], want[256];
     addr_of(a, sizeof a, x, index);
     snprintf(want, sizeof want, "node %u (%s): %s", index, a, state);
-    return strstr(x->err, want) != NULL;
+    return strstr(x->err.msg, want) != NULL;
 }
 
 static void check_key(run *x, size_t t, unsigned epoch) {
     char want[TKMS_BIP39_MNEMONIC_MAX];
-    if (x->st != TKMS_CLIENT_OK) fprintf(stderr, "fetch failed: %s\n", x->err);
+    if (x->st != TKMS_CLIENT_OK) fprintf(stderr, "fetch failed: %s\n", x->err.msg);
     TU_CHECK(x->st == TKMS_CLIENT_OK);
     expected_mnemonic(want, sizeof want, x->m, t, epoch);
     TU_CHECK(strcmp(want, x->k.mnemonic) == 0);
@@ -245,8 +246,8 @@ static void test_timeout(void) {
 static void expect_no_key(run *x, const char *what) {
     TU_CHECK(x->st == TKMS_CLIENT_E_QUORUM);
     TU_CHECK(all_zero(&x->k, sizeof x->k));
-    TU_CHECK(strstr(x->err, "no key") != NULL);
-    printf("ok %s: \"%s\"\n", what, x->err);
+    TU_CHECK(strstr(x->err.msg, "no key") != NULL);
+    printf("ok %s: \"%s\"\n", what, x->err.msg);
 }
 
 static void test_not_enough(void) {
@@ -354,7 +355,7 @@ static void test_old_epoch(void) {
     tkms_client_group_free(x.g);
     x.g = NULL;
     const char *gj = mock_group_json(x.m, 1);
-    TU_CHECK(tkms_client_group_parse(&x.g, x.err, sizeof x.err, gj, strlen(gj)) == TKMS_CLIENT_OK);
+    TU_CHECK(tkms_client_group_parse(&x.g, &x.err, gj, strlen(gj)) == TKMS_CLIENT_OK);
     TU_CHECK(tkms_client_group_epoch(x.g) == 1);
     x.o.group = x.g;
     x.o.wait_all = 1;
@@ -375,15 +376,16 @@ static void test_group_rejects(void) {
     mock_cluster *m = mock_start(&cfg);
     TU_CHECK(m);
     const char *gj = mock_group_json(m, 0);
-    char *bad = strdup(gj), err[256];
+    char *bad = strdup(gj);
+    tkms_status err;
     char *p = strstr(bad, "127.0.0.1:");
     TU_CHECK(p);
     p[10] = p[10] == '9' ? '8' : '9'; /* another port: the session id no longer matches */
     tkms_client_group *g = NULL;
-    TU_CHECK(tkms_client_group_parse(&g, err, sizeof err, bad, strlen(bad)) == TKMS_CLIENT_E_GROUP && !g);
-    TU_CHECK(tkms_client_group_parse(&g, err, sizeof err, "{}", 2) == TKMS_CLIENT_E_GROUP);
-    TU_CHECK(tkms_client_group_load(&g, err, sizeof err, "/nonexistent/group.json") == TKMS_CLIENT_E_GROUP);
-    TU_CHECK(tkms_client_group_parse(&g, err, sizeof err, gj, strlen(gj)) == TKMS_CLIENT_OK);
+    TU_CHECK(tkms_client_group_parse(&g, &err, bad, strlen(bad)) == TKMS_CLIENT_E_GROUP && !g);
+    TU_CHECK(tkms_client_group_parse(&g, &err, "{}", 2) == TKMS_CLIENT_E_GROUP);
+    TU_CHECK(tkms_client_group_load(&g, &err, "/nonexistent/group.json") == TKMS_CLIENT_E_GROUP);
+    TU_CHECK(tkms_client_group_parse(&g, &err, gj, strlen(gj)) == TKMS_CLIENT_OK);
     uint8_t a[96], b[96];
     tkms_client_group_mpk(a, g);
     mock_mpk(m, b);
@@ -394,9 +396,11 @@ static void test_group_rejects(void) {
     tkms_client_fetch_opts o;
     tkms_client_key k;
     tkms_client_fetch_opts_default(&o);
-    TU_CHECK(tkms_client_fetch(&k, NULL, err, sizeof err, &o) == TKMS_CLIENT_E_USAGE);
+    TU_CHECK(tkms_client_fetch(&k, NULL, &err, &o) == TKMS_CLIENT_E_USAGE);
     uint8_t app[20];
-    TU_CHECK(tkms_client_parse_app_id(app, "0xA1B2c3d4e5f60708090a0b0c0d0e0f1011121314") && memcmp(app, APP, 20) == 0);
+    static const uint8_t A1[20] = {0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+    TU_CHECK(tkms_client_parse_app_id(app, "0xA1B2c3d4e5f60708090a0b0c0d0e0f1011121314") && memcmp(app, A1, 20) == 0);
+    TU_CHECK(tkms_client_parse_app_id(app, MOCK_APP_TEXT) && memcmp(app, APP, 20) == 0);
     TU_CHECK(!tkms_client_parse_app_id(app, "a1b2c3d4e5f60708090a0b0c0d0e0f1011121314") &&
              !tkms_client_parse_app_id(app, "0xa1b2c3d4e5f60708090a0b0c0d0e0f101112131") &&
              !tkms_client_parse_app_id(app, "0xg1b2c3d4e5f60708090a0b0c0d0e0f1011121314"));
@@ -418,17 +422,17 @@ static void test_unseal(void) {
     other[19] ^= 1;
     tkms_buf s1 = {0}, s2 = {0};
     const char *secret = "db-password: hunter2";
-    TU_CHECK(tkms_seal(&s1, mpk, APP, "DB", (const uint8_t *)secret, strlen(secret)).cls == TKMS_SEAL_OK);
-    TU_CHECK(tkms_seal(&s2, mpk, other, "DB", (const uint8_t *)secret, strlen(secret)).cls == TKMS_SEAL_OK);
+    TU_CHECK(tkms_seal(&s1, mpk, APP, "DB", (const uint8_t *)secret, strlen(secret)).code == TKMS_SEAL_OK);
+    TU_CHECK(tkms_seal(&s2, mpk, other, "DB", (const uint8_t *)secret, strlen(secret)).code == TKMS_SEAL_OK);
     uint8_t *pt;
     size_t pl;
-    char err[256];
-    TU_CHECK(tkms_client_unseal(&pt, &pl, err, sizeof err, &x.k, (const char *)s1.p, s1.len) == TKMS_CLIENT_OK);
+    tkms_status err;
+    TU_CHECK(tkms_client_unseal(&pt, &pl, &err, &x.k, (const char *)s1.p, s1.len) == TKMS_CLIENT_OK);
     TU_CHECK(pl == strlen(secret) && memcmp(pt, secret, pl) == 0 && pt[pl] == 0);
     tkms_client_secret_free(pt, pl);
-    TU_CHECK(tkms_client_unseal(&pt, &pl, err, sizeof err, &x.k, (const char *)s2.p, s2.len) == TKMS_CLIENT_E_SEALED && !pt);
+    TU_CHECK(tkms_client_unseal(&pt, &pl, &err, &x.k, (const char *)s2.p, s2.len) == TKMS_CLIENT_E_SEALED && !pt);
     s1.p[s1.len - 3] ^= 1;
-    TU_CHECK(tkms_client_unseal(&pt, &pl, err, sizeof err, &x.k, (const char *)s1.p, s1.len) == TKMS_CLIENT_E_SEALED);
+    TU_CHECK(tkms_client_unseal(&pt, &pl, &err, &x.k, (const char *)s1.p, s1.len) == TKMS_CLIENT_E_SEALED);
     tkms_buf_free(&s1);
     tkms_buf_free(&s2);
     tkms_client_addresses a;
@@ -516,16 +520,16 @@ static void test_batch_fooled(void) {
         TU_CHECK(RAND_set_rand_method(NULL) == 1);
         int fooled = node(&x, 1)->state != TKMS_CLIENT_NODE_BAD_PARTIAL && node(&x, 2)->state != TKMS_CLIENT_NODE_BAD_PARTIAL;
         if (!fooled && attempt < 3) {
-            fprintf(stderr, "note: the colluders' answers arrived out of order (%s); again\n", x.err);
+            fprintf(stderr, "note: the colluders' answers arrived out of order (%s); again\n", x.err.msg);
             finish(&x);
             continue;
         }
         TU_CHECK(fooled); /* the premise: both partials passed the batch check */
-        if (x.st != TKMS_CLIENT_E_VERIFY) fprintf(stderr, "fetch: %s: %s\n", tkms_client_strerror(x.st), x.err);
+        if (x.st != TKMS_CLIENT_E_VERIFY) fprintf(stderr, "fetch: %s: %s\n", tkms_client_strerror(x.st), x.err.msg);
         TU_CHECK(x.st == TKMS_CLIENT_E_VERIFY);
-        TU_CHECK(strstr(x.err, "does not verify against the MPK") != NULL);
+        TU_CHECK(strstr(x.err.msg, "does not verify against the MPK") != NULL);
         TU_CHECK(all_zero(&x.k, sizeof x.k));
-        printf("ok partials that pass the batch check but combine to a wrong key: \"%s\"\n", x.err);
+        printf("ok partials that pass the batch check but combine to a wrong key: \"%s\"\n", x.err.msg);
         finish(&x);
         break;
     }
@@ -533,6 +537,7 @@ static void test_batch_fooled(void) {
 
 int main(void) {
     tu_seed();
+    mock_app_id(APP);
     g_verbose = getenv("TKMS_TEST_VERBOSE") != NULL;
     test_group_rejects();
     test_honest(4, 3);

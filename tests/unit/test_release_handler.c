@@ -225,8 +225,8 @@ typedef struct {
 
 static node_t make_node(int i, int dev_mode, double burst) {
     node_t nd;
-    char err[256];
-    TU_CHECK(sqlite3_open(":memory:", &nd.db) == SQLITE_OK && tkms_registry_init(nd.db, err, sizeof err));
+    tkms_status err;
+    TU_CHECK(sqlite3_open(":memory:", &nd.db) == SQLITE_OK && tkms_registry_init(nd.db, &err));
     tkms_release_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.db = nd.db;
@@ -249,13 +249,14 @@ static void free_node(node_t *nd) {
 }
 
 static char *statement(unsigned seq, const char *methods, const uint8_t *owner_sk, const uint8_t *salt) {
-    char s[2048], *out = NULL, err[256];
+    tkms_status err;
+    char s[2048], *out = NULL;
     snprintf(s, sizeof s,
              "{\"app_id\":\"%s\",\"seq\":%u,\"methods\":[%s],\"image_digests\":[\"%s\"],"
              "\"deployments\":{\"gcp_projects\":[\"acme-prod\"]}}",
              APPS, seq, methods, DIGEST);
-    tkms_release_code c = tkms_app_sign_statement(&out, err, sizeof err, s, strlen(s), owner_sk, salt);
-    if (c != TKMS_REL_OK) fprintf(stderr, "sign: %s\n", err);
+    tkms_release_code c = tkms_app_sign_statement(&out, &err, s, strlen(s), owner_sk, salt);
+    if (c != TKMS_REL_OK) fprintf(stderr, "sign: %s\n", err.msg);
     return out;
 }
 
@@ -607,20 +608,21 @@ static void test_rate_limit(void) {
 /* A new app of owner_sk with a random salt: its signed statement (seq) and its ID. */
 static char *new_app(const uint8_t owner_sk[32], unsigned seq, uint8_t app[20], uint8_t salt[32]) {
     uint8_t owner[20];
-    char id[TKMS_APP_ID_TEXT], st[256], *out = NULL, err[256];
+    tkms_status err;
+    char id[TKMS_APP_ID_TEXT], st[256], *out = NULL;
     TU_CHECK(tkms_eth_address_of_key(owner, owner_sk));
     if (seq == 1) tu_randbytes(salt, 32);
     tkms_app_id_derive(app, owner, salt);
     tkms_app_id_format(id, app);
     snprintf(st, sizeof st, "{\"app_id\":\"%s\",\"seq\":%u,\"methods\":[\"insecure-dev\"]}", id, seq);
-    TU_CHECK(tkms_app_sign_statement(&out, err, sizeof err, st, strlen(st), owner_sk, salt) == TKMS_REL_OK);
+    TU_CHECK(tkms_app_sign_statement(&out, &err, st, strlen(st), owner_sk, salt) == TKMS_REL_OK);
     return out;
 }
 
 static node_t make_limited(uint64_t max_apps, uint64_t per_owner) {
     node_t nd;
-    char err[256];
-    TU_CHECK(sqlite3_open(":memory:", &nd.db) == SQLITE_OK && tkms_registry_init(nd.db, err, sizeof err));
+    tkms_status err;
+    TU_CHECK(sqlite3_open(":memory:", &nd.db) == SQLITE_OK && tkms_registry_init(nd.db, &err));
     tkms_release_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.db = nd.db;
@@ -788,10 +790,11 @@ static void test_statements(node_t *nodes) {
     uint8_t oa[20];
     do tu_randbytes(other, 32);
     while (!tkms_eth_address_of_key(oa, other));
-    char stm[1024], *can = NULL, err[256];
+    tkms_status err;
+    char stm[1024], *can = NULL;
     snprintf(stm, sizeof stm, "{\"app_id\":\"%s\",\"seq\":9,\"methods\":[\"insecure-dev\"]}", APPS);
     tkms_app_statement ps;
-    TU_CHECK(tkms_app_statement_parse(&ps, &can, err, sizeof err, stm, strlen(stm)) == TKMS_REL_OK);
+    TU_CHECK(tkms_app_statement_parse(&ps, &can, &err, stm, strlen(stm)) == TKMS_REL_OK);
     uint8_t sig[65];
     TU_CHECK(tkms_eip191_sign(sig, other, (const uint8_t *)can, strlen(can)));
     char sh[65], gh[131], body[2048];
@@ -897,14 +900,15 @@ static void test_sign(node_t *nodes) {
 /* gcp-cs statement allowing the given digests, projects and service accounts (JSON list bodies;
  * accounts NULL: no service_accounts list). */
 static char *statement_gcp(unsigned seq, const char *digests, const char *projects, const char *accounts) {
-    char s[2048], acc[512] = "", *out = NULL, err[256];
+    tkms_status err;
+    char s[2048], acc[512] = "", *out = NULL;
     if (accounts) snprintf(acc, sizeof acc, ",\"service_accounts\":[%s]", accounts);
     snprintf(s, sizeof s,
              "{\"app_id\":\"%s\",\"seq\":%u,\"methods\":[\"gcp-cs\"],\"image_digests\":[%s],"
              "\"deployments\":{\"gcp_projects\":[%s]%s}}",
              APPS, seq, digests, projects, acc);
-    tkms_release_code c = tkms_app_sign_statement(&out, err, sizeof err, s, strlen(s), OWNER_SK, SALT);
-    if (c != TKMS_REL_OK) fprintf(stderr, "sign: %s\n", err);
+    tkms_release_code c = tkms_app_sign_statement(&out, &err, s, strlen(s), OWNER_SK, SALT);
+    if (c != TKMS_REL_OK) fprintf(stderr, "sign: %s\n", err.msg);
     TU_CHECK(out);
     return out;
 }

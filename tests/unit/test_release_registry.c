@@ -31,8 +31,9 @@ static char *stmt(unsigned seq, const char *extra) {
 }
 
 static char *signed_stmt(unsigned seq, const uint8_t *sk) {
-    char *s = stmt(seq, NULL), *out = NULL, err[256];
-    tkms_release_code c = tkms_app_sign_statement(&out, err, sizeof err, s, strlen(s), sk, SALT);
+    tkms_status err;
+    char *s = stmt(seq, NULL), *out = NULL;
+    tkms_release_code c = tkms_app_sign_statement(&out, &err, s, strlen(s), sk, SALT);
     free(s);
     if (c != TKMS_REL_OK) return NULL;
     return out;
@@ -86,10 +87,18 @@ static void test_ids_and_sigs(void) {
 
 static void expect_stmt(tkms_release_code want, const char *json, const char *label) {
     tkms_app_statement st;
-    char err[256] = "", *can = NULL;
-    tkms_release_code got = tkms_app_statement_parse(&st, &can, err, sizeof err, json, strlen(json));
+    tkms_status err;
+    char *can = NULL;
+    tkms_release_code got = tkms_app_statement_parse(&st, &can, &err, json, strlen(json));
     if (got != want) {
-        fprintf(stderr, "%s: got %s (%s), want %s\n", label, tkms_release_code_name(got), err, tkms_release_code_name(want));
+        fprintf(stderr, "%s: got %s (%s), want %s\n", label, tkms_release_code_name(got), err.msg, tkms_release_code_name(want));
+        failures++;
+    }
+    /* the status carries the same code, its class and, on failure, a message */
+    if (err.code != (int)got || err.cls != tkms_release_class(got) || (got != TKMS_REL_OK) != (err.msg[0] != 0) ||
+        (got == TKMS_REL_BAD_STATEMENT && err.cls != TKMS_CLASS_INPUT)) {
+        fprintf(stderr, "%s: status {%s, %d, \"%s\"} for %s\n", label, tkms_class_name(err.cls), err.code, err.msg,
+                tkms_release_code_name(got));
         failures++;
     }
     free(can);
@@ -98,8 +107,9 @@ static void expect_stmt(tkms_release_code want, const char *json, const char *la
 static void test_statements(void) {
     char *s = stmt(1, NULL), buf[4096];
     tkms_app_statement st;
-    char *can = NULL, err[256];
-    EXPECT(tkms_app_statement_parse(&st, &can, err, sizeof err, s, strlen(s)) == TKMS_REL_OK, "valid statement");
+    tkms_status err;
+    char *can = NULL;
+    EXPECT(tkms_app_statement_parse(&st, &can, &err, s, strlen(s)) == TKMS_REL_OK, "valid statement");
     EXPECT(st.seq == 1 && st.methods == (TKMS_APP_M_GCP_CS | TKMS_APP_M_INSECURE_DEV) && st.image_digests.n == 1 &&
                st.gcp_projects.n == 1 && memcmp(st.app_id, APP, 20) == 0,
            "parsed fields");
@@ -111,7 +121,7 @@ static void test_statements(void) {
     snprintf(buf, sizeof buf, "{ \"seq\" : 1, \"methods\":[\"gcp-cs\",\"insecure-dev\"], \"deployments\": {\"gcp_projects\": [\"acme-prod\"]},"
              " \"image_digests\": [\"sha256:%064d\"], \"app_id\": \"%s\" }", 7, APPS);
     char *can2 = NULL;
-    EXPECT(tkms_app_statement_parse(&st, &can2, err, sizeof err, buf, strlen(buf)) == TKMS_REL_OK && can && can2 && strcmp(can, can2) == 0,
+    EXPECT(tkms_app_statement_parse(&st, &can2, &err, buf, strlen(buf)) == TKMS_REL_OK && can && can2 && strcmp(can, can2) == 0,
            "canonical independent of layout");
     free(can2);
     free(can);
@@ -162,10 +172,11 @@ static void test_statements(void) {
 }
 
 static void test_signed(void) {
-    char *js = signed_stmt(3, SK), err[256];
+    tkms_status err;
+    char *js = signed_stmt(3, SK);
     TU_CHECK(js);
     tkms_app_signed s;
-    EXPECT(tkms_app_signed_parse(&s, err, sizeof err, js, strlen(js)) == TKMS_REL_OK, "signed parses");
+    EXPECT(tkms_app_signed_parse(&s, &err, js, strlen(js)) == TKMS_REL_OK, "signed parses");
     EXPECT(memcmp(s.owner, OWNER, 20) == 0 && s.st.seq == 3, "owner recovered");
     char *again = tkms_app_signed_json(&s);
     EXPECT(again && strcmp(again, js) == 0, "signed JSON is canonical");
@@ -173,20 +184,20 @@ static void test_signed(void) {
     tkms_app_signed_free(&s);
     /* Signed by another key: the recovered signer is not H^-1(app_id). */
     char *s2 = stmt(3, NULL), *o2 = NULL;
-    EXPECT(tkms_app_sign_statement(&o2, err, sizeof err, s2, strlen(s2), SK2, SALT) == TKMS_REL_BAD_SIGNATURE, "signer refuses other app");
+    EXPECT(tkms_app_sign_statement(&o2, &err, s2, strlen(s2), SK2, SALT) == TKMS_REL_BAD_SIGNATURE, "signer refuses other app");
     free(s2);
     /* forge: take a valid signature and swap in another statement body */
     char *forged = strdup(js), *p = strstr(forged, "\"seq\":3");
     TU_CHECK(p);
     p[6] = '4';
-    EXPECT(tkms_app_signed_parse(&s, err, sizeof err, forged, strlen(forged)) == TKMS_REL_BAD_SIGNATURE, "tampered seq");
+    EXPECT(tkms_app_signed_parse(&s, &err, forged, strlen(forged)) == TKMS_REL_BAD_SIGNATURE, "tampered seq");
     free(forged);
     forged = strdup(js);
     p = strstr(forged, "\"salt\":\"") + 8;
     p[0] = p[0] == '0' ? '1' : '0';
-    EXPECT(tkms_app_signed_parse(&s, err, sizeof err, forged, strlen(forged)) == TKMS_REL_BAD_SIGNATURE, "other salt");
+    EXPECT(tkms_app_signed_parse(&s, &err, forged, strlen(forged)) == TKMS_REL_BAD_SIGNATURE, "other salt");
     free(forged);
-    EXPECT(tkms_app_signed_parse(&s, err, sizeof err, "{\"statement\":{}}", 16) == TKMS_REL_BAD_REQUEST, "missing members");
+    EXPECT(tkms_app_signed_parse(&s, &err, "{\"statement\":{}}", 16) == TKMS_REL_BAD_REQUEST, "missing members");
     free(js);
 }
 
@@ -201,24 +212,24 @@ static int count_rows(sqlite3 *db) {
 
 static tkms_release_code put(sqlite3 *db, const char *js) {
     tkms_app_signed s;
-    char err[256];
-    tkms_release_code c = tkms_app_signed_parse(&s, err, sizeof err, js, strlen(js));
+    tkms_status err;
+    tkms_release_code c = tkms_app_signed_parse(&s, &err, js, strlen(js));
     if (c != TKMS_REL_OK) return c;
-    c = tkms_registry_put(db, &s, 1000, err, sizeof err);
+    c = tkms_registry_put(db, &s, 1000, &err);
     tkms_app_signed_free(&s);
     return c;
 }
 
 static void test_db(void) {
     sqlite3 *db, *db2;
-    char err[256];
+    tkms_status err;
     TU_CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK && sqlite3_open(":memory:", &db2) == SQLITE_OK);
     /* the node store's placeholder table is replaced while empty */
     TU_CHECK(sqlite3_exec(db, "CREATE TABLE apps(app_id BLOB PRIMARY KEY, owner BLOB NOT NULL, seq INTEGER NOT NULL,"
                               " statement TEXT NOT NULL, updated_ms INTEGER NOT NULL)", NULL, NULL, NULL) == SQLITE_OK);
-    EXPECT(tkms_registry_init(db, err, sizeof err), "legacy empty table replaced");
-    EXPECT(tkms_registry_init(db, err, sizeof err), "init idempotent");
-    TU_CHECK(tkms_registry_init(db2, err, sizeof err));
+    EXPECT(tkms_registry_init(db, &err), "legacy empty table replaced");
+    EXPECT(tkms_registry_init(db, &err), "init idempotent");
+    TU_CHECK(tkms_registry_init(db2, &err));
 
     char *s1 = signed_stmt(1, SK), *s2 = signed_stmt(2, SK), *s5 = signed_stmt(5, SK);
     uint64_t seq = 0;

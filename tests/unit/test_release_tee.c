@@ -49,14 +49,15 @@ static char *hex(const uint8_t *b, size_t n) {
 /* The app's signed statement: methods tdx and sev-snp with the vectors' MRTD and MEASUREMENT;
  * tdx_extra (e.g. ",\"rtmr0\":[...]") goes into the tdx object, deployments (an object) verbatim. */
 static char *statement(unsigned seq, const char *tdx_extra, const char *deployments) {
-    char s[4096], *out = NULL, err[256], *mrtd = hex(MRTD, 48), *meas = hex(MEAS, 48);
+    tkms_status err;
+    char s[4096], *out = NULL, *mrtd = hex(MRTD, 48), *meas = hex(MEAS, 48);
     snprintf(s, sizeof s,
              "{\"app_id\":\"%s\",\"seq\":%u,\"methods\":[\"tdx\",\"sev-snp\"],\"tdx\":{\"mrtd\":[\"%s\"]%s},"
              "\"snp\":{\"measurement\":[\"%s\"]}%s%s}",
              APPS, seq, mrtd, tdx_extra ? tdx_extra : "", meas, deployments ? ",\"deployments\":" : "",
              deployments ? deployments : "");
-    tkms_release_code c = tkms_app_sign_statement(&out, err, sizeof err, s, strlen(s), OWNER_SK, SALT);
-    if (c != TKMS_REL_OK) fprintf(stderr, "sign: %s\n", err);
+    tkms_release_code c = tkms_app_sign_statement(&out, &err, s, strlen(s), OWNER_SK, SALT);
+    if (c != TKMS_REL_OK) fprintf(stderr, "sign: %s\n", err.msg);
     TU_CHECK(out);
     free(mrtd), free(meas);
     return out;
@@ -213,8 +214,8 @@ int main(void) {
     tu_randbytes(seed, 32);
     TU_CHECK(tkms_identity_from_seed(&ID, seed));
     sqlite3 *db = NULL;
-    char err[256];
-    TU_CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK && tkms_registry_init(db, err, sizeof err));
+    tkms_status err;
+    TU_CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK && tkms_registry_init(db, &err));
     tkms_release_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.db = db;

@@ -24,20 +24,20 @@ static void test_vectors(void) {
         long sl = tu_unhex(sig, sizeof sig, json_string_value(json_object_get(v, "signature")));
         long pl = tu_unhex(pk, sizeof pk, json_string_value(json_object_get(v, "public_key")));
         tkms_buf out = {0};
-        tkms_seal_status s =
+        tkms_status s =
             tkms_tlock_decrypt(&out, (const uint8_t *)armored, strlen(armored), sig, (size_t)sl, pk, (size_t)pl, dst);
-        TU_CHECK(s.cls == TKMS_SEAL_OK);
+        TU_CHECK(s.code == TKMS_SEAL_OK);
         TU_CHECK(out.len == strlen(plain) && memcmp(out.p, plain, out.len) == 0);
         tkms_buf_free(&out);
         /* a wrong beacon (flip a bit of the signature) is refused */
         sig[sl - 1] ^= 1;
         s = tkms_tlock_decrypt(&out, (const uint8_t *)armored, strlen(armored), sig, (size_t)sl, pk, (size_t)pl, dst);
-        TU_CHECK(s.cls != TKMS_SEAL_OK);
+        TU_CHECK(s.code != TKMS_SEAL_OK);
         sig[sl - 1] ^= 1;
         /* the quicknet one also opens without naming the key (it is embedded) */
         if (i == 0) {
             s = tkms_tlock_decrypt(&out, (const uint8_t *)armored, strlen(armored), sig, (size_t)sl, NULL, 0, NULL);
-            TU_CHECK(s.cls == TKMS_SEAL_OK && out.len == strlen(plain));
+            TU_CHECK(s.code == TKMS_SEAL_OK && out.len == strlen(plain));
             tkms_buf_free(&out);
         }
         fprintf(stderr, "tlock: %s vector opens\n", json_string_value(json_object_get(v, "chain")));
@@ -79,8 +79,8 @@ static void test_roundtrip(void) {
         g1_serialize(sig, &ka);
         int armor = (int)(k & 1);
         tkms_buf f = {0}, out = {0};
-        TU_CHECK(tkms_tlock_encrypt(&f, &chain, round, pt, n, armor).cls == TKMS_SEAL_OK);
-        TU_CHECK(tkms_tlock_decrypt(&out, f.p, f.len, sig, 48, chain.public_key, 96, NULL).cls == TKMS_SEAL_OK);
+        TU_CHECK(tkms_tlock_encrypt(&f, &chain, round, pt, n, armor).code == TKMS_SEAL_OK);
+        TU_CHECK(tkms_tlock_decrypt(&out, f.p, f.len, sig, 48, chain.public_key, 96, NULL).code == TKMS_SEAL_OK);
         TU_CHECK(out.len == n && (n == 0 || memcmp(out.p, pt, n) == 0));
         tkms_buf_free(&out);
         if (!armor) {
@@ -89,18 +89,18 @@ static void test_roundtrip(void) {
                 size_t cut = (size_t)(tu_rand64() % f.len);
                 if (r == 0) cut = f.len - 1;
                 if (r == 1 && f.len > 16) cut = f.len - 16;
-                TU_CHECK(tkms_tlock_decrypt(&out, f.p, cut, sig, 48, chain.public_key, 96, NULL).cls != TKMS_SEAL_OK);
+                TU_CHECK(tkms_tlock_decrypt(&out, f.p, cut, sig, 48, chain.public_key, 96, NULL).code != TKMS_SEAL_OK);
                 size_t pos = (size_t)(tu_rand64() % f.len);
                 uint8_t saved = f.p[pos];
                 f.p[pos] ^= (uint8_t)(1u << (tu_rand64() % 8));
-                TU_CHECK(tkms_tlock_decrypt(&out, f.p, f.len, sig, 48, chain.public_key, 96, NULL).cls != TKMS_SEAL_OK);
+                TU_CHECK(tkms_tlock_decrypt(&out, f.p, f.len, sig, 48, chain.public_key, 96, NULL).code != TKMS_SEAL_OK);
                 f.p[pos] = saved;
                 tkms_buf_free(&out);
             }
         }
         /* the beacon of another round (here: a different signature) is refused */
         sig[10] ^= 1;
-        TU_CHECK(tkms_tlock_decrypt(&out, f.p, f.len, sig, 48, chain.public_key, 96, NULL).cls != TKMS_SEAL_OK);
+        TU_CHECK(tkms_tlock_decrypt(&out, f.p, f.len, sig, 48, chain.public_key, 96, NULL).code != TKMS_SEAL_OK);
         tkms_buf_free(&f);
         free(pt);
     }
