@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_fault.h"
 #include "sha256.h"
 #include "tbls.h"
 
@@ -159,6 +160,7 @@ typedef struct {
     tkms_sim_kind kind;
     int in_phase, up, crashes, restarts, forever_down, late_certs;
     tkms_dkg_config cfg;
+    tkms_dkg_fault fault; /* Byzantine dealer kinds the engine plays itself */
     void *mem;
     size_t mem_len;
     tkms_dkg *e;
@@ -293,9 +295,9 @@ static int start_engine(sim_t *s, int id, int from_ckpt) {
         nd->mem = aligned_alloc(64, (nd->mem_len + 63) & ~(size_t)63);
     }
     if (from_ckpt && nd->ckpt)
-        nd->e = tkms_dkg_restore(nd->mem, nd->mem_len, &nd->cfg, nd->ckpt, nd->ckpt_len, s->now);
+        nd->e = tkms_dkg_restore_faulty(nd->mem, nd->mem_len, &nd->cfg, nd->ckpt, nd->ckpt_len, s->now, nd->fault);
     else
-        nd->e = tkms_dkg_init(nd->mem, nd->mem_len, &nd->cfg);
+        nd->e = tkms_dkg_init_faulty(nd->mem, nd->mem_len, &nd->cfg, nd->fault);
     if (!nd->e) return 0;
     if (!nd->slot_node) nd->slot_node = malloc(tkms_dkg_peer_count(nd->e) * sizeof(int));
     for (size_t k = 0; k < tkms_dkg_peer_count(nd->e); k++) {
@@ -445,12 +447,12 @@ static void setup_session(sim_t *s, const int *olds, size_t n_old, size_t t_old,
         nd->cfg.fetch_ticks = tm.fetch;
         nd->cfg.echo_ticks = tm.echo;
         nd->cfg.rng = engine_rng;
-        nd->cfg.fault = TKMS_DKG_FAULT_NONE;
+        nd->fault = TKMS_DKG_FAULT_NONE;
         if (nd->old_index) {
-            if (nd->kind == TKMS_SIM_BAD_SHARE) nd->cfg.fault = TKMS_DKG_FAULT_BAD_SHARE;
-            if (nd->kind == TKMS_SIM_EQUIVOCATE) nd->cfg.fault = TKMS_DKG_FAULT_EQUIVOCATE;
-            if (nd->kind == TKMS_SIM_BAD_JUST) nd->cfg.fault = TKMS_DKG_FAULT_BAD_JUST;
-            if (nd->kind == TKMS_SIM_WRONG_CONSTANT) nd->cfg.fault = TKMS_DKG_FAULT_WRONG_CONSTANT;
+            if (nd->kind == TKMS_SIM_BAD_SHARE) nd->fault = TKMS_DKG_FAULT_BAD_SHARE;
+            if (nd->kind == TKMS_SIM_EQUIVOCATE) nd->fault = TKMS_DKG_FAULT_EQUIVOCATE;
+            if (nd->kind == TKMS_SIM_BAD_JUST) nd->fault = TKMS_DKG_FAULT_BAD_JUST;
+            if (nd->kind == TKMS_SIM_WRONG_CONSTANT) nd->fault = TKMS_DKG_FAULT_WRONG_CONSTANT;
         }
         xseed(&nd->rng, seed ^ (0x1000003ull * (i + 1)));
         free(nd->ckpt);
