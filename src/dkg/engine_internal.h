@@ -1,6 +1,8 @@
 /* Private to the DKG engine (engine_*.c): the engine state, the wire layout and the functions the
- * engine's files share. Nothing here is part of the API (engine.h); nothing here depends on the
- * fault-injection build except the declarations at the end, which exist only in that build.
+ * engine's files share. Nothing here is part of the API (engine.h). Only the fault-injection
+ * build (TKMS_DKG_FAULTS, engine_fault.c) adds to it: two fields at the end of struct tkms_dkg
+ * and the hooks declared at the end; production objects are compiled without them and never
+ * share a program with that build (see engine_fault.c).
  *
  * Files: engine_wire.c (message formats: header, body checks and views, signatures),
  * engine_deal.c (dealing, share checks, responses, justifications, QUAL and the outcome),
