@@ -9,6 +9,8 @@
 /* Layout (docs/dkg.md): "TKCP" | ver | session | flags u16 | seed? | old_share? | outcome? |
  * be32 count | count x (be32 len | message) | be32 nev | nev x (be32 dealer | 2 x evidence). */
 enum { F_SEED = 1, F_OLD = 2, F_FIN = 4, F_SHARE = 8, F_FINAL = 16, F_ABORT = 32, F_ABORTCALC = 64 };
+/* the fixed part: magic, version, wire tag, flags */
+enum { CK_VERSION = 4, CK_TAG = 5, CK_FLAGS = 37, CK_FIXED = 39 };
 
 typedef struct {
     uint8_t *o;
@@ -89,7 +91,7 @@ tkms_dkg *dkg_load(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const 
                    int retry) {
     tkms_dkg *e = mem;
     uint8_t sum[32];
-    if (!ck || len < 32 + 39) return NULL;
+    if (!ck || len < 32 + CK_FIXED) return NULL;
     sha256(sum, ck, len - 32);
     if (!ct_memeq(sum, ck + len - 32, 32)) return NULL;
     len -= 32;
@@ -99,10 +101,10 @@ tkms_dkg *dkg_load(void *mem, size_t mem_len, const tkms_dkg_config *cfg, const 
     do {                                                                                                               \
         if (len - p < (size_t)(k)) goto fail;                                                                          \
     } while (0)
-    NEED(39);
-    if (memcmp(ck, "TKCP", 4) != 0 || ck[4] != 1 || memcmp(ck + 5, e->wire, 32) != 0) goto fail;
-    unsigned f = ((unsigned)ck[37] << 8) | ck[38];
-    p = 39;
+    NEED(CK_FIXED);
+    if (memcmp(ck, "TKCP", 4) != 0 || ck[CK_VERSION] != 1 || memcmp(ck + CK_TAG, e->wire, 32) != 0) goto fail;
+    unsigned f = ((unsigned)ck[CK_FLAGS] << 8) | ck[CK_FLAGS + 1];
+    p = CK_FIXED;
     if (f & F_SEED) {
         NEED(32);
         memcpy(e->seed, ck + p, 32);
