@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Random exploration of the DKG/reshare simulator: runs test_dkg_sim (fault matrix, shapes and 300
 # random schedules) ROUNDS times, each with a new seed, and prints every failing schedule with the
-# `tkms sim` command that reproduces it. make test runs the same test with a fixed seed.
+# `tkms-sim` command that reproduces it. make test runs the same test with a fixed seed.
 # Usage: bench/sim_soak.sh BUILD_DIR [ROUNDS]
 set -uo pipefail
 build=${1:?usage: bench/sim_soak.sh BUILD_DIR [ROUNDS]}

@@ -1,4 +1,4 @@
-/* libFuzzer target: DKG engine checkpoint restore (tkms_dkg_restore, src/dkg/engine.c): the
+/* libFuzzer target: DKG engine checkpoint restore (tkms_dkg_restore, src/dkg/engine_ckpt.c): the
  * persisted state (seed, old share, stored bundles, progress flags) read back strictly. Whatever
  * restores must run a tick and checkpoint again without crashing. */
 #include <stdlib.h>

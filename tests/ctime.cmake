@@ -24,7 +24,7 @@ if(TKMS_VALGRIND AND TARGET tkms_wallet)
   target_link_options(test_ctime_claims PRIVATE -Wl,--wrap=g2_eq,--wrap=EVP_PKEY_derive,--wrap=EVP_CipherFinal_ex
     -Wl,--wrap=secp256k1_ec_seckey_verify,--wrap=secp256k1_ec_seckey_tweak_add,--wrap=secp256k1_ec_pubkey_create
     -Wl,--wrap=tkms_base58_leading_zero_digits)
-  # the engine's static functions: engine.c is included into the test (compiled here with -g so
+  # the engine's static functions: engine_deal.c is included into the test (compiled here with -g so
   # that memcheck names its lines and inlined helpers)
   add_executable(test_ctime_dkg ${CMAKE_SOURCE_DIR}/tests/ctime/ctime_dkg.c)
   target_compile_options(test_ctime_dkg PRIVATE -g -Wall -Wextra -Werror)

@@ -19,7 +19,6 @@ CMD(cmd_mnemonic)
 CMD(cmd_derive)
 CMD(cmd_data)
 CMD(cmd_group)
-CMD(cmd_sim)
 CMD(cmd_node)
 CMD(cmd_cluster)
 CMD(cmd_committee)
@@ -48,7 +47,6 @@ static const struct {
     {"derive", cmd_derive, "derive seeds, wallets, TLS keys and data keys from a mnemonic"},
     {"data", cmd_data, "encrypt/decrypt files at rest with a data key"},
     {"group", cmd_group, "verify and show certified group files"},
-    {"sim", cmd_sim, "run the DKG/reshare simulator"},
     {"node", cmd_node, "operator node set-up"},
     {"cluster", cmd_cluster, "local cluster of tkmsd daemons"},
     {"committee", cmd_committee, "committee change proposals"},

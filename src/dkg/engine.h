@@ -1,5 +1,7 @@
 /* Sans-I/O DKG (epoch 0) and Reshare (e -> e+1) engine, DESIGN.md §3: a state machine fed with
- * messages and ticks that queues messages to send. No sockets, clock, threads or RNG of its own. */
+ * messages and ticks that queues messages to send. No sockets, clock, threads or RNG of its own.
+ * Implementation: src/dkg/engine_*.c (engine_internal.h lists the files). Byzantine fault
+ * injection for tests is a separate build of the engine (engine_fault.h), not part of this API. */
 #ifndef TKMS_DKG_ENGINE_H
 #define TKMS_DKG_ENGINE_H
 
@@ -32,16 +34,6 @@ typedef struct {
     char address[TKMS_DKG_ADDR_MAX];
 } tkms_dkg_member;
 
-/* Fault injection for the simulator and tests only: an engine so configured misbehaves as a
- * Byzantine dealer would. Production callers leave it at TKMS_DKG_FAULT_NONE. */
-typedef enum {
-    TKMS_DKG_FAULT_NONE = 0,
-    TKMS_DKG_FAULT_BAD_SHARE,     /* wrong shares to even-indexed receivers; justifies honestly */
-    TKMS_DKG_FAULT_EQUIVOCATE,    /* two different deal bundles, one to each half of the peers */
-    TKMS_DKG_FAULT_BAD_JUST,      /* wrong shares and a wrong justification */
-    TKMS_DKG_FAULT_WRONG_CONSTANT /* reshare: deals f'(0) = s_i + 1 */
-} tkms_dkg_fault;
-
 /* RNG callback: fills out with len fresh random bytes. The engine's only source of randomness. */
 typedef void (*tkms_dkg_rng_fn)(void *ctx, uint8_t *out, size_t len);
 
@@ -68,7 +60,6 @@ typedef struct {
      * second bundle reaches it first. 0 means deal_ticks / 2. */
     uint64_t echo_ticks;
     int dev_mode; /* copied into the group file */
-    tkms_dkg_fault fault;
     tkms_dkg_rng_fn rng;
     void *rng_ctx;
     /* Optional (NULL: drawn from rng): 32 secret bytes the dealing seed is derived from (with

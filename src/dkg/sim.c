@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_fault.h"
 #include "sha256.h"
 #include "tbls.h"
 
@@ -159,6 +160,7 @@ typedef struct {
     tkms_sim_kind kind;
     int in_phase, up, crashes, restarts, forever_down, late_certs;
     tkms_dkg_config cfg;
+    tkms_dkg_fault fault; /* Byzantine dealer kinds the engine plays itself */
     void *mem;
     size_t mem_len;
     tkms_dkg *e;
@@ -293,9 +295,9 @@ static int start_engine(sim_t *s, int id, int from_ckpt) {
         nd->mem = aligned_alloc(64, (nd->mem_len + 63) & ~(size_t)63);
     }
     if (from_ckpt && nd->ckpt)
-        nd->e = tkms_dkg_restore(nd->mem, nd->mem_len, &nd->cfg, nd->ckpt, nd->ckpt_len, s->now);
+        nd->e = tkms_dkg_restore_faulty(nd->mem, nd->mem_len, &nd->cfg, nd->ckpt, nd->ckpt_len, s->now, nd->fault);
     else
-        nd->e = tkms_dkg_init(nd->mem, nd->mem_len, &nd->cfg);
+        nd->e = tkms_dkg_init_faulty(nd->mem, nd->mem_len, &nd->cfg, nd->fault);
     if (!nd->e) return 0;
     if (!nd->slot_node) nd->slot_node = malloc(tkms_dkg_peer_count(nd->e) * sizeof(int));
     for (size_t k = 0; k < tkms_dkg_peer_count(nd->e); k++) {
@@ -445,12 +447,12 @@ static void setup_session(sim_t *s, const int *olds, size_t n_old, size_t t_old,
         nd->cfg.fetch_ticks = tm.fetch;
         nd->cfg.echo_ticks = tm.echo;
         nd->cfg.rng = engine_rng;
-        nd->cfg.fault = TKMS_DKG_FAULT_NONE;
+        nd->fault = TKMS_DKG_FAULT_NONE;
         if (nd->old_index) {
-            if (nd->kind == TKMS_SIM_BAD_SHARE) nd->cfg.fault = TKMS_DKG_FAULT_BAD_SHARE;
-            if (nd->kind == TKMS_SIM_EQUIVOCATE) nd->cfg.fault = TKMS_DKG_FAULT_EQUIVOCATE;
-            if (nd->kind == TKMS_SIM_BAD_JUST) nd->cfg.fault = TKMS_DKG_FAULT_BAD_JUST;
-            if (nd->kind == TKMS_SIM_WRONG_CONSTANT) nd->cfg.fault = TKMS_DKG_FAULT_WRONG_CONSTANT;
+            if (nd->kind == TKMS_SIM_BAD_SHARE) nd->fault = TKMS_DKG_FAULT_BAD_SHARE;
+            if (nd->kind == TKMS_SIM_EQUIVOCATE) nd->fault = TKMS_DKG_FAULT_EQUIVOCATE;
+            if (nd->kind == TKMS_SIM_BAD_JUST) nd->fault = TKMS_DKG_FAULT_BAD_JUST;
+            if (nd->kind == TKMS_SIM_WRONG_CONSTANT) nd->fault = TKMS_DKG_FAULT_WRONG_CONSTANT;
         }
         xseed(&nd->rng, seed ^ (0x1000003ull * (i + 1)));
         free(nd->ckpt);
@@ -690,335 +692,411 @@ static void pick(xrng *r, int *out, const int *pool, size_t n_pool, size_t k) {
     free(tmp);
 }
 
-int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
-    memset(r, 0, sizeof *r);
-    tkms_sim_params P = *p0;
-    const tkms_sim_params *p = &P;
-    if (!P.t) P.t = default_t(P.n);
-    if (P.reshare && !P.t2) P.t2 = default_t(P.n2);
-    if (P.n < 1 || P.n > TKMS_DKG_MAX_N || P.t < 1 || P.t > P.n || (P.reshare && (P.n2 < 1 || P.n2 > TKMS_DKG_MAX_N ||
-                                                                               P.t2 < 1 || P.t2 > P.n2 || P.keep > P.n ||
-                                                                               P.keep > P.n2))) {
+/* ------------------------------------------------------------------ a run: the steps of tkms_sim_run */
+
+/* Everything one run holds: the simulation, the committees, the group files and index lists. */
+typedef struct {
+    sim_t S;
+    tkms_sim_params P;     /* the caller's parameters, defaults filled in */
+    tkms_sim_params dkg_p; /* a reshare's setup DKG: the same without loss or partition */
+    timing tm;
+    uint64_t horizon, limit, window;
+    size_t nbyz, fresh, nsh;
+    int *olds, *news, *byz, *cand, *victims, *lose_cand, *lose_pick;
+    tkms_dkg_member *om, *nm, *om2;
+    tkms_group *g0, *g1;
+    double cpu0;
+    int verdict, agreed, clean, erased;
+} run_t;
+
+/* Fills in default thresholds and checks the sizes. Returns 0 with r->why set. */
+static int check_params(tkms_sim_params *P, tkms_sim_result *r, size_t *nbyz) {
+    if (!P->t) P->t = default_t(P->n);
+    if (P->reshare && !P->t2) P->t2 = default_t(P->n2);
+    if (P->n < 1 || P->n > TKMS_DKG_MAX_N || P->t < 1 || P->t > P->n ||
+        (P->reshare && (P->n2 < 1 || P->n2 > TKMS_DKG_MAX_N || P->t2 < 1 || P->t2 > P->n2 || P->keep > P->n ||
+                        P->keep > P->n2))) {
         snprintf(r->why, sizeof r->why, "bad sizes");
         return 0;
     }
-    if (P.delay_max < P.delay_min) P.delay_max = P.delay_min;
-    size_t nbyz = 0;
-    for (int k = 1; k < TKMS_SIM_KINDS; k++) nbyz += P.byz[k];
-    if (nbyz + P.crash > P.n + (P.reshare ? P.n2 : 0)) {
+    if (P->delay_max < P->delay_min) P->delay_max = P->delay_min;
+    *nbyz = 0;
+    for (int k = 1; k < TKMS_SIM_KINDS; k++) *nbyz += P->byz[k];
+    if (*nbyz + P->crash > P->n + (P->reshare ? P->n2 : 0)) {
         snprintf(r->why, sizeof r->why, "more faulty nodes than nodes");
         return 0;
     }
-    sim_t S;
-    memset(&S, 0, sizeof S);
-    S.p = p;
-    S.r = r;
-    S.tab = calloc(1, sizeof(intern_t));
-    size_t fresh = P.reshare ? P.n2 - P.keep : 0;
-    S.n_nodes = P.n + fresh;
-    S.nodes = calloc(S.n_nodes, sizeof(node_t));
-    xseed(&S.net, P.seed);
-    for (size_t i = 0; i < S.n_nodes; i++) make_identity(&S.nodes[i], P.seed, i);
-    int *all = malloc(S.n_nodes * sizeof(int)), *olds = malloc(P.n * sizeof(int)), *news = malloc((P.n2 + 1) * sizeof(int));
-    for (size_t i = 0; i < S.n_nodes; i++) all[i] = (int)i;
-    for (size_t i = 0; i < P.n; i++) olds[i] = (int)i;
-    tkms_dkg_member *om = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member)), *nm = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
-    tkms_dkg_member *om2 = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
-    tkms_group *g0 = calloc(1, sizeof(tkms_group)), *g1 = calloc(1, sizeof(tkms_group));
-    uint8_t empty[32];
-    sha256(empty, "", 0);
-    /* Byzantine dealers: in the (old) committee; crash victims: honest nodes of the run */
-    int *byz = malloc(P.n * sizeof(int));
-    pick(&S.net, byz, olds, P.n, nbyz);
-    size_t b = 0;
-    for (int k = 1; k < TKMS_SIM_KINDS; k++)
-        for (size_t c = 0; c < P.byz[k] && b < P.n; c++) S.nodes[byz[b++]].kind = (tkms_sim_kind)k;
-    timing tm = timing_for(p);
-    uint64_t horizon = tm.deal + tm.resp + tm.just + tm.cert;
-    uint64_t limit = 40 * horizon + 100000;
+    return 1;
+}
+
+/* The nodes (n old ones, then the fresh members of a reshare) with their identities, and the
+ * run's buffers. */
+static void run_alloc(run_t *R, tkms_sim_result *r) {
+    const tkms_sim_params *P = &R->P;
+    sim_t *S = &R->S;
+    S->p = P;
+    S->r = r;
+    S->tab = calloc(1, sizeof(intern_t));
+    R->fresh = P->reshare ? P->n2 - P->keep : 0;
+    S->n_nodes = P->n + R->fresh;
+    S->nodes = calloc(S->n_nodes, sizeof(node_t));
+    xseed(&S->net, P->seed);
+    for (size_t i = 0; i < S->n_nodes; i++) make_identity(&S->nodes[i], P->seed, i);
+    R->olds = malloc(P->n * sizeof(int));
+    R->news = malloc((P->n2 + 1) * sizeof(int));
+    for (size_t i = 0; i < P->n; i++) R->olds[i] = (int)i;
+    R->om = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
+    R->nm = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
+    R->om2 = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
+    R->g0 = calloc(1, sizeof(tkms_group));
+    R->g1 = calloc(1, sizeof(tkms_group));
+    R->byz = malloc(P->n * sizeof(int));
+    R->cand = malloc(S->n_nodes * sizeof(int));
+    R->victims = malloc(S->n_nodes * sizeof(int));
+    R->lose_cand = malloc(S->n_nodes * sizeof(int));
+    R->lose_pick = malloc(S->n_nodes * sizeof(int));
+    R->tm = timing_for(P);
+    R->horizon = R->tm.deal + R->tm.resp + R->tm.just + R->tm.cert;
+    R->limit = 40 * R->horizon + 100000;
     /* the drivers' window for one attempt; the latest d_cert (a node restarting late moves its
      * deadlines out) stays well inside it */
-    uint64_t window = 3 * horizon;
-    double cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
-    int verdict = 0, agreed = 1, clean = 0, erased = 1;
-    size_t nsh = 0;
+    R->window = 3 * R->horizon;
+    R->agreed = 1;
+    R->erased = 1;
+}
 
-    /* ---- phase 1: DKG among nodes 0..n-1 (the setup for a reshare runs fault-free) */
-    if (P.reshare) {
-        for (size_t i = 0; i < P.n; i++) S.nodes[i].kind = TKMS_SIM_HONEST;
-    }
-    setup_session(&S, olds, P.n, 0, olds, P.n, P.t, 0, NULL, NULL, om, om, P.seed);
-    S.recording = P.reshare && P.byz[TKMS_SIM_REPLAY];
-    S.rec_cap = 4 * P.n;
-    S.rec = calloc(S.rec_cap + 1, sizeof(uint8_t *));
-    S.rec_len = calloc(S.rec_cap + 1, sizeof(size_t));
-    tkms_sim_params dkg_p = P;
-    if (P.reshare) {
-        dkg_p.loss = dkg_p.dup = 0;
-        dkg_p.partition_end = dkg_p.partition_start = 0;
-        S.p = &dkg_p;
-    }
-    /* faults of the run under test */
-    size_t ncrash = 0;
-    int *cand = malloc(S.n_nodes * sizeof(int)), *victims = malloc(S.n_nodes * sizeof(int));
-    int *lose_cand = malloc(S.n_nodes * sizeof(int)), *lose_pick = malloc(S.n_nodes * sizeof(int));
-    if (!P.reshare) {
-        size_t nc = 0;
-        for (size_t i = 0; i < P.n; i++)
-            if (S.nodes[i].kind == TKMS_SIM_HONEST) cand[nc++] = (int)i;
-        ncrash = P.crash < nc ? P.crash : nc;
-        pick(&S.net, victims, cand, nc, ncrash);
-    }
-    /* replay material for a DKG: the replaying node's deal of a foreign session */
-    for (size_t i = 0; i < P.n; i++) {
-        if (!start_engine(&S, (int)i, 0)) {
-            snprintf(r->why, sizeof r->why, "engine init failed");
-            goto done;
-        }
-    }
-    if (!P.reshare && P.byz[TKMS_SIM_REPLAY]) {
-        /* a ghost session (another epoch) whose signed deals the replaying nodes re-send */
-        for (size_t i = 0; i < P.n; i++) {
-            node_t *nd = &S.nodes[i];
-            if (nd->kind != TKMS_SIM_REPLAY) continue;
-            tkms_dkg_config gc = nd->cfg;
-            gc.epoch = 7;
-            size_t ml = tkms_dkg_mem_size(&gc);
-            void *mem = aligned_alloc(64, (ml + 63) & ~(size_t)63);
-            tkms_dkg *ge = tkms_dkg_init(mem, ml, &gc);
-            if (ge) {
-                tkms_dkg_tick(ge, 0);
-                int32_t d;
-                const uint8_t *m;
-                size_t len;
-                while (tkms_dkg_pop_output(ge, &d, &m, &len))
-                    if (S.n_rec < S.rec_cap) {
-                        S.rec[S.n_rec] = malloc(len);
-                        memcpy(S.rec[S.n_rec], m, len);
-                        S.rec_len[S.n_rec++] = len;
-                    }
-                tkms_dkg_wipe(ge);
-            }
-            free(mem);
-            hpush(&S.h, (event){1, 0, EV_REPLAY, (int)i, NULL, 0});
-            hpush(&S.h, (event){tm.deal + 5, 0, EV_REPLAY, (int)i, NULL, 0});
-        }
-    }
+/* Byzantine dealers: random members of the (old) committee, of each kind in turn. */
+static void assign_byzantine(run_t *R) {
+    const tkms_sim_params *P = &R->P;
+    pick(&R->S.net, R->byz, R->olds, P->n, R->nbyz);
+    size_t b = 0;
+    for (int k = 1; k < TKMS_SIM_KINDS; k++)
+        for (size_t c = 0; c < P->byz[k] && b < P->n; c++) R->S.nodes[R->byz[b++]].kind = (tkms_sim_kind)k;
+}
+
+/* Crash victims: honest members of the session being tested (cand[0..nc)). */
+static size_t pick_crash_victims(run_t *R, size_t nc) {
+    size_t ncrash = R->P.crash < nc ? R->P.crash : nc;
+    pick(&R->S.net, R->victims, R->cand, nc, ncrash);
+    return ncrash;
+}
+
+/* Each victim crashes at a random time before d_just; about half restart from their checkpoint. */
+static void schedule_crashes(run_t *R, size_t ncrash) {
+    sim_t *S = &R->S;
+    const timing *tm = &R->tm;
     for (size_t c = 0; c < ncrash; c++) {
-        int v = victims[c];
-        uint64_t at = xrange(&S.net, 0, tm.deal + tm.resp + tm.just);
-        hpush(&S.h, (event){at, 0, EV_CRASH, v, NULL, 0});
-        if (xnext(&S.net) & 1)
-            hpush(&S.h, (event){at + xrange(&S.net, 1, 2 * (tm.deal + tm.resp)), 0, EV_RESTART, v, NULL, 0});
+        int v = R->victims[c];
+        uint64_t at = xrange(&S->net, 0, tm->deal + tm->resp + tm->just);
+        hpush(&S->h, (event){at, 0, EV_CRASH, v, NULL, 0});
+        if (xnext(&S->net) & 1)
+            hpush(&S->h, (event){at + xrange(&S->net, 1, 2 * (tm->deal + tm->resp)), 0, EV_RESTART, v, NULL, 0});
         else
-            S.nodes[v].forever_down = 1;
+            S->nodes[v].forever_down = 1;
     }
-    S.cert_release = horizon + tm.fetch;
-    mark_late_certs(&S, P.reshare ? 0 : P.cert_late);
-    hpush(&S.h, (event){window, 0, EV_GIVEUP, 0, NULL, 0});
-    for (size_t i = 0; i < P.n; i++) drain(&S, (int)i);
-    if (!P.reshare) cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
-    run_events(&S, limit);
-    S.within = P.reshare ? 1 : within_bounds(&S, &P);
-    S.promised = P.reshare ? 1 : S.within && synchronous(&P);
-    {
-        tkms_sim_result *R = r;
-        int ag = 1, cl = 0, er = 1;
-        verdict = evaluate(&S, !P.reshare, NULL, g0, &ag, &cl, P.reshare ? R->old_share_index : R->share_index,
-                           P.reshare ? R->old_shares : R->shares, &nsh, &er);
-        if (P.reshare) {
-            R->n_old_shares = nsh;
-            if (verdict != 1) {
-                char tmp[200];
-                snprintf(tmp, sizeof tmp, "%.180s", r->why[0] ? r->why : "?");
-                snprintf(r->why, sizeof r->why, "setup DKG failed: %s", tmp);
-                goto done;
-            }
-            r->why[0] = 0;
-            g2_serialize(R->mpk_before, &g0->poly[0]);
-            R->prev_group_json = tkms_group_to_json(g0, 1);
-        } else {
-            agreed = ag;
-            clean = cl;
-            R->n_shares = nsh;
-            erased = er;
-        }
-    }
-    if (P.reshare) {
-        /* keep the old shares, then build the new committee: `keep` random old members first */
-        for (size_t i = 0; i < P.n; i++) {
-            node_t *nd = &S.nodes[i];
-            nd->has_old_share = nd->e && tkms_dkg_get_share(nd->e, &nd->old_share);
-            nd->kind = TKMS_SIM_HONEST;
-        }
-        uint8_t prev_id[32];
-        tkms_group_id(prev_id, g0);
-        /* a copy of the previous group's polynomial (g1 is filled only after the reshare has run) */
-        g2_affine_t *old_poly = malloc(P.t * sizeof(g2_affine_t));
-        memcpy(old_poly, g0->poly, P.t * sizeof(g2_affine_t));
-        S.old_poly_mem = old_poly;
-        memcpy(om2, om, P.n * sizeof(tkms_dkg_member));
-        int *kept = malloc((P.keep + 1) * sizeof(int));
-        pick(&S.net, kept, olds, P.n, P.keep);
-        /* ascending order keeps the new indices readable */
-        for (size_t a = 0; a < P.keep; a++)
-            for (size_t c2 = a + 1; c2 < P.keep; c2++)
-                if (kept[c2] < kept[a]) {
-                    int x = kept[a];
-                    kept[a] = kept[c2];
-                    kept[c2] = x;
+}
+
+static void schedule_replays(sim_t *S, int id, const timing *tm) {
+    hpush(&S->h, (event){1, 0, EV_REPLAY, id, NULL, 0});
+    hpush(&S->h, (event){tm->deal + 5, 0, EV_REPLAY, id, NULL, 0});
+}
+
+/* Replay material for a DKG: a ghost session (another epoch) whose signed deals the replaying
+ * nodes re-send. */
+static void record_ghost_deals(run_t *R) {
+    sim_t *S = &R->S;
+    for (size_t i = 0; i < R->P.n; i++) {
+        node_t *nd = &S->nodes[i];
+        if (nd->kind != TKMS_SIM_REPLAY) continue;
+        tkms_dkg_config gc = nd->cfg;
+        gc.epoch = 7;
+        size_t ml = tkms_dkg_mem_size(&gc);
+        void *mem = aligned_alloc(64, (ml + 63) & ~(size_t)63);
+        tkms_dkg *ge = tkms_dkg_init(mem, ml, &gc);
+        if (ge) {
+            tkms_dkg_tick(ge, 0);
+            int32_t d;
+            const uint8_t *m;
+            size_t len;
+            while (tkms_dkg_pop_output(ge, &d, &m, &len))
+                if (S->n_rec < S->rec_cap) {
+                    S->rec[S->n_rec] = malloc(len);
+                    memcpy(S->rec[S->n_rec], m, len);
+                    S->rec_len[S->n_rec++] = len;
                 }
-        for (size_t a = 0; a < P.keep; a++) news[a] = kept[a];
-        for (size_t a = 0; a < fresh; a++) news[P.keep + a] = (int)(P.n + a);
-        free(kept);
-        b = 0;
-        pick(&S.net, byz, olds, P.n, nbyz);
-        for (int k = 1; k < TKMS_SIM_KINDS; k++)
-            for (size_t c = 0; c < P.byz[k] && b < P.n; c++) S.nodes[byz[b++]].kind = (tkms_sim_kind)k;
-        free_engines(&S);
-        S.p = p;
-        S.recording = 0;
-        setup_session(&S, olds, P.n, P.t, news, P.n2, P.t2, 1, prev_id, old_poly, om2, nm, P.seed ^ 0x5eedull);
+            tkms_dkg_wipe(ge);
+        }
+        free(mem);
+        schedule_replays(S, (int)i, &R->tm);
+    }
+}
+
+/* Phase 1: the DKG of nodes 0..n-1, the run under test or, for a reshare, its fault-free setup
+ * (no Byzantine dealers, loss or partition; crashes are for the reshare). Returns 0 if the run
+ * stops here (r->why says why). */
+static int run_first_dkg(run_t *R) {
+    sim_t *S = &R->S;
+    const tkms_sim_params *P = &R->P;
+    tkms_sim_result *r = S->r;
+    if (P->reshare) {
+        for (size_t i = 0; i < P->n; i++) S->nodes[i].kind = TKMS_SIM_HONEST;
+    }
+    setup_session(S, R->olds, P->n, 0, R->olds, P->n, P->t, 0, NULL, NULL, R->om, R->om, P->seed);
+    S->recording = P->reshare && P->byz[TKMS_SIM_REPLAY];
+    S->rec_cap = 4 * P->n;
+    S->rec = calloc(S->rec_cap + 1, sizeof(uint8_t *));
+    S->rec_len = calloc(S->rec_cap + 1, sizeof(size_t));
+    R->dkg_p = *P;
+    if (P->reshare) {
+        R->dkg_p.loss = R->dkg_p.dup = 0;
+        R->dkg_p.partition_end = R->dkg_p.partition_start = 0;
+        S->p = &R->dkg_p;
+    }
+    size_t ncrash = 0;
+    if (!P->reshare) {
         size_t nc = 0;
-        for (size_t i = 0; i < S.n_nodes; i++)
-            if (S.nodes[i].in_phase && S.nodes[i].kind == TKMS_SIM_HONEST) cand[nc++] = (int)i;
-        ncrash = P.crash < nc ? P.crash : nc;
-        pick(&S.net, victims, cand, nc, ncrash);
-        /* repair: honest members of both committees that are not crash victims lose their share */
-        size_t nl = 0;
-        for (size_t i = 0; i < S.n_nodes; i++) {
-            int victim = 0;
-            for (size_t c = 0; c < ncrash; c++) victim |= victims[c] == (int)i;
-            if (S.nodes[i].in_phase && S.nodes[i].kind == TKMS_SIM_HONEST && S.nodes[i].old_index &&
-                S.nodes[i].new_index && !victim)
-                lose_cand[nl++] = (int)i;
+        for (size_t i = 0; i < P->n; i++)
+            if (S->nodes[i].kind == TKMS_SIM_HONEST) R->cand[nc++] = (int)i;
+        ncrash = pick_crash_victims(R, nc);
+    }
+    for (size_t i = 0; i < P->n; i++) {
+        if (!start_engine(S, (int)i, 0)) {
+            snprintf(r->why, sizeof r->why, "engine init failed");
+            return 0;
         }
-        size_t nlose = P.lose < nl ? P.lose : nl;
-        pick(&S.net, lose_pick, lose_cand, nl, nlose);
-        for (size_t c = 0; c < nlose; c++) {
-            node_t *nd = &S.nodes[lose_pick[c]];
-            nd->lost = 1;
-            nd->has_old_share = 0;
-            tkms_wipe(&nd->old_share, sizeof(fr_t));
+    }
+    if (!P->reshare && P->byz[TKMS_SIM_REPLAY]) record_ghost_deals(R);
+    schedule_crashes(R, ncrash);
+    S->cert_release = R->horizon + R->tm.fetch;
+    mark_late_certs(S, P->reshare ? 0 : P->cert_late);
+    hpush(&S->h, (event){R->window, 0, EV_GIVEUP, 0, NULL, 0});
+    for (size_t i = 0; i < P->n; i++) drain(S, (int)i);
+    if (!P->reshare) R->cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+    run_events(S, R->limit);
+    S->within = P->reshare ? 1 : within_bounds(S, P);
+    S->promised = P->reshare ? 1 : S->within && synchronous(P);
+    int ag = 1, cl = 0, er = 1;
+    R->verdict = evaluate(S, !P->reshare, NULL, R->g0, &ag, &cl, P->reshare ? r->old_share_index : r->share_index,
+                          P->reshare ? r->old_shares : r->shares, &R->nsh, &er);
+    if (P->reshare) {
+        r->n_old_shares = R->nsh;
+        if (R->verdict != 1) {
+            char tmp[200];
+            snprintf(tmp, sizeof tmp, "%.180s", r->why[0] ? r->why : "?");
+            snprintf(r->why, sizeof r->why, "setup DKG failed: %s", tmp);
+            return 0;
         }
-        for (size_t i = 0; i < S.n_nodes; i++)
-            if (S.nodes[i].in_phase && !start_engine(&S, (int)i, 0)) {
-                snprintf(r->why, sizeof r->why, "engine init failed (reshare)");
-                goto done;
+        r->why[0] = 0;
+        g2_serialize(r->mpk_before, &R->g0->poly[0]);
+        r->prev_group_json = tkms_group_to_json(R->g0, 1);
+    } else {
+        R->agreed = ag;
+        R->clean = cl;
+        r->n_shares = R->nsh;
+        R->erased = er;
+    }
+    return 1;
+}
+
+/* The new committee of a reshare: `keep` random old members (in ascending order, which keeps the
+ * new indices readable), then the fresh nodes. */
+static void choose_new_committee(run_t *R) {
+    const tkms_sim_params *P = &R->P;
+    int *kept = malloc((P->keep + 1) * sizeof(int));
+    pick(&R->S.net, kept, R->olds, P->n, P->keep);
+    for (size_t a = 0; a < P->keep; a++)
+        for (size_t c2 = a + 1; c2 < P->keep; c2++)
+            if (kept[c2] < kept[a]) {
+                int x = kept[a];
+                kept[a] = kept[c2];
+                kept[c2] = x;
             }
-        for (size_t i = 0; i < S.n_nodes; i++)
-            if (S.nodes[i].in_phase && S.nodes[i].kind == TKMS_SIM_REPLAY) {
-                hpush(&S.h, (event){1, 0, EV_REPLAY, (int)i, NULL, 0});
-                hpush(&S.h, (event){tm.deal + 5, 0, EV_REPLAY, (int)i, NULL, 0});
-            }
-        for (size_t c = 0; c < ncrash; c++) {
-            int v = victims[c];
-            uint64_t at = xrange(&S.net, 0, tm.deal + tm.resp + tm.just);
-            hpush(&S.h, (event){at, 0, EV_CRASH, v, NULL, 0});
-            if (xnext(&S.net) & 1)
-                hpush(&S.h, (event){at + xrange(&S.net, 1, 2 * (tm.deal + tm.resp)), 0, EV_RESTART, v, NULL, 0});
-            else
-                S.nodes[v].forever_down = 1;
-        }
-        S.messages = S.bytes = S.events = 0;
-        S.now = 0;
-        mark_late_certs(&S, P.cert_late);
-        hpush(&S.h, (event){window, 0, EV_GIVEUP, 0, NULL, 0});
-        cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
-        for (size_t i = 0; i < S.n_nodes; i++)
-            if (S.nodes[i].in_phase) drain(&S, (int)i);
-        run_events(&S, limit);
-        S.within = within_bounds(&S, &P);
-        S.promised = S.within && synchronous(&P);
-        verdict = evaluate(&S, 1, r->mpk_before, g1, &agreed, &clean, r->share_index, r->shares, &nsh, &erased);
-        r->n_shares = nsh;
+    for (size_t a = 0; a < P->keep; a++) R->news[a] = kept[a];
+    for (size_t a = 0; a < R->fresh; a++) R->news[P->keep + a] = (int)(P->n + a);
+    free(kept);
+}
+
+/* Repair: honest members of both committees that are not crash victims lose their share. */
+static void lose_old_shares(run_t *R, size_t ncrash) {
+    sim_t *S = &R->S;
+    size_t nl = 0;
+    for (size_t i = 0; i < S->n_nodes; i++) {
+        int victim = 0;
+        for (size_t c = 0; c < ncrash; c++) victim |= R->victims[c] == (int)i;
+        if (S->nodes[i].in_phase && S->nodes[i].kind == TKMS_SIM_HONEST && S->nodes[i].old_index &&
+            S->nodes[i].new_index && !victim)
+            R->lose_cand[nl++] = (int)i;
     }
-    r->cpu_s = cpu_now(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
-    r->within_bounds = S.within;
-    if (getenv("TKMS_SIM_DEBUG")) {
-        for (size_t i = 0; i < S.n_nodes; i++) {
-            node_t *nd = &S.nodes[i];
-            if (!nd->in_phase) continue;
-            tkms_dkg_result rr;
-            int have = nd->e && tkms_dkg_get_result(nd->e, &rr);
-            const tkms_dkg_stats *st = nd->e ? tkms_dkg_get_stats(nd->e) : NULL;
-            fprintf(stderr, "node %zu old %u new %u kind %s up %d crashes %d restarts %d down %d state %d qual %zu th %02x rx %llu fetch %llu adopt %llu\n",
-                    i, nd->old_index, nd->new_index, tkms_sim_kind_name(nd->kind), nd->up, nd->crashes, nd->restarts,
-                    nd->forever_down, nd->e ? (int)tkms_dkg_get_state(nd->e) : -1, have ? rr.n_qual : 0,
-                    have ? rr.transcript_hash[0] : 0, st ? (unsigned long long)st->rx : 0,
-                    st ? (unsigned long long)st->fetches_sent : 0, st ? (unsigned long long)st->adopted : 0);
-        }
+    size_t nlose = R->P.lose < nl ? R->P.lose : nl;
+    pick(&S->net, R->lose_pick, R->lose_cand, nl, nlose);
+    for (size_t c = 0; c < nlose; c++) {
+        node_t *nd = &S->nodes[R->lose_pick[c]];
+        nd->lost = 1;
+        nd->has_old_share = 0;
+        tkms_wipe(&nd->old_share, sizeof(fr_t));
     }
-    r->success = verdict == 1;
-    r->agreed = agreed;
-    r->consistent = verdict == 1;
-    r->clean_abort = clean;
-    r->old_erased = erased;
-    {
-        tkms_group *g = P.reshare ? g1 : g0;
-        if (r->success) {
-            r->n_qual = g->n_qual;
-            memcpy(r->qual, g->qual, g->n_qual * 4);
-            g2_serialize(r->mpk, &g->poly[0]);
-            r->has_mpk = 1;
-            r->group_json = tkms_group_to_json(g, 1);
-        }
+}
+
+/* Phase 2 of a reshare: the old committee (with its Byzantine dealers) reshares to the new one,
+ * under the run's crashes, loss and partition. Returns 0 if the run stops here. */
+static int run_reshare(run_t *R) {
+    sim_t *S = &R->S;
+    const tkms_sim_params *P = &R->P;
+    tkms_sim_result *r = S->r;
+    /* keep the old shares, then build the new committee */
+    for (size_t i = 0; i < P->n; i++) {
+        node_t *nd = &S->nodes[i];
+        nd->has_old_share = nd->e && tkms_dkg_get_share(nd->e, &nd->old_share);
+        nd->kind = TKMS_SIM_HONEST;
     }
-    int impossible_ok = !r->within_bounds || P.loss > 0 || P.partition_end > P.partition_start;
+    uint8_t prev_id[32];
+    tkms_group_id(prev_id, R->g0);
+    /* a copy of the previous group's polynomial (g1 is filled only after the reshare has run) */
+    g2_affine_t *old_poly = malloc(P->t * sizeof(g2_affine_t));
+    memcpy(old_poly, R->g0->poly, P->t * sizeof(g2_affine_t));
+    S->old_poly_mem = old_poly;
+    memcpy(R->om2, R->om, P->n * sizeof(tkms_dkg_member));
+    choose_new_committee(R);
+    assign_byzantine(R);
+    free_engines(S);
+    S->p = P;
+    S->recording = 0;
+    setup_session(S, R->olds, P->n, P->t, R->news, P->n2, P->t2, 1, prev_id, old_poly, R->om2, R->nm,
+                  P->seed ^ 0x5eedull);
+    size_t nc = 0;
+    for (size_t i = 0; i < S->n_nodes; i++)
+        if (S->nodes[i].in_phase && S->nodes[i].kind == TKMS_SIM_HONEST) R->cand[nc++] = (int)i;
+    size_t ncrash = pick_crash_victims(R, nc);
+    lose_old_shares(R, ncrash);
+    for (size_t i = 0; i < S->n_nodes; i++)
+        if (S->nodes[i].in_phase && !start_engine(S, (int)i, 0)) {
+            snprintf(r->why, sizeof r->why, "engine init failed (reshare)");
+            return 0;
+        }
+    for (size_t i = 0; i < S->n_nodes; i++)
+        if (S->nodes[i].in_phase && S->nodes[i].kind == TKMS_SIM_REPLAY) schedule_replays(S, (int)i, &R->tm);
+    schedule_crashes(R, ncrash);
+    S->messages = S->bytes = S->events = 0;
+    S->now = 0;
+    mark_late_certs(S, P->cert_late);
+    hpush(&S->h, (event){R->window, 0, EV_GIVEUP, 0, NULL, 0});
+    R->cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+    for (size_t i = 0; i < S->n_nodes; i++)
+        if (S->nodes[i].in_phase) drain(S, (int)i);
+    run_events(S, R->limit);
+    S->within = within_bounds(S, P);
+    S->promised = S->within && synchronous(P);
+    R->verdict = evaluate(S, 1, r->mpk_before, R->g1, &R->agreed, &R->clean, r->share_index, r->shares, &R->nsh,
+                          &R->erased);
+    r->n_shares = R->nsh;
+    return 1;
+}
+
+/* TKMS_SIM_DEBUG: one line per node of the last session on stderr. */
+static void debug_dump(const sim_t *S) {
+    for (size_t i = 0; i < S->n_nodes; i++) {
+        const node_t *nd = &S->nodes[i];
+        if (!nd->in_phase) continue;
+        tkms_dkg_result rr;
+        int have = nd->e && tkms_dkg_get_result(nd->e, &rr);
+        const tkms_dkg_stats *st = nd->e ? tkms_dkg_get_stats(nd->e) : NULL;
+        fprintf(stderr, "node %zu old %u new %u kind %s up %d crashes %d restarts %d down %d state %d qual %zu th %02x rx %llu fetch %llu adopt %llu\n",
+                i, nd->old_index, nd->new_index, tkms_sim_kind_name(nd->kind), nd->up, nd->crashes, nd->restarts,
+                nd->forever_down, nd->e ? (int)tkms_dkg_get_state(nd->e) : -1, have ? rr.n_qual : 0,
+                have ? rr.transcript_hash[0] : 0, st ? (unsigned long long)st->rx : 0,
+                st ? (unsigned long long)st->fetches_sent : 0, st ? (unsigned long long)st->adopted : 0);
+    }
+}
+
+/* The verdict and the figures of the session under test. */
+static void fill_result(run_t *R) {
+    const sim_t *S = &R->S;
+    const tkms_sim_params *P = &R->P;
+    tkms_sim_result *r = S->r;
+    r->cpu_s = cpu_now(CLOCK_PROCESS_CPUTIME_ID) - R->cpu0;
+    r->within_bounds = S->within;
+    if (getenv("TKMS_SIM_DEBUG")) debug_dump(S);
+    r->success = R->verdict == 1;
+    r->agreed = R->agreed;
+    r->consistent = R->verdict == 1;
+    r->clean_abort = R->clean;
+    r->old_erased = R->erased;
+    const tkms_group *g = P->reshare ? R->g1 : R->g0;
+    if (r->success) {
+        r->n_qual = g->n_qual;
+        memcpy(r->qual, g->qual, g->n_qual * 4);
+        g2_serialize(r->mpk, &g->poly[0]);
+        r->has_mpk = 1;
+        r->group_json = tkms_group_to_json(g, 1);
+    }
+    int impossible_ok = !r->within_bounds || P->loss > 0 || P->partition_end > P->partition_start;
     r->ok = (r->success && r->agreed) || (r->clean_abort && r->agreed && impossible_ok);
-    if (!r->ok && !r->why[0]) why(r, r->clean_abort ? "aborted although success was possible" : "no agreement", P.seed);
-    r->messages = S.messages;
-    r->bytes = S.bytes;
-    r->events = S.events;
-    {
-        double mx = 0, sum = 0;
-        size_t cnt = 0;
-        for (size_t i = 0; i < S.n_nodes; i++) {
-            node_t *nd = &S.nodes[i];
-            if (!nd->in_phase) continue;
-            if (nd->e) {
-                const tkms_dkg_stats *st = tkms_dkg_get_stats(nd->e);
-                r->stale_rejected += st->rx_stale;
-                r->adopted += st->adopted;
-                r->fetches += st->fetches_sent;
-            }
-            if (nd->cpu > mx) mx = nd->cpu;
-            sum += nd->cpu;
-            cnt++;
+    if (!r->ok && !r->why[0]) why(r, r->clean_abort ? "aborted although success was possible" : "no agreement", P->seed);
+    r->messages = S->messages;
+    r->bytes = S->bytes;
+    r->events = S->events;
+    double mx = 0, sum = 0;
+    size_t cnt = 0;
+    for (size_t i = 0; i < S->n_nodes; i++) {
+        const node_t *nd = &S->nodes[i];
+        if (!nd->in_phase) continue;
+        if (nd->e) {
+            const tkms_dkg_stats *st = tkms_dkg_get_stats(nd->e);
+            r->stale_rejected += st->rx_stale;
+            r->adopted += st->adopted;
+            r->fetches += st->fetches_sent;
         }
-        r->node_cpu_max_s = mx;
-        r->node_cpu_avg_s = cnt ? sum / (double)cnt : 0;
+        if (nd->cpu > mx) mx = nd->cpu;
+        sum += nd->cpu;
+        cnt++;
     }
-done:
-    free_engines(&S);
-    while (S.h.n) {
-        event ev = hpop(&S.h);
-        if (ev.b) release(S.tab, ev.b);
+    r->node_cpu_max_s = mx;
+    r->node_cpu_avg_s = cnt ? sum / (double)cnt : 0;
+}
+
+static void run_free(run_t *R) {
+    sim_t *S = &R->S;
+    free_engines(S);
+    while (S->h.n) {
+        event ev = hpop(&S->h);
+        if (ev.b) release(S->tab, ev.b);
     }
-    free(S.h.a);
-    free(S.old_poly_mem);
-    for (size_t i = 0; i < S.n_rec; i++) free(S.rec[i]);
-    free(S.rec);
-    free(S.rec_len);
-    for (size_t i = 0; i < S.n_nodes; i++) {
-        tkms_identity_wipe(&S.nodes[i].id);
-        tkms_wipe(&S.nodes[i].old_share, sizeof(fr_t));
+    free(S->h.a);
+    free(S->old_poly_mem);
+    for (size_t i = 0; i < S->n_rec; i++) free(S->rec[i]);
+    free(S->rec);
+    free(S->rec_len);
+    for (size_t i = 0; i < S->n_nodes; i++) {
+        tkms_identity_wipe(&S->nodes[i].id);
+        tkms_wipe(&S->nodes[i].old_share, sizeof(fr_t));
     }
-    free(S.nodes);
-    free(S.tab);
-    free(all);
-    free(olds);
-    free(news);
-    free(om);
-    free(nm);
-    free(om2);
-    free(g0);
-    free(g1);
-    free(byz);
-    free(cand);
-    free(victims);
-    free(lose_cand);
-    free(lose_pick);
+    free(S->nodes);
+    free(S->tab);
+    free(R->olds);
+    free(R->news);
+    free(R->om);
+    free(R->nm);
+    free(R->om2);
+    free(R->g0);
+    free(R->g1);
+    free(R->byz);
+    free(R->cand);
+    free(R->victims);
+    free(R->lose_cand);
+    free(R->lose_pick);
+}
+
+int tkms_sim_run(const tkms_sim_params *p0, tkms_sim_result *r) {
+    memset(r, 0, sizeof *r);
+    run_t R;
+    memset(&R, 0, sizeof R);
+    R.P = *p0;
+    if (!check_params(&R.P, r, &R.nbyz)) return 0;
+    run_alloc(&R, r);
+    assign_byzantine(&R); /* for a reshare, drawn again for the reshare itself */
+    R.cpu0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+    if (run_first_dkg(&R) && (!R.P.reshare || run_reshare(&R))) fill_result(&R);
+    run_free(&R);
     return 1;
 }
 

@@ -36,7 +36,7 @@
 #define TKMS_INFO_ID_SIGN "ed25519"
 #define TKMS_INFO_ID_KEM "x25519"
 
-/* ---- DKG and reshare engine (dkg/engine.c, docs/dkg.md) ---- */
+/* ---- DKG and reshare engine (dkg/engine_*.c, docs/dkg.md) ---- */
 /* session ID = SHA-256(tag || be64(epoch) || prev group ID || members || t_new || t_old) */
 #define TKMS_TAG_SESSION "TKMS-V1-SESSION"
 /* wire tag of attempt a > 0 = SHA-256(tag || session || be32(a)) */

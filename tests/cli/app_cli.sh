@@ -82,7 +82,7 @@ expect 0 "$T" app sign --owner-key-file "$W/owner.key" --salt "$SALT" --statemen
 cmp -s "$W/out" "$W/signed1.json" || fail "signing is deterministic"
 
 # --- release to every node of a group file ---
-"$T" sim dkg --nodes 3 --seed 7 --group-out "$W/group.json" >/dev/null
+"${TKMS_SIM_BIN:-${TKMS_BUILD:-.}/tkms-sim}" dkg --nodes 3 --seed 7 --group-out "$W/group.json" >/dev/null
 cat > "$W/node.py" <<'PY'
 import http.server, json, sys
 mode = sys.argv[2]

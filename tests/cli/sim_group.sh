@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# tkms group verify|show on certified group files written by the simulator: verification, MPK
+# tkms group verify|show on certified group files written by the simulator (tkms-sim): verification, MPK
 # continuity with --previous, and rejection (exit 1) of tampered or mismatched files.
 set -euo pipefail
 TKMS=${TKMS_BIN:-tkms}
+SIM=${TKMS_SIM_BIN:-${TKMS_BUILD:-.}/tkms-sim}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-"$TKMS" sim reshare --nodes 4 --to-nodes 5 --seed 11 --group-out "$dir/g1.json" --prev-group-out "$dir/g0.json" >/dev/null
+"$SIM" reshare --nodes 4 --to-nodes 5 --seed 11 --group-out "$dir/g1.json" --prev-group-out "$dir/g0.json" >/dev/null
 "$TKMS" group verify "$dir/g0.json" | grep -q '^ok: group file verifies' || fail "g0 verify"
 "$TKMS" group verify "$dir/g1.json" --previous "$dir/g0.json" | grep -q 'same MPK' || fail "continuity"
 "$TKMS" group show "$dir/g1.json" | grep -q '^epoch: 1$' || fail "show epoch"
@@ -25,7 +26,7 @@ expect_reject() { # expect_reject FILE [args]
 }
 # wrong order of epochs, an unrelated previous group
 expect_reject "$dir/g0.json" --previous "$dir/g1.json"
-"$TKMS" sim dkg --nodes 4 --seed 12 --group-out "$dir/other.json" >/dev/null
+"$SIM" dkg --nodes 4 --seed 12 --group-out "$dir/other.json" >/dev/null
 expect_reject "$dir/g1.json" --previous "$dir/other.json"
 # tampering: a signature, the threshold, a member key, the MPK, dropped signatures, not JSON
 python3 - "$dir" <<'PY'

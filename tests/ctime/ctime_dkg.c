@@ -1,16 +1,17 @@
 /* Constant-time claims of the DKG engine (issue 13, item 9), as in ctime_bls.c / ctime_claims.c:
  * secrets undefined under memcheck, any branch or index on them is an error. The functions under
- * test are static in src/dkg/engine.c, so this file includes it (same flags plus -g; the library's
- * copy of engine.o is then never pulled from libtkms_dkg.a, every symbol being defined here).
+ * test live in src/dkg/engine_deal.c (build_deal is static), so this file includes it (same flags
+ * plus -g; the library's copy of engine_deal.o is then never pulled from libtkms_dkg.a, every
+ * symbol being defined here).
  * Cases (argv[1]):
  *   deal    build_deal -> eval_poly -> deal_secret + tbls_deal, the commitments' encoding, the HPKE
  *           seal of every share and the signature, with an undefined dealing seed (the secret
  *           f(0) and every coefficient and share derive from it);
- *   verify  verify_shares: the batched Feldman check (sum rho_i s_i) G2 == sum rho_i PK_ij of
+ *   verify  dkg_verify_shares: the batched Feldman check (sum rho_i s_i) G2 == sum rho_i PK_ij of
  *           undefined received shares, and its per-dealer fallback after a bad share.
  * The checks' verdicts (share_st) are public by design (a bad share is complained about in the
- * response): tests/ctime/ctime.supp declassifies the two branches on them in verify_shares. */
-#include "../../src/dkg/engine.c"
+ * response): tests/ctime/ctime.supp declassifies the two branches on them in dkg_verify_shares. */
+#include "../../src/dkg/engine_deal.c"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ static void setup_engines(void) {
 /* A deal by engine i from seed (a buffer the caller frees). */
 static uint8_t *make_deal(int i, const uint8_t seed[32], size_t *len) {
     tkms_dkg *e = eng[i];
-    *len = HDR + deal_body_len(e) + SIG;
+    *len = HDR + dkg_deal_body_len(e) + SIG;
     uint8_t *buf = malloc(*len), digest[32];
     TU_CHECK(buf);
     int ok = build_deal(e, buf, seed, digest);
@@ -94,9 +95,9 @@ static void ct_deal(void) {
     /* every receiver decrypts its share and it checks against the commitments */
     for (int j = 1; j < NN; j++) {
         TU_CHECK(tkms_dkg_receive(eng[j], 1, deal, len) == 1);
-        TU_CHECK(eng[j]->dealers[0].share_st == 1);
-        verify_shares(eng[j]);
-        TU_CHECK(eng[j]->dealers[0].share_st == 2);
+        TU_CHECK(eng[j]->dealers[0].share_st == SHARE_DECRYPTED);
+        dkg_verify_shares(eng[j]);
+        TU_CHECK(eng[j]->dealers[0].share_st == SHARE_VERIFIED);
     }
     free(deal);
 }
@@ -114,18 +115,18 @@ static void ct_verify(void) {
     tkms_dkg *e = eng[0];
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 2; i <= NN; i++) {
-            TU_CHECK(e->dealers[i - 1].share_st == 1);
+            TU_CHECK(e->dealers[i - 1].share_st == SHARE_DECRYPTED);
             SECRET(&e->dealers[i - 1].share, sizeof(fr_t));
         }
-        verify_shares(e);
+        dkg_verify_shares(e);
         for (uint32_t i = 2; i <= NN; i++) {
             PUBLIC(&e->dealers[i - 1].share, sizeof(fr_t));
             /* pass 1: dealer 3's share was altered, so the batch fails and each is checked alone */
-            TU_CHECK(e->dealers[i - 1].share_st == (pass == 1 && i == 3 ? 3 : 2));
+            TU_CHECK(e->dealers[i - 1].share_st == (pass == 1 && i == 3 ? SHARE_BAD : SHARE_VERIFIED));
         }
         if (pass == 0) {
             TU_CHECK(e->st.batch_fallbacks == 0);
-            for (uint32_t i = 2; i <= NN; i++) e->dealers[i - 1].share_st = 1;
+            for (uint32_t i = 2; i <= NN; i++) e->dealers[i - 1].share_st = SHARE_DECRYPTED;
             fr_add(&e->dealers[2].share, &e->dealers[2].share, &FR_ONE);
         } else {
             TU_CHECK(e->st.batch_fallbacks == 1);

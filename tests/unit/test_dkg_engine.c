@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "engine.h"
+#include "engine_fault.h"
 #include "group.h"
 #include "hpke.h"
 #include "identity.h"
@@ -174,11 +175,10 @@ static void setup(net *w, size_t n, size_t t, tkms_dkg_fault fault0) {
         c->cert_ticks = 50;
         c->fetch_ticks = 5;
         c->rng = trng;
-        c->fault = i == 0 ? fault0 : TKMS_DKG_FAULT_NONE;
         size_t ml = tkms_dkg_mem_size(c);
         TU_CHECK(ml > 0);
         w->mem[i] = aligned_alloc(64, (ml + 63) & ~(size_t)63);
-        w->e[i] = tkms_dkg_init(w->mem[i], ml, c);
+        w->e[i] = tkms_dkg_init_faulty(w->mem[i], ml, c, i == 0 ? fault0 : TKMS_DKG_FAULT_NONE);
         TU_CHECK(w->e[i] != NULL);
     }
 }

@@ -27,7 +27,7 @@ static void expect(const tkms_sim_params *p, int must_succeed, const char *what)
     if (!good) {
         fprintf(stderr, "FAIL %s: n=%zu t=%zu n2=%zu keep=%zu seed=%llu: %s (ok %d success %d within %d)\n", what, p->n,
                 p->t, p->n2, p->keep, (unsigned long long)p->seed, r.why, r.ok, r.success, r.within_bounds);
-        fprintf(stderr, "  reproduce: tkms sim %s --nodes %zu --threshold %zu --seed %llu --crash %zu --loss %g --dup %g "
+        fprintf(stderr, "  reproduce: tkms-sim %s --nodes %zu --threshold %zu --seed %llu --crash %zu --loss %g --dup %g "
                         "--delay-ms %u-%u --partition-ms %llu-%llu",
                 p->reshare ? "reshare" : "dkg", p->n, p->t ? p->t : tdef(p->n), (unsigned long long)p->seed, p->crash,
                 p->loss, p->dup, p->delay_min, p->delay_max, (unsigned long long)p->partition_start,

@@ -1,5 +1,6 @@
-/* tkms sim dkg|reshare (the DKG/reshare simulator, one JSON object out) and tkms group
- * verify|show (certified group files). */
+/* tkms-sim dkg|reshare: the DKG/reshare simulator (src/dkg/sim.c), one JSON object out. A test
+ * program built from the engine's fault-injection build (tkms_dkg_faults) so that it can play
+ * Byzantine dealers; the product CLI tkms and the daemon tkmsd link the production engine. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +9,6 @@
 #include "cli.h"
 #include "group.h"
 #include "sim.h"
-
-int cmd_sim(int argc, char **argv);
-int cmd_group(int argc, char **argv);
 
 static int parse_size(const char *s, size_t max, size_t *out) {
     char *end;
@@ -22,26 +20,28 @@ static int parse_size(const char *s, size_t max, size_t *out) {
 }
 
 static void sim_usage(FILE *f) {
-    fprintf(f, "usage: tkms sim dkg --nodes N [--threshold T] [--seed S] [--crash K] [--byzantine KIND:K ...]\n"
+    fprintf(f, "usage: tkms-sim dkg --nodes N [--threshold T] [--seed S] [--crash K] [--byzantine KIND:K ...]\n"
                "                    [--loss P] [--delay-ms A-B]\n"
-               "       tkms sim reshare --nodes N [...] --to-nodes N2 [--to-threshold T2] [--keep K] [--lose L]\n"
+               "       tkms-sim reshare --nodes N [...] --to-nodes N2 [--to-threshold T2] [--keep K] [--lose L]\n"
                "options also: --dup P, --partition-ms A-B, --late-certs K, --group-out FILE, --prev-group-out FILE\n"
                "KIND: bad-share, equivocate, bad-justification, wrong-constant, replay, silent.\n"
                "--lose L: L honest kept members start the reshare without their old share (repair).\n"
-               "Prints one JSON object; exit 0 when the run ended as the protocol promises.\n");
+               "Prints one JSON object; exit 0 when the run ended as the protocol promises.\n"
+               "A test tool: it runs the engine's fault-injection build (Byzantine dealers), which\n"
+               "tkmsd and tkms do not contain. See docs/dkg.md, \"Simulator\".\n");
 }
 
 static int write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
     int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     if (f && fclose(f) != 0) ok = 0;
-    if (!ok) fprintf(stderr, "tkms: cannot write %s\n", path);
+    if (!ok) fprintf(stderr, "tkms-sim: cannot write %s\n", path);
     return ok;
 }
 
 static void hex96(char out[193], const uint8_t *b) { cli_hex_encode(out, b, 96); }
 
-int cmd_sim(int argc, char **argv) {
+static int run_sim(int argc, char **argv) {
     static const char *const allowed[] = {"--nodes", "--threshold", "--seed", "--crash", "--byzantine", "--loss",
                                           "--delay-ms", "--to-nodes", "--to-threshold", "--keep", "--help!",
                                           "--dup", "--partition-ms", "--late-certs", "--group-out", "--prev-group-out", "--lose", NULL};
@@ -179,97 +179,7 @@ int cmd_sim(int argc, char **argv) {
     return rc;
 }
 
-static tkms_group *load_group(const char *path, char *err, size_t errlen) {
-    size_t len;
-    uint8_t *buf = cli_read_file(path, &len, 16u << 20);
-    if (!buf) {
-        snprintf(err, errlen, "cannot read %s", path);
-        return NULL;
-    }
-    tkms_group *g = malloc(sizeof *g);
-    if (!g || !tkms_group_parse(g, (const char *)buf, len, err, errlen)) {
-        free(g);
-        g = NULL;
-    }
-    free(buf);
-    return g;
-}
-
-static void print_summary(const tkms_group *g, size_t valid_sigs, int verified) {
-    char hex[193];
-    printf("epoch: %llu\n", (unsigned long long)g->epoch);
-    printf("members: %zu\nthreshold: %zu\n", g->n, g->t);
-    if (g->epoch) printf("previous_threshold: %zu\n", g->t_old);
-    {
-        uint8_t m[96];
-        g2_serialize(m, &g->poly[0]);
-        cli_hex_encode(hex, m, 96);
-    }
-    printf("mpk: %s\n", hex);
-    cli_hex_encode(hex, g->transcript_hash, 32);
-    printf("transcript_hash: %s\n", hex);
-    printf("qual:");
-    for (size_t i = 0; i < g->n_qual; i++) printf(" %u", g->qual[i]);
-    printf("\ndev_mode: %s\n", g->dev_mode ? "true" : "false");
-    printf("signatures: %zu%s\n", verified ? valid_sigs : g->n_sigs, verified ? " valid" : " (not verified)");
-    for (size_t i = 0; i < g->n; i++) {
-        char ed[65], x[65];
-        cli_hex_encode(ed, g->members[i].sign_pk, 32);
-        cli_hex_encode(x, g->members[i].kem_pk, 32);
-        printf("member %zu: %s ed25519=%s x25519=%s\n", i + 1, g->members[i].address, ed, x);
-    }
-}
-
-int cmd_group(int argc, char **argv) {
-    static const char *const allowed[] = {"--previous", "--help!", NULL};
-    if (argc < 2 || cli_flag(argc, argv, "--help")) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: tkms group verify FILE [--previous FILE]\n       tkms group show FILE\n");
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (!cli_check_opts(argc - 1, argv + 1, allowed)) return CLI_USAGE;
-    int verify = strcmp(argv[1], "verify") == 0;
-    if (!verify && strcmp(argv[1], "show") != 0) return cli_fail(CLI_USAGE, "group: unknown action '%s'", argv[1]);
-    const char *file = NULL, *prevf = cli_opt(argc, argv, "--previous");
-    for (int i = 2; i < argc; i++) {
-        if (strncmp(argv[i], "--previous", 10) == 0) {
-            if (!strchr(argv[i], '=')) i++;
-            continue;
-        }
-        if (file) return cli_fail(CLI_USAGE, "group: one FILE expected");
-        file = argv[i];
-    }
-    if (!file) return cli_fail(CLI_USAGE, "group: FILE is required");
-    if (!verify && prevf) return cli_fail(CLI_USAGE, "group show: --previous is for verify");
-    char err[256] = "";
-    tkms_group *g = load_group(file, err, sizeof err), *prev = NULL;
-    if (!g) return cli_fail(CLI_REJECT, "group: %s: %s", file, err);
-    int rc = CLI_OK;
-    if (verify) {
-        if (prevf) {
-            prev = load_group(prevf, err, sizeof err);
-            if (!prev) {
-                rc = cli_fail(CLI_REJECT, "group: %s: %s", prevf, err);
-                goto out;
-            }
-            size_t pv = tkms_group_verify(prev, NULL, err, sizeof err);
-            if (!pv) {
-                rc = cli_fail(CLI_REJECT, "group: previous group %s does not verify: %s", prevf, err);
-                goto out;
-            }
-        }
-        size_t valid = tkms_group_verify(g, prev, err, sizeof err);
-        if (!valid) {
-            rc = cli_fail(CLI_REJECT, "group: %s does not verify: %s", file, err);
-            goto out;
-        }
-        printf("ok: group file verifies%s\n", prev ? " and continues the previous group (same MPK)" : "");
-        print_summary(g, valid, 1);
-    } else {
-        print_summary(g, 0, 0);
-    }
-out:
-    free(g);
-    free(prev);
-    return rc;
+int main(int argc, char **argv) {
+    /* the sub-command convention of src/cli: argv[0] is the command's name, argv[1] the mode */
+    return run_sim(argc, argv);
 }
