@@ -9,9 +9,6 @@
 #include "group.h"
 #include "sim.h"
 
-int cmd_sim(int argc, char **argv);
-int cmd_group(int argc, char **argv);
-
 static int parse_size(const char *s, size_t max, size_t *out) {
     char *end;
     errno = 0;
