@@ -1,7 +1,7 @@
 /* Corpus replay without libFuzzer: feeds every file named on the command line (for a directory,
  * every regular file in it, in name order) to the target's LLVMFuzzerTestOneInput once, each input
  * in a buffer of exactly its size so that ASan sees any read past it. Linked with each
- * fuzz/fuzz_*.c into replay_<target> by fuzz/fuzz.cmake and run by ctest (fuzz_replay_<target>),
+ * fuzz/fuzz_*.c into replay_<target> by fuzz/CMakeLists.txt and run by ctest (fuzz_replay_<target>),
  * so that the committed corpora guard every build against regressions, not only `make fuzz`. */
 #include <dirent.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static analysis (`make analyze`, part of `make test`): clang's analyzer (scan-build's analyze-build)
 # over every C translation unit of a Debug configuration, each source analysed once per set of -D
-# flags (the core, attestation and client libraries are compiled twice with the same defines).
+# flags (the client library is compiled twice, static and shared, with the same defines).
 # Any report fails: the tree stays at zero findings. A finding that cannot happen is annotated in
 # the code (an assertion or check the analyzer understands), never suppressed here.
 # Usage: scripts/analyze.sh [BUILD_DIR] [JOBS]

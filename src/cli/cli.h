@@ -11,6 +11,30 @@ enum { CLI_OK = 0, CLI_REJECT = 1, CLI_USAGE = 2 };
 /* A sub-command: argv[0] is the sub-command's own name. Returns an exit code. */
 typedef int (*cli_cmd_fn)(int argc, char **argv);
 
+/* The commands, dispatched by main.c. Each is defined in one cmd_*.c file and linked in
+ * unconditionally (src/cli/CMakeLists.txt links every library they need). */
+int cmd_selftest(int argc, char **argv);  /* cmd_bls.c */
+int cmd_bls(int argc, char **argv);       /* cmd_bls.c */
+int cmd_h2c(int argc, char **argv);       /* cmd_bls.c */
+int cmd_tbls(int argc, char **argv);      /* cmd_tbls.c */
+int cmd_app_key(int argc, char **argv);   /* cmd_tbls.c */
+int cmd_ibe(int argc, char **argv);       /* cmd_ibe.c */
+int cmd_tlock(int argc, char **argv);     /* cmd_ibe.c */
+int cmd_seal(int argc, char **argv);      /* cmd_ibe.c */
+int cmd_unseal(int argc, char **argv);    /* cmd_ibe.c */
+int cmd_mnemonic(int argc, char **argv);  /* cmd_wallet.c */
+int cmd_derive(int argc, char **argv);    /* cmd_wallet.c */
+int cmd_data(int argc, char **argv);      /* cmd_data.c */
+int cmd_group(int argc, char **argv);     /* cmd_group.c */
+int cmd_node(int argc, char **argv);      /* cmd_node.c */
+int cmd_cluster(int argc, char **argv);   /* cmd_cluster.c */
+int cmd_committee(int argc, char **argv); /* cmd_committee.c */
+int cmd_sign(int argc, char **argv);      /* cmd_sign.c */
+int cmd_attest(int argc, char **argv);    /* cmd_attest.c */
+int cmd_app(int argc, char **argv);       /* cmd_app.c */
+int cmd_key(int argc, char **argv);       /* cmd_key.c */
+int cmd_exec(int argc, char **argv);      /* cmd_key.c */
+
 /* Prints "tkms: <msg>" on stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -16,8 +16,6 @@
 #include "net.h"
 #include "release.h"
 
-int cmd_app(int argc, char **argv);
-
 #define MAX_STATEMENT (64u * 1024u)
 
 static void usage(FILE *f) {
@@ -55,7 +53,7 @@ static void print_json(json_t *o) {
     free(s);
 }
 
-static int cmd_create(int argc, char **argv) {
+static int app_create(int argc, char **argv) {
     static const char *const allowed[] = {"--owner-key-file", "--salt", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *kf = cli_opt(argc, argv, "--owner-key-file"), *sh = cli_opt(argc, argv, "--salt");
@@ -102,7 +100,7 @@ static void put_list(json_t *o, const char *key, json_t *arr) {
     if (arr) json_object_set_new(o, key, arr);
 }
 
-static int cmd_statement(int argc, char **argv) {
+static int app_statement(int argc, char **argv) {
     static const char *const allowed[] = {"--app", "--seq", "--method", "--image-digest", "--mrtd", "--rtmr0", "--rtmr1",
                                           "--rtmr2", "--snp-measurement", "--gcp-project", "--service-account",
                                           "--tdx-mrconfigid", "--snp-host-data", NULL};
@@ -160,7 +158,7 @@ static int cmd_statement(int argc, char **argv) {
     return CLI_OK;
 }
 
-static int cmd_sign(int argc, char **argv) {
+static int app_sign(int argc, char **argv) {
     static const char *const allowed[] = {"--owner-key-file", "--statement", "--salt", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *kf = cli_opt(argc, argv, "--owner-key-file"), *sf = cli_opt(argc, argv, "--statement");
@@ -186,7 +184,7 @@ static int cmd_sign(int argc, char **argv) {
     return CLI_OK;
 }
 
-static int cmd_verify(int argc, char **argv) {
+static int app_verify(int argc, char **argv) {
     static const char *const allowed[] = {"--statement", "--owner", "--salt", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *sf = cli_opt(argc, argv, "--statement"), *ow = cli_opt(argc, argv, "--owner"), *sh = cli_opt(argc, argv, "--salt");
@@ -217,7 +215,7 @@ static int cmd_verify(int argc, char **argv) {
     return CLI_OK;
 }
 
-static int cmd_release(int argc, char **argv) {
+static int app_release(int argc, char **argv) {
     static const char *const allowed[] = {"--statement", "--group", "--timeout", NULL};
     if (!cli_check_opts(argc, argv, allowed)) return CLI_USAGE;
     const char *sf = cli_opt(argc, argv, "--statement"), *gf = cli_opt(argc, argv, "--group");
@@ -310,10 +308,10 @@ int cmd_app(int argc, char **argv) {
             return CLI_OK;
         }
     const char *sub = argv[1];
-    if (strcmp(sub, "create") == 0) return cmd_create(argc - 1, argv + 1);
-    if (strcmp(sub, "statement") == 0) return cmd_statement(argc - 1, argv + 1);
-    if (strcmp(sub, "sign") == 0) return cmd_sign(argc - 1, argv + 1);
-    if (strcmp(sub, "verify") == 0) return cmd_verify(argc - 1, argv + 1);
-    if (strcmp(sub, "release") == 0) return cmd_release(argc - 1, argv + 1);
+    if (strcmp(sub, "create") == 0) return app_create(argc - 1, argv + 1);
+    if (strcmp(sub, "statement") == 0) return app_statement(argc - 1, argv + 1);
+    if (strcmp(sub, "sign") == 0) return app_sign(argc - 1, argv + 1);
+    if (strcmp(sub, "verify") == 0) return app_verify(argc - 1, argv + 1);
+    if (strcmp(sub, "release") == 0) return app_release(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown app sub-command '%s' (see tkms app --help)", sub);
 }

@@ -10,8 +10,6 @@
 
 #define MAX_FILE (1u << 20)
 
-int cmd_attest(int argc, char **argv);
-
 static void usage(FILE *f) {
     fprintf(f,
             "usage: tkms attest verify --method tdx|sev-snp|gcp-cs --evidence FILE\n"

@@ -18,10 +18,6 @@
 #include "proto_tags.h"
 #include "proto_bytes.h"
 
-int cmd_bls(int argc, char **argv);
-int cmd_h2c(int argc, char **argv);
-int cmd_selftest(int argc, char **argv);
-
 /* Programming errors inside the library are bugs in this program: report and exit. */
 static void on_illegal(const char *msg, void *data) {
     (void)data;

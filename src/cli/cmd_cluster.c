@@ -19,8 +19,6 @@
 #include "nodecli.h"
 #include "proto_tags.h"
 
-int cmd_cluster(int argc, char **argv);
-
 static int usage_cluster(void) {
     fprintf(stderr,
             "usage: tkms cluster up --nodes N [--threshold T] [--interval S] --dir D [--base-port P]\n"

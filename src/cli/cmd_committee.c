@@ -11,8 +11,6 @@
 #include "group.h"
 #include "nodecli.h"
 
-int cmd_committee(int argc, char **argv);
-
 static int usage_committee(void) {
     fprintf(stderr,
             "usage: tkms committee propose --group FILE [--add IDENTITY.json]... [--remove INDEX]...\n"

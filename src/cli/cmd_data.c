@@ -14,8 +14,6 @@
 #include "cli.h"
 #include "tkms/wallet.h"
 
-int cmd_data(int argc, char **argv);
-
 static const char DATA_USAGE[] =
     "usage: tkms data encrypt --key-file F [--in FILE] [--out FILE] [--chunk-size N]\n"
     "       tkms data decrypt --key-file F [--in FILE] [--out FILE]\n\n"

@@ -7,7 +7,6 @@
 #include "cli.h"
 #include "group.h"
 
-int cmd_group(int argc, char **argv);
 
 static tkms_group *load_group(const char *path, char *err, size_t errlen) {
     size_t len;

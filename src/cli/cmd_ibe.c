@@ -15,11 +15,6 @@
 #include "ibe.h"
 #include "seal.h"
 
-int cmd_ibe(int argc, char **argv);
-int cmd_tlock(int argc, char **argv);
-int cmd_seal(int argc, char **argv);
-int cmd_unseal(int argc, char **argv);
-
 static const char IBE_USAGE[] =
     "usage: tkms ibe encrypt --dst STR --id HEX --mpk HEX   < message > ciphertext-hex\n"
     "       tkms ibe decrypt --key-file FILE               < ciphertext-hex > message\n\n"

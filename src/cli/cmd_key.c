@@ -17,9 +17,6 @@
 #include "cli.h"
 #include "tkms/client.h"
 
-int cmd_key(int argc, char **argv);
-int cmd_exec(int argc, char **argv);
-
 extern char **environ;
 
 static const char KEY_USAGE[] =

@@ -14,8 +14,6 @@
 #include "node.h"
 #include "nodecli.h"
 
-int cmd_node(int argc, char **argv);
-
 static int usage_node(void) {
     fprintf(stderr,
             "usage: tkms node init --dir D --address URL [--listen HOST:PORT] [--genesis FILE]\n"

@@ -20,8 +20,6 @@
 #include "nodecli.h"
 #include "tbls.h"
 
-int cmd_sign(int argc, char **argv);
-
 static int usage_sign(int ok) {
     fprintf(ok ? stdout : stderr,
             "usage: tkms sign approve --group FILE --msg HEX (--node-config CFG | --token-file F --node I)\n"

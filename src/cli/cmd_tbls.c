@@ -16,9 +16,6 @@
 #include "h2c.h"
 #include "tbls.h"
 
-int cmd_tbls(int argc, char **argv);
-int cmd_app_key(int argc, char **argv);
-
 static const char TBLS_USAGE[] =
     "usage: tkms tbls deal --t T --n N --secret-file F --seed-file F\n"
     "       tkms tbls partial --dst STR --share-file F --index I --msg HEX\n"

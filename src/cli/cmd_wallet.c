@@ -15,9 +15,6 @@
 #include "cli.h"
 #include "tkms/wallet.h"
 
-int cmd_mnemonic(int argc, char **argv);
-int cmd_derive(int argc, char **argv);
-
 /* Mnemonic files hold at most 24 words; anything much larger is not a mnemonic. */
 #define MNEMONIC_FILE_MAX 4096
 #define PASSPHRASE_FILE_MAX (1u << 16)

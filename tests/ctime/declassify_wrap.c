@@ -1,4 +1,4 @@
-/* Declassification for the ctime tests (tests/ctime.cmake links them with -Wl,--wrap=SYMBOL): each
+/* Declassification for the ctime tests (tests/CMakeLists.txt links them with -Wl,--wrap=SYMBOL): each
  * wrapper calls the real function and marks defined what is public by design -- a verdict (the
  * return value) or a public key -- exactly where libsecp256k1's own ctime test declassifies. Without
  * this, memcheck would flag every branch on the verdict and everything the compiler derives from it
