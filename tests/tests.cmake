@@ -38,6 +38,7 @@ include(${CMAKE_SOURCE_DIR}/tests/ctime.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/h2c.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/curve.cmake)
 include(${CMAKE_SOURCE_DIR}/tests/tbls.cmake)
+include(${CMAKE_SOURCE_DIR}/tests/chain.cmake)
 
 # tests/unit/test_prim.c: the primitives of src/prim
 target_link_libraries(test_prim PRIVATE tkms_prim)

@@ -77,12 +77,16 @@ export function logGas(what, receipt) {
 }
 
 export async function deploy(name, signer, ...args) {
+  return (await deployWithReceipt(name, signer, ...args)).contract;
+}
+
+export async function deployWithReceipt(name, signer, ...args) {
   const b = build(name);
   const f = new ContractFactory(b.abi, b.bytecode, signer);
   const c = await f.deploy(...args);
   const receipt = await c.deploymentTransaction().wait();
   logGas(`deploy ${name}`, receipt);
-  return new Contract(await c.getAddress(), b.abi, signer);
+  return { contract: new Contract(await c.getAddress(), b.abi, signer), receipt };
 }
 
 // Sends a transaction and waits for its receipt; logs its gas under `what`.
