@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, hexToBytes, utf8ToBytes, concatBytes, randomBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes, concatBytes } from '@noble/hashes/utils.js';
+import { randomBytes, randomInt } from '../js/rng.mjs';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak256, toUtf8Bytes, Wallet, getAddress } from 'ethers';
 import { startAnvil, fundedWallet, deploy, send, expectRevert, printGasTable } from './anvil.mjs';
@@ -77,7 +78,7 @@ try {
   const { provider } = chain;
   const deployer = await fundedWallet(provider);
   const reg = await deploy('TkmsRegistry', deployer);
-  const ownerSk = bytesToHex(secp256k1.utils.randomSecretKey());
+  const ownerSk = bytesToHex(secp256k1.utils.randomSecretKey(randomBytes(48)));
   const owner = await fundedWallet(provider, '0x' + ownerSk);
   const other = await fundedWallet(provider);
   const relayer = await fundedWallet(provider);
@@ -130,6 +131,13 @@ try {
   assert.equal(await reg.releaseBlockOf(app), BigInt(r1.blockNumber));
   ok('release: event with full statement, views seq/hash/block');
 
+  // what nodes will rely on: with --slots-in-an-epoch 1 the finalized block trails the head by 2
+  assert.equal(await reg.seqOf(app, { blockTag: 'finalized' }), 0n, 'not final yet');
+  await provider.send('anvil_mine', ['0x2']);
+  assert.equal((await provider.getBlock('finalized')).number, r1.blockNumber);
+  assert.equal(await reg.seqOf(app, { blockTag: 'finalized' }), 1n, 'final 2 blocks later');
+  ok('the release is in the finalized view 2 blocks later');
+
   // ---- refusals ----
   const stale = await expectRevert(reg, 'StaleSeq', () => reg.connect(owner).release(toUtf8Bytes(s1), seqAt(s1)));
   assert.deepEqual(stale.map(String), [getAddress(app), '1', '1']);
@@ -166,7 +174,7 @@ try {
   ok(`releaseSigned: a relayer publishes the owner-signed statement (signed by ${BIN ? 'tkms app sign' : 'noble'})`);
   await expectRevert(reg, 'StaleSeq', () => reg.connect(relayer).releaseSigned(toUtf8Bytes(s2), seqAt(s2), sig2));
   const s3 = statement(app, 3);
-  const otherSk = bytesToHex(secp256k1.utils.randomSecretKey());
+  const otherSk = bytesToHex(secp256k1.utils.randomSecretKey(randomBytes(48)));
   const foreign = ownerSign(otherSk, saltHex, s3, false); // the CLI signs only for the app's owner
   const signer = await expectRevert(reg, 'SignerNotOwner', () => reg.connect(relayer).releaseSigned(toUtf8Bytes(s3), seqAt(s3), foreign));
   assert.equal(signer[1], new Wallet('0x' + otherSk).address);
@@ -189,6 +197,65 @@ try {
   await send(`release (${s5.length}-byte statement, 16 digests)`, reg.connect(owner).release(toUtf8Bytes(s5), seqAt(s5)));
   assert.equal(await reg.seqOf(app), 5n);
   ok('seq may skip values (3 -> 5), strictly increasing');
+
+  // ---- the app ID and seq the contract reads = those of random valid statements ----
+  const hex = (n) => bytesToHex(randomBytes(n));
+  const pick = (k, f) => Array.from({ length: randomInt(0, k + 1) }, f);
+  const salt2 = randomBytes(32);
+  const app2 = appIdFormula(owner.address.toLowerCase(), salt2);
+  let fullText = '';
+  for (let i = 0; i < 40; i++) {
+    const a = i === 39 ? app2 : '0x' + hex(20);
+    const seq = [1, 9, 10, 2 ** 53 - 1, randomInt(1, 2 ** 31), randomInt(1, 2 ** 48)][i % 6];
+    const full = i === 39; // every list at its limit of 16 entries
+    const n = (k) => (full ? 16 : randomInt(0, k + 1));
+    const o = { app_id: a, seq, methods: ['tdx', 'sev-snp', 'gcp-cs', 'insecure-dev'].filter((_, j) => full || j === 3 || randomInt(0, 2)) };
+    const digests = Array.from({ length: Math.max(1, n(3)) }, () => 'sha256:' + hex(32));
+    const mrtd = Array.from({ length: Math.max(1, n(2)) }, () => hex(48));
+    const rtmr = [0, 1, 2].map(() => Array.from({ length: n(2) }, () => hex(48)));
+    const meas = Array.from({ length: Math.max(1, n(2)) }, () => hex(48));
+    const projects = Array.from({ length: Math.max(1, n(2)) }, (_, j) => `proj-${j}-${hex(3)}`);
+    const accounts = Array.from({ length: n(2) }, (_, j) => `sa${j}@p-${hex(2)}.iam.gserviceaccount.com`);
+    const cfg = Array.from({ length: n(2) }, () => a.slice(2) + hex(28));
+    const hd = Array.from({ length: n(2) }, () => a.slice(2) + hex(12));
+    let text;
+    if (BIN) {
+      const args = ['app', 'statement', '--app', a, '--seq', String(seq)];
+      for (const m of o.methods) args.push('--method', m);
+      if (o.methods.includes('gcp-cs')) {
+        for (const d of digests) args.push('--image-digest', d);
+        for (const p of projects) args.push('--gcp-project', p);
+        for (const x of accounts) args.push('--service-account', x);
+      }
+      if (o.methods.includes('tdx')) {
+        for (const m of mrtd) args.push('--mrtd', m);
+        rtmr.forEach((l, j) => l.forEach((m) => args.push(`--rtmr${j}`, m)));
+        for (const c of cfg) args.push('--tdx-mrconfigid', c);
+      }
+      if (o.methods.includes('sev-snp')) {
+        for (const m of meas) args.push('--snp-measurement', m);
+        for (const h of hd) args.push('--snp-host-data', h);
+      }
+      text = tkms(args);
+    } else {
+      if (o.methods.includes('gcp-cs')) Object.assign(o, { image_digests: digests, deployments: { gcp_projects: projects } });
+      if (o.methods.includes('tdx')) o.tdx = { mrtd };
+      if (o.methods.includes('sev-snp')) o.snp = { measurement: meas };
+      text = canonical(o);
+    }
+    const parsed = JSON.parse(text);
+    assert.equal(text.indexOf(',"seq":'), text.lastIndexOf(',"seq":'), 'one ,"seq": in a valid statement');
+    const [ra, rs] = await reg.parseStatement(toUtf8Bytes(text), seqAt(text));
+    assert.equal(ra.toLowerCase(), parsed.app_id);
+    assert.equal(rs, BigInt(parsed.seq));
+    if (full) fullText = text;
+  }
+  ok(`parseStatement = JSON parse on 40 random valid statements (${BIN ? 'tkms app statement' : 'written here'})`);
+  // the one with every list full published, for the gas table (a new app: first release)
+  await send('createApp', reg.connect(owner).createApp('0x' + bytesToHex(salt2)));
+  await send(`release (${fullText.length}-byte statement, every list full, first)`,
+    reg.connect(owner).release(toUtf8Bytes(fullText), seqAt(fullText)));
+  assert.equal(await reg.statementHashOf(app2), keccak256(toUtf8Bytes(fullText)));
   printGasTable();
 } finally {
   chain.stop();
