@@ -1,10 +1,11 @@
 // Compiles contracts/*.sol with solc-js (the compiler inside the npm package `solc`, no download)
-// and writes contracts/build/<Name>.json (ABI, creation and runtime bytecode). `--check` recompiles
+// and writes contracts/build/<Name>.json (ABI, creation and runtime bytecode, the source's SHA-256). `--check` recompiles
 // and exits 1 if the committed build files differ (tests/chain/contracts_build.test.mjs).
 //   node scripts/contracts.mjs [--check]
 import { readFileSync, writeFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import solc from 'solc';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +37,7 @@ export function compile() {
         {
           contractName: name,
           sourceName: file,
+          sourceSha256: createHash('sha256').update(sources[file].content).digest('hex'),
           compiler: solc.version(),
           settings: { optimizer: SETTINGS.optimizer, evmVersion: SETTINGS.evmVersion },
           abi: c.abi,

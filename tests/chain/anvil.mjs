@@ -2,6 +2,7 @@
 // @foundry-rs/anvil) on a free loopback port, gives an ethers provider and funded random wallets,
 // deploys the committed contract builds, and reports gas. Exits 77 (skip) when anvil is missing.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +64,19 @@ export async function fundedWallet(provider, key) {
   return w;
 }
 
-export function build(name) {
-  return JSON.parse(readFileSync(join(ROOT, 'contracts', 'build', `${name}.json`), 'utf8'));
+// The committed build of a contract; when its source no longer matches (an edit not yet built, a
+// mutant of scripts/mutation.sh) or with TKMS_CONTRACTS_FROM_SOURCE=1, a fresh compile of
+// contracts/*.sol, so that the tests judge the sources. chain_contracts_build checks that the
+// committed builds are up to date.
+let fresh = null;
+export async function build(name) {
+  const j = JSON.parse(readFileSync(join(ROOT, 'contracts', 'build', `${name}.json`), 'utf8'));
+  const src = readFileSync(join(ROOT, j.sourceName));
+  if (process.env.TKMS_CONTRACTS_FROM_SOURCE !== '1' && createHash('sha256').update(src).digest('hex') === j.sourceSha256)
+    return j;
+  console.log(`${j.sourceName}: compiled from the source (it differs from contracts/build/${name}.json)`);
+  fresh ??= (await import('../../scripts/contracts.mjs')).compile();
+  return JSON.parse(fresh[name]);
 }
 
 export const gasTable = [];
@@ -81,7 +93,7 @@ export async function deploy(name, signer, ...args) {
 }
 
 export async function deployWithReceipt(name, signer, ...args) {
-  const b = build(name);
+  const b = await build(name);
   const f = new ContractFactory(b.abi, b.bytecode, signer);
   const c = await f.deploy(...args);
   const receipt = await c.deploymentTransaction().wait();
