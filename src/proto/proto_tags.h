@@ -65,6 +65,12 @@
 #define TKMS_TAG_GENESIS_FILE "TKMS-V1-GENESIS"
 /* committee proposals: Ed25519 over tag || SHA-256(canonical JSON) (node/proposal.c) */
 #define TKMS_TAG_COMMITTEE_PROPOSAL "TKMS-V1-COMMITTEE-PROPOSAL"
+/* on-chain committee (contracts/TkmsCommittee.sol, docs/chain.md): a member's Ed25519 binding signs
+ * tag || be64(chain id) || operator(20) || ed25519(32) || x25519(32) || endpoint (last, variable);
+ * a proposal ID is keccak256(abi.encode(keccak256(tag), chain id, contract, epoch, t, override,
+ * members hash)). Spelled in the contract too: change both or neither. */
+#define TKMS_TAG_CHAIN_MEMBER "TKMS-V1-CHAIN-MEMBER"
+#define TKMS_TAG_CHAIN_PROPOSAL "TKMS-V1-CHAIN-PROPOSAL"
 /* peer and admin request envelopes: Ed25519 over SHA-512(tag || lp(dest) || lp(method) || lp(path)
  * || be64(ts_ms) || lp(body)) (node/keys.c, docs/operator.md §4) */
 #define TKMS_TAG_ENVELOPE "TKMS-V1-ENVELOPE2"
