@@ -55,6 +55,10 @@ struct cl_collect {
     bucket b[MAX_BUCKETS];
     size_t n_b;
     tkms_group *tip;                /* newest verified group (chain walk) */
+    /* the groups the tip passed, newest last: a node may still answer for one of them (the walk
+     * may have been led past the committee's epoch by one node's announcement) */
+    tkms_group *passed[MAX_BUCKETS];
+    size_t n_passed;
     bucket *done;
     pending_t pend;
     double ms_verify;
@@ -165,6 +169,7 @@ void cl_collect_free(cl_collect *c) {
     if (!c) return;
     for (size_t i = 0; i < c->n_b; i++) bucket_free(&c->b[i]);
     free(c->tip);
+    for (size_t i = 0; i < c->n_passed; i++) free(c->passed[i]);
     free(c->rep);
     free(c->addr);
     if (c->scratch) OPENSSL_cleanse(c->scratch, c->scratch_len);
@@ -217,11 +222,11 @@ void cl_collect_set(cl_collect *c, size_t rep, tkms_client_node_state s, const c
 
 /* ---- group chain ---- */
 
-/* A bucket for the tip (a copy of it); asks the members of that epoch that the group file did not
- * list. */
-static bucket *tip_bucket(cl_collect *c, char *why, size_t whylen) {
+/* A bucket for a verified group of the chain (a copy of it); asks the members of that epoch that
+ * the group file did not list. */
+static bucket *group_bucket(cl_collect *c, const tkms_group *g, char *why, size_t whylen) {
     tkms_group *copy = malloc(sizeof *copy);
-    if (copy) memcpy(copy, c->tip, sizeof *copy);
+    if (copy) memcpy(copy, g, sizeof *copy);
     bucket *b = copy ? bucket_new(c, copy) : NULL;
     if (!b) {
         snprintf(why, whylen, "out of memory");
@@ -241,6 +246,14 @@ static bucket *epoch_bucket(cl_collect *c, uint64_t epoch, int *walk, char *why,
     bucket *b = bucket_find(c, epoch);
     if (b) return b;
     if (epoch < c->tip->epoch) {
+        /* a verified epoch the walk passed: one node's announcement of a newer epoch (even a
+         * self-certified forgery of the next committee, which a client cannot tell from a real
+         * committee change) must not make the others' answers stale */
+        for (size_t i = 0; i < c->n_passed; i++)
+            if (c->passed[i]->epoch == epoch) {
+                if (c->n_b == MAX_BUCKETS) break;
+                return group_bucket(c, c->passed[i], why, whylen);
+            }
         snprintf(why, whylen, "epoch %llu is older than the newest known group", (unsigned long long)epoch);
         return NULL;
     }
@@ -252,7 +265,7 @@ static bucket *epoch_bucket(cl_collect *c, uint64_t epoch, int *walk, char *why,
         snprintf(why, whylen, "too many epochs in one fetch");
         return NULL;
     }
-    if (epoch == c->tip->epoch) return tip_bucket(c, why, whylen);
+    if (epoch == c->tip->epoch) return group_bucket(c, c->tip, why, whylen);
     *walk = 1;
     return NULL;
 }
@@ -292,7 +305,13 @@ cl_feed cl_collect_group(cl_collect *c, const uint8_t *body, size_t len, const c
         return CL_FEED_DONE;
     }
     logf_(c, "verified group file of epoch %llu (n=%zu, t=%zu) from %s", (unsigned long long)g->epoch, g->n, g->t, base);
-    free(c->tip); /* buckets hold their own copies */
+    /* buckets hold their own copies; the last MAX_BUCKETS passed groups are kept */
+    if (c->n_passed == MAX_BUCKETS) {
+        free(c->passed[0]);
+        memmove(c->passed, c->passed + 1, (MAX_BUCKETS - 1) * sizeof c->passed[0]);
+        c->n_passed--;
+    }
+    c->passed[c->n_passed++] = c->tip;
     c->tip = g;
     if (c->tip->epoch < p->epoch) return CL_FEED_NEED_GROUP;
     char why[256];

@@ -4,7 +4,8 @@
  * another transcript (nonce), a tampered ciphertext, another app, a false index, malformed JSON
  * and an error body are each named; too few partials give the quorum error naming every node; an
  * answer for the next epoch asks for its group file, which must follow from the trusted one (and
- * a fetch failure makes the answer stale); `tkms sign`'s feed: unauthenticated and malformed
+ * a fetch failure makes the answer stale); answers for an epoch that the walk passed (one node
+ * announcing a forged next committee) still count; `tkms sign`'s feed: unauthenticated and malformed
  * answers refused, t partials combine under the MPK. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,62 @@ static void next_epoch(const world *w) {
     printf("ok next epoch: its group is asked for, must follow from the file (or the answer is stale), same key\n");
 }
 
+/* One node announces an epoch 2 whose group is a self-certified forgery (a committee of keys it
+ * made up, the same MPK, linked to the real epoch 1: every check a client can make passes). The
+ * walk goes past epoch 1 to it; the honest nodes' answers for epoch 1 must still count. */
+static void forged_next(const world *w) {
+    tkms_group *fg = calloc(1, sizeof *fg);
+    TU_CHECK(fg);
+    *fg = w->g[1];
+    fg->epoch = 2;
+    TU_CHECK(tkms_group_id(fg->previous, &w->g[1]));
+    tkms_identity *fake = calloc(N, sizeof *fake);
+    TU_CHECK(fake);
+    for (size_t i = 0; i < N; i++) {
+        uint8_t seed[32];
+        tu_randbytes(seed, 32);
+        TU_CHECK(tkms_identity_from_seed(&fake[i], seed));
+        memcpy(fg->members[i].sign_pk, fake[i].sign_pk, 32);
+        memcpy(fg->members[i].kem_pk, fake[i].kem_pk, 32);
+    }
+    tkms_dkg_session_id(fg->session, 2, fg->previous, fg->members, N, T, T);
+    tkms_dkg_transcript_hash(fg->transcript_hash, fg->session, fg->qual, fg->n_qual, fg->poly, T);
+    uint8_t cm[TKMS_DKG_CERT_MSG_LEN];
+    tkms_dkg_cert_message(cm, fg->session, fg->transcript_hash);
+    for (size_t i = 0; i < N; i++) TU_CHECK(tkms_ed25519_sign(fg->sigs[i], fake[i].sign_sk, cm, sizeof cm));
+    char err[200];
+    TU_CHECK(tkms_group_verify(fg, &w->g[1], err, sizeof err)); /* indistinguishable for a client */
+    char *fjson = tkms_group_to_json(fg, 1);
+    TU_CHECK(fjson);
+
+    cl_collect *c = new_collector(w, &w->qa);
+    const char *base;
+    uint64_t e;
+    /* node 5 claims epoch 2: the collector walks 0 -> 1 -> 2 */
+    char *s5 = response(w, 1, 5, GOOD), *at = strstr(s5, "\"epoch\":1");
+    TU_CHECK(at);
+    at[8] = '2';
+    TU_CHECK(cl_collect_feed_key(c, 4, 200, (const uint8_t *)s5, strlen(s5)) == CL_FEED_NEED_GROUP);
+    free(s5);
+    TU_CHECK(cl_collect_wants_group(c, &base, &e) && e == 1);
+    TU_CHECK(cl_collect_group(c, (const uint8_t *)w->json[1], strlen(w->json[1]), NULL) == CL_FEED_NEED_GROUP);
+    TU_CHECK(cl_collect_wants_group(c, &base, &e) && e == 2);
+    TU_CHECK(cl_collect_group(c, (const uint8_t *)fjson, strlen(fjson), NULL) == CL_FEED_DONE);
+    TU_CHECK(row(c, 4)->state != TKMS_CLIENT_NODE_VALID);
+    /* the honest members answer for epoch 1, which the walk passed: they count */
+    for (uint32_t i = 1; i <= T; i++) {
+        TU_CHECK(feed(c, w, 1, i, GOOD, i - 1) == CL_FEED_DONE);
+        TU_CHECK(row(c, i - 1)->state == TKMS_CLIENT_NODE_VALID);
+    }
+    TU_CHECK(cl_collect_quorum(c, 0));
+    expect_key(c, w);
+    cl_collect_free(c);
+    free(fjson);
+    free(fake);
+    free(fg);
+    printf("ok forged next epoch: answers for the epoch the walk passed still count, same key\n");
+}
+
 /* tkms sign's answers: {"epoch", "index", "partial"} authenticated by the caller. */
 static void sign_feed(const world *w) {
     uint8_t other[20];
@@ -335,6 +392,7 @@ int main(void) {
     good_and_bad(w);
     refusals(w);
     next_epoch(w);
+    forged_next(w);
     sign_feed(w);
     free(w->json[0]);
     free(w->json[1]);
