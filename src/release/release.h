@@ -15,12 +15,6 @@
 extern "C" {
 #endif
 
-#if defined(__GNUC__)
-#define TKMS_REL_WUR __attribute__((warn_unused_result))
-#else
-#define TKMS_REL_WUR
-#endif
-
 /* Outcome of every call below. The names (tkms_release_code_name) are the stable error codes of
  * docs/release-protocol.md §3; append only. */
 typedef enum {
@@ -69,20 +63,20 @@ int tkms_release_code_http(tkms_release_code c);
 /* app_id = last20(keccak256("TKMS-V1-APP" || owner(20) || salt(32))). */
 void tkms_app_id_derive(uint8_t app_id[TKMS_APP_ID_LEN], const uint8_t owner[20], const uint8_t salt[32]);
 /* Parses "0x" + 40 hex (any case). Returns 1 or 0. */
-TKMS_REL_WUR int tkms_app_id_parse(uint8_t app_id[TKMS_APP_ID_LEN], const char *s);
+TKMS_WUR int tkms_app_id_parse(uint8_t app_id[TKMS_APP_ID_LEN], const char *s);
 /* "0x" + 40 lowercase hex. */
 void tkms_app_id_format(char out[TKMS_APP_ID_TEXT], const uint8_t app_id[TKMS_APP_ID_LEN]);
 
 /* Ethereum address (last 20 bytes of keccak256 of the uncompressed public key) of a secp256k1
  * private key. Returns 1, or 0 if sk is not a valid scalar. */
-TKMS_REL_WUR int tkms_eth_address_of_key(uint8_t addr[20], const uint8_t sk[32]);
+TKMS_WUR int tkms_eth_address_of_key(uint8_t addr[20], const uint8_t sk[32]);
 /* keccak256("\x19Ethereum Signed Message:\n" || decimal(len) || msg). */
 void tkms_eip191_hash(uint8_t out[32], const uint8_t *msg, size_t len);
 /* r || s || v (v = 27 + recovery id), low-s (RFC 6979 nonce). Returns 1 or 0. */
-TKMS_REL_WUR int tkms_eip191_sign(uint8_t sig[65], const uint8_t sk[32], const uint8_t *msg, size_t len);
+TKMS_WUR int tkms_eip191_sign(uint8_t sig[65], const uint8_t sk[32], const uint8_t *msg, size_t len);
 /* Recovers the signer's address. Refuses v outside {27, 28}, r or s out of range and high s
  * (canonical signatures only). Returns 1 or 0. */
-TKMS_REL_WUR int tkms_eip191_recover(uint8_t addr[20], const uint8_t sig[65], const uint8_t *msg, size_t len);
+TKMS_WUR int tkms_eip191_recover(uint8_t addr[20], const uint8_t sig[65], const uint8_t *msg, size_t len);
 
 /* ---- release statements ---- */
 
@@ -123,17 +117,17 @@ void tkms_app_signed_free(tkms_app_signed *s);
  * duplicate list entries, uppercase hex, seq outside 1..2^53-1 and policies that bind nothing
  * (gcp-cs without image digests or deployments, tdx without MRTD, sev-snp without MEASUREMENT)
  * are refused: TKMS_REL_BAD_STATEMENT with a message in *es. */
-TKMS_REL_WUR tkms_release_code tkms_app_statement_parse(tkms_app_statement *st, char **canonical, tkms_status *es, const char *json, size_t len);
+TKMS_WUR tkms_release_code tkms_app_statement_parse(tkms_app_statement *st, char **canonical, tkms_status *es, const char *json, size_t len);
 
 /* Parses a signed statement, recovers the owner from the EIP-191 signature over the canonical
  * statement and checks app_id == H(owner, salt). On TKMS_REL_OK the caller frees out with
  * tkms_app_signed_free; on failure nothing needs freeing. Codes: BAD_REQUEST/BAD_STATEMENT/
  * BAD_SIGNATURE. */
-TKMS_REL_WUR tkms_release_code tkms_app_signed_parse(tkms_app_signed *out, tkms_status *es, const char *json,
+TKMS_WUR tkms_release_code tkms_app_signed_parse(tkms_app_signed *out, tkms_status *es, const char *json,
                                                      size_t len);
 /* Builds a signed statement from a statement's JSON and the owner key. *out_json (malloc'd)
  * receives the canonical signed form. */
-TKMS_REL_WUR tkms_release_code tkms_app_sign_statement(char **out_json, tkms_status *es, const char *stmt_json,
+TKMS_WUR tkms_release_code tkms_app_sign_statement(char **out_json, tkms_status *es, const char *stmt_json,
                                                        size_t len, const uint8_t owner_sk[32], const uint8_t salt[32]);
 /* Canonical JSON of a signed statement (malloc'd) or NULL on OOM. */
 char *tkms_app_signed_json(const tkms_app_signed *s);
@@ -143,7 +137,7 @@ char *tkms_app_signed_json(const tkms_app_signed *s);
 /* Creates the apps table if missing: apps(app_id BLOB PRIMARY KEY, owner BLOB, salt BLOB, seq
  * INTEGER, statement TEXT, signature BLOB, updated INTEGER). A legacy empty `apps` table of another
  * shape is replaced. Returns 1, or 0 with *es (class storage) set. */
-TKMS_REL_WUR int tkms_registry_init(sqlite3 *db, tkms_status *es);
+TKMS_WUR int tkms_registry_init(sqlite3 *db, tkms_status *es);
 /* Bounds on the registry's growth (docs/security.md, "App registry limits"); 0 = no bound. They
  * apply to new apps only: an update of a registered app is always possible. */
 typedef struct {
@@ -154,14 +148,14 @@ typedef struct {
 /* Stores s if its seq is higher than the stored one (one IMMEDIATE transaction, or the caller's).
  * The statement must come from tkms_app_signed_parse (so it is authenticated). Codes: OK,
  * STALE_STATEMENT, OWNER_MISMATCH, STORAGE; with limits also REGISTRY_FULL, OWNER_QUOTA. */
-TKMS_REL_WUR tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, tkms_status *es);
-TKMS_REL_WUR tkms_release_code tkms_registry_put_limited(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms,
+TKMS_WUR tkms_release_code tkms_registry_put(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms, tkms_status *es);
+TKMS_WUR tkms_release_code tkms_registry_put_limited(sqlite3 *db, const tkms_app_signed *s, int64_t now_ms,
                                                          const tkms_registry_limits *lim, tkms_status *es);
 /* Number of registered apps, or -1 on a storage error. */
 int64_t tkms_registry_count(sqlite3 *db);
 /* Loads and re-authenticates the stored statement of app_id. Codes: OK (free with
  * tkms_app_signed_free), UNKNOWN_APP, STORAGE, BAD_SIGNATURE (corrupted row). */
-TKMS_REL_WUR tkms_release_code tkms_registry_get(sqlite3 *db, tkms_app_signed *out, const uint8_t app_id[TKMS_APP_ID_LEN]);
+TKMS_WUR tkms_release_code tkms_registry_get(sqlite3 *db, tkms_app_signed *out, const uint8_t app_id[TKMS_APP_ID_LEN]);
 /* Stored seq of app_id: 1 with *seq set, 0 if unknown, -1 on a storage error. */
 int tkms_registry_seq(sqlite3 *db, uint64_t *seq, const uint8_t app_id[TKMS_APP_ID_LEN]);
 
@@ -183,7 +177,7 @@ char *tkms_registry_export(sqlite3 *db, const char *peer_summary, size_t len, si
 /* Imports {"statements":[signed…][,"more":b]} (at most 1024): each is authenticated and stored if
  * newer (a statement not newer than the stored one is stale without a signature check). Counts
  * what was stored, stale and refused. Returns OK, BAD_REQUEST (not that shape) or STORAGE. */
-TKMS_REL_WUR tkms_release_code tkms_registry_import(sqlite3 *db, size_t *stored, size_t *stale, size_t *refused,
+TKMS_WUR tkms_release_code tkms_registry_import(sqlite3 *db, size_t *stored, size_t *stale, size_t *refused,
                                                     const char *batch, size_t len, int64_t now_ms);
 
 /* ---- request handlers ---- */
@@ -235,7 +229,7 @@ void tkms_release_free(tkms_release_ctx *ctx);
 /* Installs the certified epoch: the node's 1-based index, its share (32 bytes big-endian scalar,
  * copied into locked memory; the caller wipes its copy) and the group's dev_mode flag. Until
  * called, the handlers answer not_ready. Returns 1, or 0 if share is not a valid non-zero scalar. */
-TKMS_REL_WUR int tkms_release_set_epoch(tkms_release_ctx *ctx, uint64_t epoch, uint32_t index, const uint8_t share[32],
+TKMS_WUR int tkms_release_set_epoch(tkms_release_ctx *ctx, uint64_t epoch, uint32_t index, const uint8_t share[32],
                                         int dev_mode);
 /* Apps in the registry (cached; counted after another connection's writes), -1 on a storage
  * error. For the tkms_registry_apps gauge. */
@@ -243,7 +237,7 @@ int64_t tkms_release_app_count(tkms_release_ctx *ctx);
 /* Drops the share (handlers answer not_ready again). */
 void tkms_release_clear_epoch(tkms_release_ctx *ctx);
 /* Replaces the gcp-cs JWKS (the daemon refreshes it). Returns 1, or 0 on OOM. */
-TKMS_REL_WUR int tkms_release_set_jwks(tkms_release_ctx *ctx, const char *jwks, size_t len);
+TKMS_WUR int tkms_release_set_jwks(tkms_release_ctx *ctx, const char *jwks, size_t len);
 
 /* The handlers: req/len is the HTTP body, source identifies the client for rate limiting (e.g.
  * its IP address), now_ms is the wall clock in milliseconds. Always set *resp_json (malloc'd JSON:
@@ -265,7 +259,7 @@ tkms_release_code tkms_release_handle_app_get(tkms_release_ctx *ctx, char **resp
  * protocol below. */
 char *tkms_release_sync_summary(tkms_release_ctx *ctx);
 char *tkms_release_sync_export(tkms_release_ctx *ctx, const char *peer_summary, size_t len, size_t max);
-TKMS_REL_WUR tkms_release_code tkms_release_sync_import(tkms_release_ctx *ctx, size_t *stored, size_t *stale,
+TKMS_WUR tkms_release_code tkms_release_sync_import(tkms_release_ctx *ctx, size_t *stored, size_t *stale,
                                                         size_t *refused, const char *batch, size_t len, int64_t now_ms);
 
 /* Paged anti-entropy (docs/release-protocol.md §5), sans I/O: the caller moves the bytes.
