@@ -548,8 +548,18 @@ static void ct_multi_mul(PT *r, PT (*tbls)[CT_TBL], const uint64_t *k, size_t nt
     uint64_t mag, neg;
     FN(identity)(&acc);
     for (size_t w = nwin; w-- > 0;) {
-        if (w != nwin - 1)
+        if (w != nwin - 1) {
+#ifdef CT_JAC_DBL
+            /* the run of doublings in Jacobian coordinates (cheaper over Fp2), back for the adds */
+            jac_t j;
+            jac_from_proj(&j, &acc);
+            for (int d = 0; d < CT_W; d++) jac_dbl(&j, &j);
+            jac_to_proj_ct(&acc, &j);
+            tkms_wipe(&j, sizeof j);
+#else
             for (int d = 0; d < CT_W; d++) FN(dbl)(&acc, &acc);
+#endif
+        }
         for (size_t j = 0; j < ntbl; j++) {
             sc_booth(&mag, &neg, k + j * nlimbs, nlimbs, w * CT_W, CT_W);
             ct_select(&t, tbls[j], mag, neg);
