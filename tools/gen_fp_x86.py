@@ -13,6 +13,7 @@ REGS = ["%rbx", "%rbp", "%r8", "%r9", "%r10", "%r11", "%r12"]
 LO, HI = "%r13", "%r14"
 
 out = []
+MARK = {}
 emit = out.append
 
 def fn(name):
@@ -129,6 +130,7 @@ emit("  .cfi_endproc")
 emit(".size tkms_fp_add_x86, .-tkms_fp_add_x86")
 
 # r = a - b mod p: subtract, then add p masked by the borrow.
+MARK["sub"] = len(out)
 simple("tkms_fp_sub_x86")
 emit("  push %rbx")
 emit("  push %r12")
@@ -155,9 +157,11 @@ emit("  pop %r12")
 emit("  pop %rbx")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["sub"] = (MARK["sub"], len(out))
 emit(".size tkms_fp_sub_x86, .-tkms_fp_sub_x86")
 
 # ---- 768-bit product without reduction: r[12] = a[6] * b[6] ----
+MARK["mulw"] = len(out)
 fn("tkms_fp_mul_wide_adx")
 T = [REGS[k % 7] for k in range(7)]
 emit("  mov 0(%rcx), %rdx")
@@ -185,11 +189,13 @@ for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
     emit(f"  pop {r}")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["mulw"] = (MARK["mulw"], len(out))
 emit(".size tkms_fp_mul_wide_adx, .-tkms_fp_mul_wide_adx")
 
 # ---- Montgomery reduction of t[12] < p * 2^384: r = t / 2^384 mod p ----
 # REDC of the low half with the rotating window, then add the high half and subtract p once:
 # (tL + M p)/R <= p and tH < p, so the sum is below 2p.
+MARK["redc"] = len(out)
 fn("tkms_fp_redc_adx")
 T = [REGS[k % 7] for k in range(7)]
 for k in range(6):
@@ -205,10 +211,12 @@ T = [REGS[(6 + k) % 7] for k in range(7)]
 for k in range(6):
     emit(f"  {'add' if k == 0 else 'adc'} {8*(6+k)}(%rsi), {T[k]}")
 final(T)
+MARK["redc"] = (MARK["redc"], len(out))
 emit(".size tkms_fp_redc_adx, .-tkms_fp_redc_adx")
 
 
 # ---- r[6] = a[6] + b[6] without reduction (inputs < p, so the sum < 2p < 2^383) ----
+MARK["addnr"] = len(out)
 simple("tkms_fp_add_nr_x86")
 S = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
 for j in range(6):
@@ -219,9 +227,11 @@ for j in range(6):
     emit(f"  mov {S[j]}, {8*j}(%rdi)")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["addnr"] = (MARK["addnr"], len(out))
 emit(".size tkms_fp_add_nr_x86, .-tkms_fp_add_nr_x86")
 
 # ---- r[12] = a[12] - b[12], adding p*2^384 back on borrow (so r stays in [0, p*2^384)) ----
+MARK["wsub"] = len(out)
 simple("tkms_fp_wide_sub_x86")
 emit("  push %rbx")
 S = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
@@ -266,6 +276,7 @@ emit("  pop %r12")
 emit("  pop %rbx")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["wsub"] = (MARK["wsub"], len(out))
 emit(".size tkms_fp_wide_sub_x86, .-tkms_fp_wide_sub_x86")
 
 
@@ -329,5 +340,80 @@ emit("  ret")
 emit("  .cfi_endproc")
 emit(".size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx")
 
+
+# ---- Fp2 = Fp[u]/(u^2+1) multiplication and squaring in one call each ----
+# The routines above again as local subroutines without the callee-saved register traffic (the
+# Fp2 entry points save every register once): same instructions, same bounds, same constant time.
+def local_copy(key, label):
+    a, b = MARK[key]
+    emit(".p2align 4")
+    emit(f"{label}:")
+    for line in out[a:b]:
+        t = line.strip()
+        if t.startswith((".globl", ".hidden", ".type", ".p2align", ".cfi_", "push ", "pop ")) or t.endswith(":"):
+            continue
+        if t == "mov %rdx, %rcx" and key in ("mulw", "redc"):
+            continue   # fn()'s argument shuffle: the callers below pass b in %rcx directly
+        emit(line)
+
+for key, label in (("mulw", ".Lmulw"), ("redc", ".Lredc"), ("addnr", ".Laddnr"), ("wsub", ".Lwsub"), ("sub", ".Lsub")):
+    local_copy(key, label)
+
+def fp2_entry(name, frame):
+    simple(name)
+    for r in ["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]:
+        emit(f"  push {r}")
+    emit(f"  sub ${frame}, %rsp")
+
+def fp2_exit(name, frame):
+    emit(f"  add ${frame}, %rsp")
+    for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
+        emit(f"  pop {r}")
+    emit("  ret")
+    emit("  .cfi_endproc")
+    emit(f".size {name}, .-{name}")
+
+# void tkms_fp2_mul_adx(uint64_t r[12], const uint64_t a[12], const uint64_t b[12]) (c0 then c1):
+# the same lazy Karatsuba as fp2.c's C version: three 768-bit products, two reductions.
+# Frame: t0 @0, t1 @96, t2 @192 (12 words each), sa @288, sb @336, r @384, a @392, b @400.
+# Every read of a and b precedes the first write to r, so r may alias either.
+F = 416
+fp2_entry("tkms_fp2_mul_adx", F)
+emit("  mov %rdi, 384(%rsp)")
+emit("  mov %rsi, 392(%rsp)")
+emit("  mov %rdx, 400(%rsp)")
+def call(fnl, d, s_, c):
+    emit(f"  {d}")
+    emit(f"  {s_}")
+    if c: emit(f"  {c}")
+    emit(f"  call {fnl}")
+call(".Lmulw", "lea 0(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx")
+call(".Lmulw", "lea 96(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx\n  add $48, %rsi\n  add $48, %rcx")
+call(".Laddnr", "lea 288(%rsp), %rdi", "mov 392(%rsp), %rsi", "lea 48(%rsi), %rdx")
+call(".Laddnr", "lea 336(%rsp), %rdi", "mov 400(%rsp), %rsi", "lea 48(%rsi), %rdx")
+call(".Lmulw", "lea 192(%rsp), %rdi", "lea 288(%rsp), %rsi", "lea 336(%rsp), %rcx")
+call(".Lwsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 0(%rsp), %rdx")
+call(".Lwsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 96(%rsp), %rdx")
+call(".Lwsub", "lea 0(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 96(%rsp), %rdx")
+call(".Lredc", "mov 384(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
+call(".Lredc", "mov 384(%rsp), %rdi", "lea 192(%rsp), %rsi", "add $48, %rdi")
+fp2_exit("tkms_fp2_mul_adx", F)
+
+# void tkms_fp2_sqr_adx(uint64_t r[12], const uint64_t a[12]):
+# c0 = redc((a0 + a1)(a0 - a1)), c1 = redc(2 a0 * a1); a0 + a1 and 2 a0 are unreduced (< 2p),
+# a0 - a1 is reduced, so both products are below 2p^2 < p 2^384 as the reduction requires.
+# Frame: t0 @0, t1 @96 (12 words), s @192, d @240, m @288, r @336, a @344.
+F = 352
+fp2_entry("tkms_fp2_sqr_adx", F)
+emit("  mov %rdi, 336(%rsp)")
+emit("  mov %rsi, 344(%rsp)")
+call(".Laddnr", "lea 192(%rsp), %rdi", "mov 344(%rsp), %rsi", "lea 48(%rsi), %rdx")
+call(".Lsub", "lea 240(%rsp), %rdi", "mov 344(%rsp), %rsi", "lea 48(%rsi), %rdx")
+call(".Laddnr", "lea 288(%rsp), %rdi", "mov 344(%rsp), %rsi", "mov %rsi, %rdx")
+call(".Lmulw", "lea 0(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 240(%rsp), %rcx")
+call(".Lmulw", "lea 96(%rsp), %rdi", "lea 288(%rsp), %rsi", "mov 344(%rsp), %rcx\n  add $48, %rcx")
+call(".Lredc", "mov 336(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
+call(".Lredc", "mov 336(%rsp), %rdi", "lea 96(%rsp), %rsi", "add $48, %rdi")
+fp2_exit("tkms_fp2_sqr_adx", F)
 emit('.section .note.GNU-stack,"",@progbits')
 print("\n".join(out))

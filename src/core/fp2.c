@@ -43,28 +43,15 @@ void fp2_conj(fp2_t *r, const fp2_t *a) {
 }
 
 #if defined(__x86_64__) && !defined(TKMS_NO_ASM)
-/* Lazy reduction: three 768-bit products, two Montgomery reductions.
+/* Lazy reduction (in the assembly): three 768-bit products, two Montgomery reductions,
  * c0 = redc(a0 b0 - a1 b1 (+ p 2^384 if negative)), c1 = redc((a0+a1)(b0+b1) - a0 b0 - a1 b1). */
-static void fp2_mul_adx(fp2_t *r, const fp2_t *a, const fp2_t *b) {
-    uint64_t t0[12], t1[12], t2[12], sa[6], sb[6];
-    tkms_fp_mul_wide_adx(t0, a->c0.l, b->c0.l);
-    tkms_fp_mul_wide_adx(t1, a->c1.l, b->c1.l);
-    tkms_fp_add_nr_x86(sa, a->c0.l, a->c1.l);
-    tkms_fp_add_nr_x86(sb, b->c0.l, b->c1.l);
-    tkms_fp_mul_wide_adx(t2, sa, sb);
-    /* t2 - t0 - t1 = a0 b1 + a1 b0 is never negative, so no correction happens there. */
-    tkms_fp_wide_sub_x86(t2, t2, t0);
-    tkms_fp_wide_sub_x86(t2, t2, t1);
-    tkms_fp_wide_sub_x86(t0, t0, t1);
-    tkms_fp_redc_adx(r->c0.l, t0);
-    tkms_fp_redc_adx(r->c1.l, t2);
-}
+_Static_assert(sizeof(fp2_t) == 12 * sizeof(uint64_t), "fp2_t is c0 || c1 without padding");
 #endif
 
 void fp2_mul(fp2_t *r, const fp2_t *a, const fp2_t *b) {
 #if defined(__x86_64__) && !defined(TKMS_NO_ASM)
     if (tkms_fp_have_adx > 0) {
-        fp2_mul_adx(r, a, b);
+        tkms_fp2_mul_adx((uint64_t *)(void *)r, (const uint64_t *)(const void *)a, (const uint64_t *)(const void *)b);
         return;
     }
 #endif
@@ -80,6 +67,12 @@ void fp2_mul(fp2_t *r, const fp2_t *a, const fp2_t *b) {
 }
 
 void fp2_sqr(fp2_t *r, const fp2_t *a) {
+#if defined(__x86_64__) && !defined(TKMS_NO_ASM)
+    if (tkms_fp_have_adx > 0) {
+        tkms_fp2_sqr_adx((uint64_t *)(void *)r, (const uint64_t *)(const void *)a);
+        return;
+    }
+#endif
     /* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u */
     fp_t s, d, m;
     FP_ADD(&s, &a->c0, &a->c1);
