@@ -86,9 +86,11 @@ for w in P:
 emit(".Lfp_n0:")
 emit(f"  .quad 0x{N0:016x}")
 emit(".text")
+MARK["mul"] = len(out)
 fn("tkms_fp_mul_adx")
 T = body()
 final(T)
+MARK["mul"] = (MARK["mul"], len(out))
 emit(".size tkms_fp_mul_adx, .-tkms_fp_mul_adx")
 
 def simple(name):
@@ -103,6 +105,7 @@ A = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
 B = ["%rdx", "%rsi", "%r10", "%r11", "%rax", "%rcx"]
 
 # r = a + b mod p (inputs < p): add, then subtract p into a copy and keep the sum on borrow.
+MARK["add"] = len(out)
 simple("tkms_fp_add_x86")
 emit("  push %rbx")
 emit("  push %r12")
@@ -127,6 +130,7 @@ emit("  pop %r12")
 emit("  pop %rbx")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["add"] = (MARK["add"], len(out))
 emit(".size tkms_fp_add_x86, .-tkms_fp_add_x86")
 
 # r = a - b mod p: subtract, then add p masked by the borrow.
@@ -352,11 +356,11 @@ def local_copy(key, label):
         t = line.strip()
         if t.startswith((".globl", ".hidden", ".type", ".p2align", ".cfi_", "push ", "pop ")) or t.endswith(":"):
             continue
-        if t == "mov %rdx, %rcx" and key in ("mulw", "redc"):
+        if t == "mov %rdx, %rcx" and key in ("mul", "mulw", "redc"):
             continue   # fn()'s argument shuffle: the callers below pass b in %rcx directly
         emit(line)
 
-for key, label in (("mulw", ".Lmulw"), ("redc", ".Lredc"), ("addnr", ".Laddnr"), ("wsub", ".Lwsub"), ("sub", ".Lsub")):
+for key, label in (("mul", ".Lmul"), ("add", ".Ladd"), ("mulw", ".Lmulw"), ("redc", ".Lredc"), ("addnr", ".Laddnr"), ("wsub", ".Lwsub"), ("sub", ".Lsub")):
     local_copy(key, label)
 
 def fp2_entry(name, frame):
@@ -400,20 +404,17 @@ call(".Lredc", "mov 384(%rsp), %rdi", "lea 192(%rsp), %rsi", "add $48, %rdi")
 fp2_exit("tkms_fp2_mul_adx", F)
 
 # void tkms_fp2_sqr_adx(uint64_t r[12], const uint64_t a[12]):
-# c0 = redc((a0 + a1)(a0 - a1)), c1 = redc(2 a0 * a1); a0 + a1 and 2 a0 are unreduced (< 2p),
-# a0 - a1 is reduced, so both products are below 2p^2 < p 2^384 as the reduction requires.
-# Frame: t0 @0, t1 @96 (12 words), s @192, d @240, m @288, r @336, a @344.
-F = 352
+# c0 = (a0 + a1)(a0 - a1), c1 = 2 a0 a1, with reduced operands throughout (two Montgomery
+# products, as fp2.c's C version). Frame: s @0, d @48, m @96, r @144, a @152.
+F = 160
 fp2_entry("tkms_fp2_sqr_adx", F)
-emit("  mov %rdi, 336(%rsp)")
-emit("  mov %rsi, 344(%rsp)")
-call(".Laddnr", "lea 192(%rsp), %rdi", "mov 344(%rsp), %rsi", "lea 48(%rsi), %rdx")
-call(".Lsub", "lea 240(%rsp), %rdi", "mov 344(%rsp), %rsi", "lea 48(%rsi), %rdx")
-call(".Laddnr", "lea 288(%rsp), %rdi", "mov 344(%rsp), %rsi", "mov %rsi, %rdx")
-call(".Lmulw", "lea 0(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 240(%rsp), %rcx")
-call(".Lmulw", "lea 96(%rsp), %rdi", "lea 288(%rsp), %rsi", "mov 344(%rsp), %rcx\n  add $48, %rcx")
-call(".Lredc", "mov 336(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
-call(".Lredc", "mov 336(%rsp), %rdi", "lea 96(%rsp), %rsi", "add $48, %rdi")
+emit("  mov %rdi, 144(%rsp)")
+emit("  mov %rsi, 152(%rsp)")
+call(".Ladd", "lea 0(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
+call(".Lsub", "lea 48(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
+call(".Lmul", "lea 96(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rcx")
+call(".Lmul", "mov 144(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 48(%rsp), %rcx")
+call(".Ladd", "mov 144(%rsp), %rdi", "lea 96(%rsp), %rsi", "mov %rsi, %rdx\n  add $48, %rdi")
 fp2_exit("tkms_fp2_sqr_adx", F)
 emit('.section .note.GNU-stack,"",@progbits')
 print("\n".join(out))

@@ -1029,6 +1029,322 @@ tkms_fp_sqr_wide_adx:
   .cfi_endproc
 .size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx
 .p2align 4
+.Lmul:
+  mov 0(%rcx), %rdx
+  mulx 0(%rsi), %rbx, %rbp
+  mulx 8(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 16(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 24(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 32(%rsi), %r13, %r11
+  adc %r13, %r10
+  mulx 40(%rsi), %r13, %r12
+  adc %r13, %r11
+  adc $0, %r12
+  mov %rbx, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  mov 8(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %rbp, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov 16(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r8, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov 24(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov %r9, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov 32(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov %r10, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov 40(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r11, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r12, %rax
+  sub .Lfp_p+0(%rip), %rax
+  mov %rbx, %rdx
+  sbb .Lfp_p+8(%rip), %rdx
+  mov %rbp, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r8, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %r9, %r15
+  sbb .Lfp_p+32(%rip), %r15
+  mov %r10, %r11
+  sbb .Lfp_p+40(%rip), %r11
+  cmovc %r12, %rax
+  cmovc %rbx, %rdx
+  cmovc %rbp, %r13
+  cmovc %r8, %r14
+  cmovc %r9, %r15
+  cmovc %r10, %r11
+  mov %rax, 0(%rdi)
+  mov %rdx, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %r15, 32(%rdi)
+  mov %r11, 40(%rdi)
+  ret
+.p2align 4
+.Ladd:
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  add 0(%rdx), %r8
+  adc 8(%rdx), %r9
+  adc 16(%rdx), %r10
+  adc 24(%rdx), %r11
+  adc 32(%rdx), %rax
+  adc 40(%rdx), %rcx
+  mov %r8, %rbx
+  sub .Lfp_p+0(%rip), %rbx
+  mov %r9, %r12
+  sbb .Lfp_p+8(%rip), %r12
+  mov %r10, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r11, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %rax, %rsi
+  sbb .Lfp_p+32(%rip), %rsi
+  mov %rcx, %rdx
+  sbb .Lfp_p+40(%rip), %rdx
+  cmovc %r8, %rbx
+  cmovc %r9, %r12
+  cmovc %r10, %r13
+  cmovc %r11, %r14
+  cmovc %rax, %rsi
+  cmovc %rcx, %rdx
+  mov %rbx, 0(%rdi)
+  mov %r12, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %rsi, 32(%rdi)
+  mov %rdx, 40(%rdi)
+  ret
+.p2align 4
 .Lmulw:
   mov 0(%rcx), %rdx
   mulx 0(%rsi), %rbx, %rbp
@@ -1548,38 +1864,31 @@ tkms_fp2_sqr_adx:
   push %r13
   push %r14
   push %r15
-  sub $352, %rsp
-  mov %rdi, 336(%rsp)
-  mov %rsi, 344(%rsp)
-  lea 192(%rsp), %rdi
-  mov 344(%rsp), %rsi
+  sub $160, %rsp
+  mov %rdi, 144(%rsp)
+  mov %rsi, 152(%rsp)
+  lea 0(%rsp), %rdi
+  mov 152(%rsp), %rsi
   lea 48(%rsi), %rdx
-  call .Laddnr
-  lea 240(%rsp), %rdi
-  mov 344(%rsp), %rsi
+  call .Ladd
+  lea 48(%rsp), %rdi
+  mov 152(%rsp), %rsi
   lea 48(%rsi), %rdx
   call .Lsub
-  lea 288(%rsp), %rdi
-  mov 344(%rsp), %rsi
-  mov %rsi, %rdx
-  call .Laddnr
-  lea 0(%rsp), %rdi
-  lea 192(%rsp), %rsi
-  lea 240(%rsp), %rcx
-  call .Lmulw
   lea 96(%rsp), %rdi
-  lea 288(%rsp), %rsi
-  mov 344(%rsp), %rcx
-  add $48, %rcx
-  call .Lmulw
-  mov 336(%rsp), %rdi
+  mov 152(%rsp), %rsi
+  lea 48(%rsi), %rcx
+  call .Lmul
+  mov 144(%rsp), %rdi
   lea 0(%rsp), %rsi
-  call .Lredc
-  mov 336(%rsp), %rdi
+  lea 48(%rsp), %rcx
+  call .Lmul
+  mov 144(%rsp), %rdi
   lea 96(%rsp), %rsi
+  mov %rsi, %rdx
   add $48, %rdi
-  call .Lredc
-  add $352, %rsp
+  call .Ladd
+  add $160, %rsp
   pop %r15
   pop %r14
   pop %r13
