@@ -285,6 +285,7 @@ emit(".size tkms_fp_wide_sub_x86, .-tkms_fp_wide_sub_x86")
 
 
 # ---- r[12] = a[6]^2 without reduction: off-diagonal products once, doubled, plus the squares ----
+MARK["sqrw"] = len(out)
 fn("tkms_fp_sqr_wide_adx")
 free = ["%rbx", "%rbp", "%r8", "%r9", "%r10", "%r11", "%r12", "%r15"]
 L = {}
@@ -342,6 +343,7 @@ for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
     emit(f"  pop {r}")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["sqrw"] = (MARK["sqrw"], len(out))
 emit(".size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx")
 
 
@@ -356,11 +358,11 @@ def local_copy(key, label):
         t = line.strip()
         if t.startswith((".globl", ".hidden", ".type", ".p2align", ".cfi_", "push ", "pop ")) or t.endswith(":"):
             continue
-        if t == "mov %rdx, %rcx" and key in ("mul", "mulw", "redc"):
+        if t == "mov %rdx, %rcx" and key in ("mul", "mulw", "redc", "sqrw"):
             continue   # fn()'s argument shuffle: the callers below pass b in %rcx directly
         emit(line)
 
-for key, label in (("mul", ".Lmul"), ("add", ".Ladd"), ("mulw", ".Lmulw"), ("redc", ".Lredc"), ("addnr", ".Laddnr"), ("wsub", ".Lwsub"), ("sub", ".Lsub")):
+for key, label in (("sqrw", ".Lsqrw"), ("mul", ".Lmul"), ("add", ".Ladd"), ("mulw", ".Lmulw"), ("redc", ".Lredc"), ("addnr", ".Laddnr"), ("wsub", ".Lwsub"), ("sub", ".Lsub")):
     local_copy(key, label)
 
 def fp2_entry(name, frame):
@@ -388,7 +390,7 @@ emit("  mov %rsi, 392(%rsp)")
 emit("  mov %rdx, 400(%rsp)")
 def call(fnl, d, s_, c):
     emit(f"  {d}")
-    emit(f"  {s_}")
+    if s_: emit(f"  {s_}")
     if c: emit(f"  {c}")
     emit(f"  call {fnl}")
 call(".Lmulw", "lea 0(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx")
@@ -416,5 +418,14 @@ call(".Lmul", "lea 96(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rcx")
 call(".Lmul", "mov 144(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 48(%rsp), %rcx")
 call(".Ladd", "mov 144(%rsp), %rdi", "lea 96(%rsp), %rsi", "mov %rsi, %rdx\n  add $48, %rdi")
 fp2_exit("tkms_fp2_sqr_adx", F)
+# void tkms_fp_sqr_adx(uint64_t r[6], const uint64_t a[6]): the wide square and its REDC in one
+# call (frame: t @0, r @96).
+F = 112
+fp2_entry("tkms_fp_sqr_adx", F)
+emit("  mov %rdi, 96(%rsp)")
+call(".Lsqrw", "lea 0(%rsp), %rdi", None, None)  # a stays in %rsi
+call(".Lredc", "mov 96(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
+fp2_exit("tkms_fp_sqr_adx", F)
+
 emit('.section .note.GNU-stack,"",@progbits')
 print("\n".join(out))

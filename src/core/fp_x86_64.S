@@ -1029,6 +1029,137 @@ tkms_fp_sqr_wide_adx:
   .cfi_endproc
 .size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx
 .p2align 4
+.Lsqrw:
+  mov 0(%rsi), %rdx
+  mulx 8(%rsi), %rbx, %rbp
+  mulx 16(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 24(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 32(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 40(%rsi), %r13, %r11
+  adc %r13, %r10
+  adc $0, %r11
+  mov %rbx, 8(%rdi)
+  mov 8(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  mov %rbp, 16(%rdi)
+  mov %r8, 24(%rdi)
+  mov 16(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %r15
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %r15
+  adox %rax, %r15
+  mov %r9, 32(%rdi)
+  mov %r10, 40(%rdi)
+  mov 24(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %r15
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r15
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %r11, 48(%rdi)
+  mov %r12, 56(%rdi)
+  mov 32(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r15, 64(%rdi)
+  mov %rbx, 72(%rdi)
+  mov %rbp, 80(%rdi)
+  xor %eax, %eax
+  mov 0(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov $0, %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 0(%rdi)
+  mov 8(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 8(%rdi)
+  mov 8(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 16(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 16(%rdi)
+  mov 24(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 24(%rdi)
+  mov 16(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 32(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 32(%rdi)
+  mov 40(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 40(%rdi)
+  mov 24(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 48(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 48(%rdi)
+  mov 56(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 56(%rdi)
+  mov 32(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 64(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 64(%rdi)
+  mov 72(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 72(%rdi)
+  mov 40(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 80(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 80(%rdi)
+  mov $0, %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 88(%rdi)
+  ret
+.p2align 4
 .Lmul:
   mov 0(%rcx), %rdx
   mulx 0(%rsi), %rbx, %rbp
@@ -1898,4 +2029,33 @@ tkms_fp2_sqr_adx:
   ret
   .cfi_endproc
 .size tkms_fp2_sqr_adx, .-tkms_fp2_sqr_adx
+.globl tkms_fp_sqr_adx
+.hidden tkms_fp_sqr_adx
+.type tkms_fp_sqr_adx,@function
+.p2align 5
+tkms_fp_sqr_adx:
+  .cfi_startproc
+  push %rbx
+  push %rbp
+  push %r12
+  push %r13
+  push %r14
+  push %r15
+  sub $112, %rsp
+  mov %rdi, 96(%rsp)
+  lea 0(%rsp), %rdi
+  call .Lsqrw
+  mov 96(%rsp), %rdi
+  lea 0(%rsp), %rsi
+  call .Lredc
+  add $112, %rsp
+  pop %r15
+  pop %r14
+  pop %r13
+  pop %r12
+  pop %rbp
+  pop %rbx
+  ret
+  .cfi_endproc
+.size tkms_fp_sqr_adx, .-tkms_fp_sqr_adx
 .section .note.GNU-stack,"",@progbits
