@@ -348,22 +348,20 @@ emit(".size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx")
 
 
 # ---- Fp2 = Fp[u]/(u^2+1) multiplication and squaring in one call each ----
-# The routines above again as local subroutines without the callee-saved register traffic (the
-# Fp2 entry points save every register once): same instructions, same bounds, same constant time.
-def local_copy(key, label):
+# The routines above are expanded inline (same instructions, same bounds, same constant time)
+# between one save and one restore of the callee-saved registers: the code stays straight-line,
+# without calls, and each Fp step skips its own register traffic.
+def inline(key):
     a, b = MARK[key]
-    emit(".p2align 4")
-    emit(f"{label}:")
     for line in out[a:b]:
         t = line.strip()
         if t.startswith((".globl", ".hidden", ".type", ".p2align", ".cfi_", "push ", "pop ")) or t.endswith(":"):
             continue
+        if t == "ret":
+            continue   # each body has a single ret, at its end
         if t == "mov %rdx, %rcx" and key in ("mul", "mulw", "redc", "sqrw"):
-            continue   # fn()'s argument shuffle: the callers below pass b in %rcx directly
+            continue   # fn()'s argument shuffle: the expansions below load b into %rcx directly
         emit(line)
-
-for key, label in (("sqrw", ".Lsqrw"), ("mul", ".Lmul"), ("add", ".Ladd"), ("mulw", ".Lmulw"), ("redc", ".Lredc"), ("addnr", ".Laddnr"), ("wsub", ".Lwsub"), ("sub", ".Lsub")):
-    local_copy(key, label)
 
 def fp2_entry(name, frame):
     simple(name)
@@ -388,21 +386,21 @@ fp2_entry("tkms_fp2_mul_adx", F)
 emit("  mov %rdi, 384(%rsp)")
 emit("  mov %rsi, 392(%rsp)")
 emit("  mov %rdx, 400(%rsp)")
-def call(fnl, d, s_, c):
+def expand(fnl, d, s_, c):  # inlines routine fnl with %rdi/%rsi/%rdx or %rcx set up by d, s_, c
     emit(f"  {d}")
     if s_: emit(f"  {s_}")
     if c: emit(f"  {c}")
-    emit(f"  call {fnl}")
-call(".Lmulw", "lea 0(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx")
-call(".Lmulw", "lea 96(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx\n  add $48, %rsi\n  add $48, %rcx")
-call(".Laddnr", "lea 288(%rsp), %rdi", "mov 392(%rsp), %rsi", "lea 48(%rsi), %rdx")
-call(".Laddnr", "lea 336(%rsp), %rdi", "mov 400(%rsp), %rsi", "lea 48(%rsi), %rdx")
-call(".Lmulw", "lea 192(%rsp), %rdi", "lea 288(%rsp), %rsi", "lea 336(%rsp), %rcx")
-call(".Lwsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 0(%rsp), %rdx")
-call(".Lwsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 96(%rsp), %rdx")
-call(".Lwsub", "lea 0(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 96(%rsp), %rdx")
-call(".Lredc", "mov 384(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
-call(".Lredc", "mov 384(%rsp), %rdi", "lea 192(%rsp), %rsi", "add $48, %rdi")
+    inline(fnl)
+expand("mulw", "lea 0(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx")
+expand("mulw", "lea 96(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx\n  add $48, %rsi\n  add $48, %rcx")
+expand("addnr", "lea 288(%rsp), %rdi", "mov 392(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("addnr", "lea 336(%rsp), %rdi", "mov 400(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("mulw", "lea 192(%rsp), %rdi", "lea 288(%rsp), %rsi", "lea 336(%rsp), %rcx")
+expand("wsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 0(%rsp), %rdx")
+expand("wsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 96(%rsp), %rdx")
+expand("wsub", "lea 0(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 96(%rsp), %rdx")
+expand("redc", "mov 384(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
+expand("redc", "mov 384(%rsp), %rdi", "lea 192(%rsp), %rsi", "add $48, %rdi")
 fp2_exit("tkms_fp2_mul_adx", F)
 
 # void tkms_fp2_sqr_adx(uint64_t r[12], const uint64_t a[12]):
@@ -412,19 +410,19 @@ F = 160
 fp2_entry("tkms_fp2_sqr_adx", F)
 emit("  mov %rdi, 144(%rsp)")
 emit("  mov %rsi, 152(%rsp)")
-call(".Ladd", "lea 0(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
-call(".Lsub", "lea 48(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
-call(".Lmul", "lea 96(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rcx")
-call(".Lmul", "mov 144(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 48(%rsp), %rcx")
-call(".Ladd", "mov 144(%rsp), %rdi", "lea 96(%rsp), %rsi", "mov %rsi, %rdx\n  add $48, %rdi")
+expand("add", "lea 0(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("sub", "lea 48(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("mul", "lea 96(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rcx")
+expand("mul", "mov 144(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 48(%rsp), %rcx")
+expand("add", "mov 144(%rsp), %rdi", "lea 96(%rsp), %rsi", "mov %rsi, %rdx\n  add $48, %rdi")
 fp2_exit("tkms_fp2_sqr_adx", F)
 # void tkms_fp_sqr_adx(uint64_t r[6], const uint64_t a[6]): the wide square and its REDC in one
 # call (frame: t @0, r @96).
 F = 112
 fp2_entry("tkms_fp_sqr_adx", F)
 emit("  mov %rdi, 96(%rsp)")
-call(".Lsqrw", "lea 0(%rsp), %rdi", None, None)  # a stays in %rsi
-call(".Lredc", "mov 96(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
+expand("sqrw", "lea 0(%rsp), %rdi", None, None)  # a stays in %rsi
+expand("redc", "mov 96(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
 fp2_exit("tkms_fp_sqr_adx", F)
 
 emit('.section .note.GNU-stack,"",@progbits')
