@@ -13,6 +13,7 @@ REGS = ["%rbx", "%rbp", "%r8", "%r9", "%r10", "%r11", "%r12"]
 LO, HI = "%r13", "%r14"
 
 out = []
+MARK = {}
 emit = out.append
 
 def fn(name):
@@ -85,9 +86,11 @@ for w in P:
 emit(".Lfp_n0:")
 emit(f"  .quad 0x{N0:016x}")
 emit(".text")
+MARK["mul"] = len(out)
 fn("tkms_fp_mul_adx")
 T = body()
 final(T)
+MARK["mul"] = (MARK["mul"], len(out))
 emit(".size tkms_fp_mul_adx, .-tkms_fp_mul_adx")
 
 def simple(name):
@@ -102,6 +105,7 @@ A = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
 B = ["%rdx", "%rsi", "%r10", "%r11", "%rax", "%rcx"]
 
 # r = a + b mod p (inputs < p): add, then subtract p into a copy and keep the sum on borrow.
+MARK["add"] = len(out)
 simple("tkms_fp_add_x86")
 emit("  push %rbx")
 emit("  push %r12")
@@ -126,9 +130,11 @@ emit("  pop %r12")
 emit("  pop %rbx")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["add"] = (MARK["add"], len(out))
 emit(".size tkms_fp_add_x86, .-tkms_fp_add_x86")
 
 # r = a - b mod p: subtract, then add p masked by the borrow.
+MARK["sub"] = len(out)
 simple("tkms_fp_sub_x86")
 emit("  push %rbx")
 emit("  push %r12")
@@ -155,9 +161,11 @@ emit("  pop %r12")
 emit("  pop %rbx")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["sub"] = (MARK["sub"], len(out))
 emit(".size tkms_fp_sub_x86, .-tkms_fp_sub_x86")
 
 # ---- 768-bit product without reduction: r[12] = a[6] * b[6] ----
+MARK["mulw"] = len(out)
 fn("tkms_fp_mul_wide_adx")
 T = [REGS[k % 7] for k in range(7)]
 emit("  mov 0(%rcx), %rdx")
@@ -185,11 +193,13 @@ for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
     emit(f"  pop {r}")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["mulw"] = (MARK["mulw"], len(out))
 emit(".size tkms_fp_mul_wide_adx, .-tkms_fp_mul_wide_adx")
 
 # ---- Montgomery reduction of t[12] < p * 2^384: r = t / 2^384 mod p ----
 # REDC of the low half with the rotating window, then add the high half and subtract p once:
 # (tL + M p)/R <= p and tH < p, so the sum is below 2p.
+MARK["redc"] = len(out)
 fn("tkms_fp_redc_adx")
 T = [REGS[k % 7] for k in range(7)]
 for k in range(6):
@@ -205,10 +215,12 @@ T = [REGS[(6 + k) % 7] for k in range(7)]
 for k in range(6):
     emit(f"  {'add' if k == 0 else 'adc'} {8*(6+k)}(%rsi), {T[k]}")
 final(T)
+MARK["redc"] = (MARK["redc"], len(out))
 emit(".size tkms_fp_redc_adx, .-tkms_fp_redc_adx")
 
 
 # ---- r[6] = a[6] + b[6] without reduction (inputs < p, so the sum < 2p < 2^383) ----
+MARK["addnr"] = len(out)
 simple("tkms_fp_add_nr_x86")
 S = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
 for j in range(6):
@@ -219,9 +231,11 @@ for j in range(6):
     emit(f"  mov {S[j]}, {8*j}(%rdi)")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["addnr"] = (MARK["addnr"], len(out))
 emit(".size tkms_fp_add_nr_x86, .-tkms_fp_add_nr_x86")
 
 # ---- r[12] = a[12] - b[12], adding p*2^384 back on borrow (so r stays in [0, p*2^384)) ----
+MARK["wsub"] = len(out)
 simple("tkms_fp_wide_sub_x86")
 emit("  push %rbx")
 S = ["%r8", "%r9", "%r10", "%r11", "%rax", "%rcx"]
@@ -266,10 +280,12 @@ emit("  pop %r12")
 emit("  pop %rbx")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["wsub"] = (MARK["wsub"], len(out))
 emit(".size tkms_fp_wide_sub_x86, .-tkms_fp_wide_sub_x86")
 
 
 # ---- r[12] = a[6]^2 without reduction: off-diagonal products once, doubled, plus the squares ----
+MARK["sqrw"] = len(out)
 fn("tkms_fp_sqr_wide_adx")
 free = ["%rbx", "%rbp", "%r8", "%r9", "%r10", "%r11", "%r12", "%r15"]
 L = {}
@@ -327,7 +343,87 @@ for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
     emit(f"  pop {r}")
 emit("  ret")
 emit("  .cfi_endproc")
+MARK["sqrw"] = (MARK["sqrw"], len(out))
 emit(".size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx")
+
+
+# ---- Fp2 = Fp[u]/(u^2+1) multiplication and squaring in one call each ----
+# The routines above are expanded inline (same instructions, same bounds, same constant time)
+# between one save and one restore of the callee-saved registers: the code stays straight-line,
+# without calls, and each Fp step skips its own register traffic.
+def inline(key):
+    a, b = MARK[key]
+    for line in out[a:b]:
+        t = line.strip()
+        if t.startswith((".globl", ".hidden", ".type", ".p2align", ".cfi_", "push ", "pop ")) or t.endswith(":"):
+            continue
+        if t == "ret":
+            continue   # each body has a single ret, at its end
+        if t == "mov %rdx, %rcx" and key in ("mul", "mulw", "redc", "sqrw"):
+            continue   # fn()'s argument shuffle: the expansions below load b into %rcx directly
+        emit(line)
+
+def fp2_entry(name, frame):
+    simple(name)
+    for r in ["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]:
+        emit(f"  push {r}")
+    emit(f"  sub ${frame}, %rsp")
+
+def fp2_exit(name, frame):
+    emit(f"  add ${frame}, %rsp")
+    for r in reversed(["%rbx", "%rbp", "%r12", "%r13", "%r14", "%r15"]):
+        emit(f"  pop {r}")
+    emit("  ret")
+    emit("  .cfi_endproc")
+    emit(f".size {name}, .-{name}")
+
+# void tkms_fp2_mul_adx(uint64_t r[12], const uint64_t a[12], const uint64_t b[12]) (c0 then c1):
+# the same lazy Karatsuba as fp2.c's C version: three 768-bit products, two reductions.
+# Frame: t0 @0, t1 @96, t2 @192 (12 words each), sa @288, sb @336, r @384, a @392, b @400.
+# Every read of a and b precedes the first write to r, so r may alias either.
+F = 416
+fp2_entry("tkms_fp2_mul_adx", F)
+emit("  mov %rdi, 384(%rsp)")
+emit("  mov %rsi, 392(%rsp)")
+emit("  mov %rdx, 400(%rsp)")
+def expand(fnl, d, s_, c):  # inlines routine fnl with %rdi/%rsi/%rdx or %rcx set up by d, s_, c
+    emit(f"  {d}")
+    if s_: emit(f"  {s_}")
+    if c: emit(f"  {c}")
+    inline(fnl)
+expand("mulw", "lea 0(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx")
+expand("mulw", "lea 96(%rsp), %rdi", "mov 392(%rsp), %rsi", "mov 400(%rsp), %rcx\n  add $48, %rsi\n  add $48, %rcx")
+expand("addnr", "lea 288(%rsp), %rdi", "mov 392(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("addnr", "lea 336(%rsp), %rdi", "mov 400(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("mulw", "lea 192(%rsp), %rdi", "lea 288(%rsp), %rsi", "lea 336(%rsp), %rcx")
+expand("wsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 0(%rsp), %rdx")
+expand("wsub", "lea 192(%rsp), %rdi", "lea 192(%rsp), %rsi", "lea 96(%rsp), %rdx")
+expand("wsub", "lea 0(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 96(%rsp), %rdx")
+expand("redc", "mov 384(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
+expand("redc", "mov 384(%rsp), %rdi", "lea 192(%rsp), %rsi", "add $48, %rdi")
+fp2_exit("tkms_fp2_mul_adx", F)
+
+# void tkms_fp2_sqr_adx(uint64_t r[12], const uint64_t a[12]):
+# c0 = (a0 + a1)(a0 - a1), c1 = 2 a0 a1, with reduced operands throughout (two Montgomery
+# products, as fp2.c's C version). Frame: s @0, d @48, m @96, r @144, a @152.
+F = 160
+fp2_entry("tkms_fp2_sqr_adx", F)
+emit("  mov %rdi, 144(%rsp)")
+emit("  mov %rsi, 152(%rsp)")
+expand("add", "lea 0(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("sub", "lea 48(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rdx")
+expand("mul", "lea 96(%rsp), %rdi", "mov 152(%rsp), %rsi", "lea 48(%rsi), %rcx")
+expand("mul", "mov 144(%rsp), %rdi", "lea 0(%rsp), %rsi", "lea 48(%rsp), %rcx")
+expand("add", "mov 144(%rsp), %rdi", "lea 96(%rsp), %rsi", "mov %rsi, %rdx\n  add $48, %rdi")
+fp2_exit("tkms_fp2_sqr_adx", F)
+# void tkms_fp_sqr_adx(uint64_t r[6], const uint64_t a[6]): the wide square and its REDC in one
+# call (frame: t @0, r @96).
+F = 112
+fp2_entry("tkms_fp_sqr_adx", F)
+emit("  mov %rdi, 96(%rsp)")
+expand("sqrw", "lea 0(%rsp), %rdi", None, None)  # a stays in %rsi
+expand("redc", "mov 96(%rsp), %rdi", "lea 0(%rsp), %rsi", None)
+fp2_exit("tkms_fp_sqr_adx", F)
 
 emit('.section .note.GNU-stack,"",@progbits')
 print("\n".join(out))

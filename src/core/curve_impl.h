@@ -414,6 +414,37 @@ static size_t sc_bitlen_vartime(const uint64_t *k, size_t nlimbs) {
 /* |x| for the BLS parameter x = -0xd201000000010000. */
 #define SC_ABS_X 0xd201000000010000ULL
 
+/* Projective -> Jacobian and back without branches, for the constant-time paths below. The
+ * identity (Z = 0) may come out of jac_from_proj as (0, 0, 0); jac_dbl keeps Z = 0 whatever X and
+ * Y are, and jac_to_proj_ct maps every Z = 0 back to (0 : 1 : 0). */
+static void jac_to_proj_ct(PT *r, const jac_t *p) {
+    FE zz;
+    uint64_t inf = fe_is_zero(&p->z);
+    fe_sqr(&zz, &p->z);
+    fe_mul(&r->x, &p->x, &p->z);
+    r->y = p->y;
+    fe_mul(&r->z, &zz, &p->z);
+    fe_cmov(&r->y, &FE_ONE_V, inf);
+}
+
+/* r = [|x|] p for the BLS parameter, constant time in p (the scalar is a public constant): the
+ * 63 doublings in Jacobian coordinates (dbl-2009-l has no exceptional case for a = 0), the five
+ * additions with the complete projective formula. */
+void FN(mul_x_abs)(PT *r, const PT *p) {
+    jac_t acc;
+    PT t;
+    jac_from_proj(&acc, p);
+    for (int i = 62; i >= 0; i--) {
+        jac_dbl(&acc, &acc);
+        if ((SC_ABS_X >> i) & 1) { /* public constant bits */
+            jac_to_proj_ct(&t, &acc);
+            FN(add)(&t, &t, p);
+            jac_from_proj(&acc, &t);
+        }
+    }
+    jac_to_proj_ct(r, &acc);
+}
+
 /* k mod r for any 256-bit k (k < 2^256 < 3r: two masked subtractions). */
 static void sc_reduce_r(uint64_t out[4], const uint64_t k[4]) {
     static const uint64_t R[4] = {0xffffffff00000001ULL, 0x53bda402fffe5bfeULL, 0x3339d80809a1d805ULL,
@@ -517,8 +548,18 @@ static void ct_multi_mul(PT *r, PT (*tbls)[CT_TBL], const uint64_t *k, size_t nt
     uint64_t mag, neg;
     FN(identity)(&acc);
     for (size_t w = nwin; w-- > 0;) {
-        if (w != nwin - 1)
+        if (w != nwin - 1) {
+#ifdef CT_JAC_DBL
+            /* the run of doublings in Jacobian coordinates (cheaper over Fp2), back for the adds */
+            jac_t j;
+            jac_from_proj(&j, &acc);
+            for (int d = 0; d < CT_W; d++) jac_dbl(&j, &j);
+            jac_to_proj_ct(&acc, &j);
+            tkms_wipe(&j, sizeof j);
+#else
             for (int d = 0; d < CT_W; d++) FN(dbl)(&acc, &acc);
+#endif
+        }
         for (size_t j = 0; j < ntbl; j++) {
             sc_booth(&mag, &neg, k + j * nlimbs, nlimbs, w * CT_W, CT_W);
             ct_select(&t, tbls[j], mag, neg);

@@ -139,9 +139,7 @@ void fp_mul(fp_t *r, const fp_t *a, const fp_t *b) {
 void fp_sqr(fp_t *r, const fp_t *a) {
 #if FP_HAVE_X86
     if (FP_USE_ADX) {
-        uint64_t t[12];
-        tkms_fp_sqr_wide_adx(t, a->l);
-        tkms_fp_redc_adx(r->l, t);
+        tkms_fp_sqr_adx(r->l, a->l);
         return;
     }
 #endif

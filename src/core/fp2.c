@@ -7,19 +7,29 @@ const fp2_t FP2_ONE = {{{0x760900000002fffdULL, 0xebf4000bc40c0002ULL, 0x5f48985
                          0x77ce585370525745ULL, 0x5c071a97a256ec6dULL, 0x15f65ec3fa80e493ULL}},
                        {{0, 0, 0, 0, 0, 0}}};
 
+#if defined(__x86_64__) && !defined(TKMS_NO_ASM)
+#include "fp_x86.h"
+/* The assembly add/sub need no ADX: call them directly, without fp_add's extra call level. */
+#define FP_ADD(r, a, b) tkms_fp_add_x86((r)->l, (a)->l, (b)->l)
+#define FP_SUB(r, a, b) tkms_fp_sub_x86((r)->l, (a)->l, (b)->l)
+#else
+#define FP_ADD(r, a, b) fp_add((r), (a), (b))
+#define FP_SUB(r, a, b) fp_sub((r), (a), (b))
+#endif
+
 void fp2_add(fp2_t *r, const fp2_t *a, const fp2_t *b) {
-    fp_add(&r->c0, &a->c0, &b->c0);
-    fp_add(&r->c1, &a->c1, &b->c1);
+    FP_ADD(&r->c0, &a->c0, &b->c0);
+    FP_ADD(&r->c1, &a->c1, &b->c1);
 }
 
 void fp2_sub(fp2_t *r, const fp2_t *a, const fp2_t *b) {
-    fp_sub(&r->c0, &a->c0, &b->c0);
-    fp_sub(&r->c1, &a->c1, &b->c1);
+    FP_SUB(&r->c0, &a->c0, &b->c0);
+    FP_SUB(&r->c1, &a->c1, &b->c1);
 }
 
 void fp2_dbl(fp2_t *r, const fp2_t *a) {
-    fp_add(&r->c0, &a->c0, &a->c0);
-    fp_add(&r->c1, &a->c1, &a->c1);
+    FP_ADD(&r->c0, &a->c0, &a->c0);
+    FP_ADD(&r->c1, &a->c1, &a->c1);
 }
 
 void fp2_neg(fp2_t *r, const fp2_t *a) {
@@ -33,51 +43,43 @@ void fp2_conj(fp2_t *r, const fp2_t *a) {
 }
 
 #if defined(__x86_64__) && !defined(TKMS_NO_ASM)
-#include "fp_x86.h"
-/* Lazy reduction: three 768-bit products, two Montgomery reductions.
+/* Lazy reduction (in the assembly): three 768-bit products, two Montgomery reductions,
  * c0 = redc(a0 b0 - a1 b1 (+ p 2^384 if negative)), c1 = redc((a0+a1)(b0+b1) - a0 b0 - a1 b1). */
-static void fp2_mul_adx(fp2_t *r, const fp2_t *a, const fp2_t *b) {
-    uint64_t t0[12], t1[12], t2[12], sa[6], sb[6];
-    tkms_fp_mul_wide_adx(t0, a->c0.l, b->c0.l);
-    tkms_fp_mul_wide_adx(t1, a->c1.l, b->c1.l);
-    tkms_fp_add_nr_x86(sa, a->c0.l, a->c1.l);
-    tkms_fp_add_nr_x86(sb, b->c0.l, b->c1.l);
-    tkms_fp_mul_wide_adx(t2, sa, sb);
-    /* t2 - t0 - t1 = a0 b1 + a1 b0 is never negative, so no correction happens there. */
-    tkms_fp_wide_sub_x86(t2, t2, t0);
-    tkms_fp_wide_sub_x86(t2, t2, t1);
-    tkms_fp_wide_sub_x86(t0, t0, t1);
-    tkms_fp_redc_adx(r->c0.l, t0);
-    tkms_fp_redc_adx(r->c1.l, t2);
-}
+_Static_assert(sizeof(fp2_t) == 12 * sizeof(uint64_t), "fp2_t is c0 || c1 without padding");
 #endif
 
 void fp2_mul(fp2_t *r, const fp2_t *a, const fp2_t *b) {
 #if defined(__x86_64__) && !defined(TKMS_NO_ASM)
     if (tkms_fp_have_adx > 0) {
-        fp2_mul_adx(r, a, b);
+        tkms_fp2_mul_adx((uint64_t *)(void *)r, (const uint64_t *)(const void *)a, (const uint64_t *)(const void *)b);
         return;
     }
 #endif
     fp_t t0, t1, s0, s1;
     fp_mul(&t0, &a->c0, &b->c0);
     fp_mul(&t1, &a->c1, &b->c1);
-    fp_add(&s0, &a->c0, &a->c1);
-    fp_add(&s1, &b->c0, &b->c1);
+    FP_ADD(&s0, &a->c0, &a->c1);
+    FP_ADD(&s1, &b->c0, &b->c1);
     fp_mul(&s0, &s0, &s1);
-    fp_sub(&s0, &s0, &t0);
-    fp_sub(&r->c1, &s0, &t1);
-    fp_sub(&r->c0, &t0, &t1);
+    FP_SUB(&s0, &s0, &t0);
+    FP_SUB(&r->c1, &s0, &t1);
+    FP_SUB(&r->c0, &t0, &t1);
 }
 
 void fp2_sqr(fp2_t *r, const fp2_t *a) {
+#if defined(__x86_64__) && !defined(TKMS_NO_ASM)
+    if (tkms_fp_have_adx > 0) {
+        tkms_fp2_sqr_adx((uint64_t *)(void *)r, (const uint64_t *)(const void *)a);
+        return;
+    }
+#endif
     /* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u */
     fp_t s, d, m;
-    fp_add(&s, &a->c0, &a->c1);
-    fp_sub(&d, &a->c0, &a->c1);
+    FP_ADD(&s, &a->c0, &a->c1);
+    FP_SUB(&d, &a->c0, &a->c1);
     fp_mul(&m, &a->c0, &a->c1);
     fp_mul(&r->c0, &s, &d);
-    fp_add(&r->c1, &m, &m);
+    FP_ADD(&r->c1, &m, &m);
 }
 
 void fp2_mul_fp(fp2_t *r, const fp2_t *a, const fp_t *b) {
@@ -87,8 +89,8 @@ void fp2_mul_fp(fp2_t *r, const fp2_t *a, const fp_t *b) {
 
 void fp2_mul_by_xi(fp2_t *r, const fp2_t *a) {
     fp_t t;
-    fp_sub(&t, &a->c0, &a->c1);
-    fp_add(&r->c1, &a->c0, &a->c1);
+    FP_SUB(&t, &a->c0, &a->c1);
+    FP_ADD(&r->c1, &a->c0, &a->c1);
     r->c0 = t;
 }
 
@@ -101,7 +103,7 @@ void fp2_inv(fp2_t *r, const fp2_t *a) {
     fp_t n, t;
     fp_sqr(&n, &a->c0);
     fp_sqr(&t, &a->c1);
-    fp_add(&n, &n, &t);
+    FP_ADD(&n, &n, &t);
     fp_inv(&n, &n);
     fp_mul(&r->c0, &a->c0, &n);
     fp_mul(&t, &a->c1, &n);
@@ -189,7 +191,7 @@ uint64_t fp2_is_square(const fp2_t *a) {
     fp_t n, t;
     fp_sqr(&n, &a->c0);
     fp_sqr(&t, &a->c1);
-    fp_add(&n, &n, &t);
+    FP_ADD(&n, &n, &t);
     return fp_is_square(&n);
 }
 
@@ -216,9 +218,9 @@ uint64_t fp2_sqrt_vartime(fp2_t *r, const fp2_t *a) {
         fp_t alpha, gamma, delta, t, inv;
         fp_sqr(&alpha, &a->c0);
         fp_sqr(&t, &a->c1);
-        fp_add(&alpha, &alpha, &t);
+        FP_ADD(&alpha, &alpha, &t);
         if (!fp_sqrt(&gamma, &alpha)) return 0; /* the norm is not a square: neither is a */
-        fp_add(&delta, &a->c0, &gamma);
+        FP_ADD(&delta, &a->c0, &gamma);
         fp_mul(&delta, &delta, &FP2_HALF); /* non-zero, as a1 != 0 */
         uint64_t direct = fp_sqrt(&t, &delta);
         fp_dbl(&inv, &t);

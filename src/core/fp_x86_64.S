@@ -1028,4 +1028,2065 @@ tkms_fp_sqr_wide_adx:
   ret
   .cfi_endproc
 .size tkms_fp_sqr_wide_adx, .-tkms_fp_sqr_wide_adx
+.globl tkms_fp2_mul_adx
+.hidden tkms_fp2_mul_adx
+.type tkms_fp2_mul_adx,@function
+.p2align 5
+tkms_fp2_mul_adx:
+  .cfi_startproc
+  push %rbx
+  push %rbp
+  push %r12
+  push %r13
+  push %r14
+  push %r15
+  sub $416, %rsp
+  mov %rdi, 384(%rsp)
+  mov %rsi, 392(%rsp)
+  mov %rdx, 400(%rsp)
+  lea 0(%rsp), %rdi
+  mov 392(%rsp), %rsi
+  mov 400(%rsp), %rcx
+  mov 0(%rcx), %rdx
+  mulx 0(%rsi), %rbx, %rbp
+  mulx 8(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 16(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 24(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 32(%rsi), %r13, %r11
+  adc %r13, %r10
+  mulx 40(%rsi), %r13, %r12
+  adc %r13, %r11
+  adc $0, %r12
+  mov %rbx, 0(%rdi)
+  mov 8(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %rbx
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %rbp, 8(%rdi)
+  mov 16(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r8, 16(%rdi)
+  mov 24(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r8
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov %r9, 24(%rdi)
+  mov 32(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r9
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov %r10, 32(%rdi)
+  mov 40(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r10
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r11, 40(%rdi)
+  mov %r12, 48(%rdi)
+  mov %rbx, 56(%rdi)
+  mov %rbp, 64(%rdi)
+  mov %r8, 72(%rdi)
+  mov %r9, 80(%rdi)
+  mov %r10, 88(%rdi)
+  lea 96(%rsp), %rdi
+  mov 392(%rsp), %rsi
+  mov 400(%rsp), %rcx
+  add $48, %rsi
+  add $48, %rcx
+  mov 0(%rcx), %rdx
+  mulx 0(%rsi), %rbx, %rbp
+  mulx 8(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 16(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 24(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 32(%rsi), %r13, %r11
+  adc %r13, %r10
+  mulx 40(%rsi), %r13, %r12
+  adc %r13, %r11
+  adc $0, %r12
+  mov %rbx, 0(%rdi)
+  mov 8(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %rbx
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %rbp, 8(%rdi)
+  mov 16(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r8, 16(%rdi)
+  mov 24(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r8
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov %r9, 24(%rdi)
+  mov 32(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r9
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov %r10, 32(%rdi)
+  mov 40(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r10
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r11, 40(%rdi)
+  mov %r12, 48(%rdi)
+  mov %rbx, 56(%rdi)
+  mov %rbp, 64(%rdi)
+  mov %r8, 72(%rdi)
+  mov %r9, 80(%rdi)
+  mov %r10, 88(%rdi)
+  lea 288(%rsp), %rdi
+  mov 392(%rsp), %rsi
+  lea 48(%rsi), %rdx
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  add 0(%rdx), %r8
+  adc 8(%rdx), %r9
+  adc 16(%rdx), %r10
+  adc 24(%rdx), %r11
+  adc 32(%rdx), %rax
+  adc 40(%rdx), %rcx
+  mov %r8, 0(%rdi)
+  mov %r9, 8(%rdi)
+  mov %r10, 16(%rdi)
+  mov %r11, 24(%rdi)
+  mov %rax, 32(%rdi)
+  mov %rcx, 40(%rdi)
+  lea 336(%rsp), %rdi
+  mov 400(%rsp), %rsi
+  lea 48(%rsi), %rdx
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  add 0(%rdx), %r8
+  adc 8(%rdx), %r9
+  adc 16(%rdx), %r10
+  adc 24(%rdx), %r11
+  adc 32(%rdx), %rax
+  adc 40(%rdx), %rcx
+  mov %r8, 0(%rdi)
+  mov %r9, 8(%rdi)
+  mov %r10, 16(%rdi)
+  mov %r11, 24(%rdi)
+  mov %rax, 32(%rdi)
+  mov %rcx, 40(%rdi)
+  lea 192(%rsp), %rdi
+  lea 288(%rsp), %rsi
+  lea 336(%rsp), %rcx
+  mov 0(%rcx), %rdx
+  mulx 0(%rsi), %rbx, %rbp
+  mulx 8(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 16(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 24(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 32(%rsi), %r13, %r11
+  adc %r13, %r10
+  mulx 40(%rsi), %r13, %r12
+  adc %r13, %r11
+  adc $0, %r12
+  mov %rbx, 0(%rdi)
+  mov 8(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %rbx
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %rbp, 8(%rdi)
+  mov 16(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r8, 16(%rdi)
+  mov 24(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r8
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov %r9, 24(%rdi)
+  mov 32(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r9
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov %r10, 32(%rdi)
+  mov 40(%rcx), %rdx
+  xor %eax, %eax
+  mov %rax, %r10
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r11, 40(%rdi)
+  mov %r12, 48(%rdi)
+  mov %rbx, 56(%rdi)
+  mov %rbp, 64(%rdi)
+  mov %r8, 72(%rdi)
+  mov %r9, 80(%rdi)
+  mov %r10, 88(%rdi)
+  lea 192(%rsp), %rdi
+  lea 192(%rsp), %rsi
+  lea 0(%rsp), %rdx
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  sub 0(%rdx), %r8
+  sbb 8(%rdx), %r9
+  sbb 16(%rdx), %r10
+  sbb 24(%rdx), %r11
+  sbb 32(%rdx), %rax
+  sbb 40(%rdx), %rcx
+  mov %r8, 0(%rdi)
+  mov %r9, 8(%rdi)
+  mov %r10, 16(%rdi)
+  mov %r11, 24(%rdi)
+  mov %rax, 32(%rdi)
+  mov %rcx, 40(%rdi)
+  sbb %rbx, %rbx
+  neg %rbx
+  mov 48(%rsi), %r8
+  mov 56(%rsi), %r9
+  mov 64(%rsi), %r10
+  mov 72(%rsi), %r11
+  mov 80(%rsi), %rax
+  mov 88(%rsi), %rcx
+  neg %rbx
+  sbb 48(%rdx), %r8
+  sbb 56(%rdx), %r9
+  sbb 64(%rdx), %r10
+  sbb 72(%rdx), %r11
+  sbb 80(%rdx), %rax
+  sbb 88(%rdx), %rcx
+  sbb %rbx, %rbx
+  mov .Lfp_p+0(%rip), %rsi
+  and %rbx, %rsi
+  mov .Lfp_p+8(%rip), %rdx
+  and %rbx, %rdx
+  mov .Lfp_p+16(%rip), %r12
+  and %rbx, %r12
+  mov .Lfp_p+24(%rip), %r13
+  and %rbx, %r13
+  mov .Lfp_p+32(%rip), %r14
+  and %rbx, %r14
+  mov .Lfp_p+40(%rip), %r15
+  and %rbx, %r15
+  add %rsi, %r8
+  adc %rdx, %r9
+  adc %r12, %r10
+  adc %r13, %r11
+  adc %r14, %rax
+  adc %r15, %rcx
+  mov %r8, 48(%rdi)
+  mov %r9, 56(%rdi)
+  mov %r10, 64(%rdi)
+  mov %r11, 72(%rdi)
+  mov %rax, 80(%rdi)
+  mov %rcx, 88(%rdi)
+  lea 192(%rsp), %rdi
+  lea 192(%rsp), %rsi
+  lea 96(%rsp), %rdx
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  sub 0(%rdx), %r8
+  sbb 8(%rdx), %r9
+  sbb 16(%rdx), %r10
+  sbb 24(%rdx), %r11
+  sbb 32(%rdx), %rax
+  sbb 40(%rdx), %rcx
+  mov %r8, 0(%rdi)
+  mov %r9, 8(%rdi)
+  mov %r10, 16(%rdi)
+  mov %r11, 24(%rdi)
+  mov %rax, 32(%rdi)
+  mov %rcx, 40(%rdi)
+  sbb %rbx, %rbx
+  neg %rbx
+  mov 48(%rsi), %r8
+  mov 56(%rsi), %r9
+  mov 64(%rsi), %r10
+  mov 72(%rsi), %r11
+  mov 80(%rsi), %rax
+  mov 88(%rsi), %rcx
+  neg %rbx
+  sbb 48(%rdx), %r8
+  sbb 56(%rdx), %r9
+  sbb 64(%rdx), %r10
+  sbb 72(%rdx), %r11
+  sbb 80(%rdx), %rax
+  sbb 88(%rdx), %rcx
+  sbb %rbx, %rbx
+  mov .Lfp_p+0(%rip), %rsi
+  and %rbx, %rsi
+  mov .Lfp_p+8(%rip), %rdx
+  and %rbx, %rdx
+  mov .Lfp_p+16(%rip), %r12
+  and %rbx, %r12
+  mov .Lfp_p+24(%rip), %r13
+  and %rbx, %r13
+  mov .Lfp_p+32(%rip), %r14
+  and %rbx, %r14
+  mov .Lfp_p+40(%rip), %r15
+  and %rbx, %r15
+  add %rsi, %r8
+  adc %rdx, %r9
+  adc %r12, %r10
+  adc %r13, %r11
+  adc %r14, %rax
+  adc %r15, %rcx
+  mov %r8, 48(%rdi)
+  mov %r9, 56(%rdi)
+  mov %r10, 64(%rdi)
+  mov %r11, 72(%rdi)
+  mov %rax, 80(%rdi)
+  mov %rcx, 88(%rdi)
+  lea 0(%rsp), %rdi
+  lea 0(%rsp), %rsi
+  lea 96(%rsp), %rdx
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  sub 0(%rdx), %r8
+  sbb 8(%rdx), %r9
+  sbb 16(%rdx), %r10
+  sbb 24(%rdx), %r11
+  sbb 32(%rdx), %rax
+  sbb 40(%rdx), %rcx
+  mov %r8, 0(%rdi)
+  mov %r9, 8(%rdi)
+  mov %r10, 16(%rdi)
+  mov %r11, 24(%rdi)
+  mov %rax, 32(%rdi)
+  mov %rcx, 40(%rdi)
+  sbb %rbx, %rbx
+  neg %rbx
+  mov 48(%rsi), %r8
+  mov 56(%rsi), %r9
+  mov 64(%rsi), %r10
+  mov 72(%rsi), %r11
+  mov 80(%rsi), %rax
+  mov 88(%rsi), %rcx
+  neg %rbx
+  sbb 48(%rdx), %r8
+  sbb 56(%rdx), %r9
+  sbb 64(%rdx), %r10
+  sbb 72(%rdx), %r11
+  sbb 80(%rdx), %rax
+  sbb 88(%rdx), %rcx
+  sbb %rbx, %rbx
+  mov .Lfp_p+0(%rip), %rsi
+  and %rbx, %rsi
+  mov .Lfp_p+8(%rip), %rdx
+  and %rbx, %rdx
+  mov .Lfp_p+16(%rip), %r12
+  and %rbx, %r12
+  mov .Lfp_p+24(%rip), %r13
+  and %rbx, %r13
+  mov .Lfp_p+32(%rip), %r14
+  and %rbx, %r14
+  mov .Lfp_p+40(%rip), %r15
+  and %rbx, %r15
+  add %rsi, %r8
+  adc %rdx, %r9
+  adc %r12, %r10
+  adc %r13, %r11
+  adc %r14, %rax
+  adc %r15, %rcx
+  mov %r8, 48(%rdi)
+  mov %r9, 56(%rdi)
+  mov %r10, 64(%rdi)
+  mov %r11, 72(%rdi)
+  mov %rax, 80(%rdi)
+  mov %rcx, 88(%rdi)
+  mov 384(%rsp), %rdi
+  lea 0(%rsp), %rsi
+  mov 0(%rsi), %rbx
+  mov 8(%rsi), %rbp
+  mov 16(%rsi), %r8
+  mov 24(%rsi), %r9
+  mov 32(%rsi), %r10
+  mov 40(%rsi), %r11
+  xor %r12, %r12
+  mov %rbx, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  xor %eax, %eax
+  mov %rax, %rbx
+  mov %rbp, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mov %r8, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  xor %eax, %eax
+  mov %rax, %r8
+  mov %r9, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  xor %eax, %eax
+  mov %rax, %r9
+  mov %r10, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  xor %eax, %eax
+  mov %rax, %r10
+  mov %r11, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  add 48(%rsi), %r12
+  adc 56(%rsi), %rbx
+  adc 64(%rsi), %rbp
+  adc 72(%rsi), %r8
+  adc 80(%rsi), %r9
+  adc 88(%rsi), %r10
+  mov %r12, %rax
+  sub .Lfp_p+0(%rip), %rax
+  mov %rbx, %rdx
+  sbb .Lfp_p+8(%rip), %rdx
+  mov %rbp, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r8, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %r9, %r15
+  sbb .Lfp_p+32(%rip), %r15
+  mov %r10, %r11
+  sbb .Lfp_p+40(%rip), %r11
+  cmovc %r12, %rax
+  cmovc %rbx, %rdx
+  cmovc %rbp, %r13
+  cmovc %r8, %r14
+  cmovc %r9, %r15
+  cmovc %r10, %r11
+  mov %rax, 0(%rdi)
+  mov %rdx, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %r15, 32(%rdi)
+  mov %r11, 40(%rdi)
+  mov 384(%rsp), %rdi
+  lea 192(%rsp), %rsi
+  add $48, %rdi
+  mov 0(%rsi), %rbx
+  mov 8(%rsi), %rbp
+  mov 16(%rsi), %r8
+  mov 24(%rsi), %r9
+  mov 32(%rsi), %r10
+  mov 40(%rsi), %r11
+  xor %r12, %r12
+  mov %rbx, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  xor %eax, %eax
+  mov %rax, %rbx
+  mov %rbp, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mov %r8, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  xor %eax, %eax
+  mov %rax, %r8
+  mov %r9, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  xor %eax, %eax
+  mov %rax, %r9
+  mov %r10, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  xor %eax, %eax
+  mov %rax, %r10
+  mov %r11, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  add 48(%rsi), %r12
+  adc 56(%rsi), %rbx
+  adc 64(%rsi), %rbp
+  adc 72(%rsi), %r8
+  adc 80(%rsi), %r9
+  adc 88(%rsi), %r10
+  mov %r12, %rax
+  sub .Lfp_p+0(%rip), %rax
+  mov %rbx, %rdx
+  sbb .Lfp_p+8(%rip), %rdx
+  mov %rbp, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r8, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %r9, %r15
+  sbb .Lfp_p+32(%rip), %r15
+  mov %r10, %r11
+  sbb .Lfp_p+40(%rip), %r11
+  cmovc %r12, %rax
+  cmovc %rbx, %rdx
+  cmovc %rbp, %r13
+  cmovc %r8, %r14
+  cmovc %r9, %r15
+  cmovc %r10, %r11
+  mov %rax, 0(%rdi)
+  mov %rdx, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %r15, 32(%rdi)
+  mov %r11, 40(%rdi)
+  add $416, %rsp
+  pop %r15
+  pop %r14
+  pop %r13
+  pop %r12
+  pop %rbp
+  pop %rbx
+  ret
+  .cfi_endproc
+.size tkms_fp2_mul_adx, .-tkms_fp2_mul_adx
+.globl tkms_fp2_sqr_adx
+.hidden tkms_fp2_sqr_adx
+.type tkms_fp2_sqr_adx,@function
+.p2align 5
+tkms_fp2_sqr_adx:
+  .cfi_startproc
+  push %rbx
+  push %rbp
+  push %r12
+  push %r13
+  push %r14
+  push %r15
+  sub $160, %rsp
+  mov %rdi, 144(%rsp)
+  mov %rsi, 152(%rsp)
+  lea 0(%rsp), %rdi
+  mov 152(%rsp), %rsi
+  lea 48(%rsi), %rdx
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  add 0(%rdx), %r8
+  adc 8(%rdx), %r9
+  adc 16(%rdx), %r10
+  adc 24(%rdx), %r11
+  adc 32(%rdx), %rax
+  adc 40(%rdx), %rcx
+  mov %r8, %rbx
+  sub .Lfp_p+0(%rip), %rbx
+  mov %r9, %r12
+  sbb .Lfp_p+8(%rip), %r12
+  mov %r10, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r11, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %rax, %rsi
+  sbb .Lfp_p+32(%rip), %rsi
+  mov %rcx, %rdx
+  sbb .Lfp_p+40(%rip), %rdx
+  cmovc %r8, %rbx
+  cmovc %r9, %r12
+  cmovc %r10, %r13
+  cmovc %r11, %r14
+  cmovc %rax, %rsi
+  cmovc %rcx, %rdx
+  mov %rbx, 0(%rdi)
+  mov %r12, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %rsi, 32(%rdi)
+  mov %rdx, 40(%rdi)
+  lea 48(%rsp), %rdi
+  mov 152(%rsp), %rsi
+  lea 48(%rsi), %rdx
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  sub 0(%rdx), %r8
+  sbb 8(%rdx), %r9
+  sbb 16(%rdx), %r10
+  sbb 24(%rdx), %r11
+  sbb 32(%rdx), %rax
+  sbb 40(%rdx), %rcx
+  sbb %rbx, %rbx
+  mov %rbx, %r12
+  mov %rbx, %r13
+  mov %rbx, %r14
+  mov %rbx, %rsi
+  mov %rbx, %rdx
+  and .Lfp_p+0(%rip), %rbx
+  and .Lfp_p+8(%rip), %r12
+  and .Lfp_p+16(%rip), %r13
+  and .Lfp_p+24(%rip), %r14
+  and .Lfp_p+32(%rip), %rsi
+  and .Lfp_p+40(%rip), %rdx
+  add %rbx, %r8
+  adc %r12, %r9
+  adc %r13, %r10
+  adc %r14, %r11
+  adc %rsi, %rax
+  adc %rdx, %rcx
+  mov %r8, 0(%rdi)
+  mov %r9, 8(%rdi)
+  mov %r10, 16(%rdi)
+  mov %r11, 24(%rdi)
+  mov %rax, 32(%rdi)
+  mov %rcx, 40(%rdi)
+  lea 96(%rsp), %rdi
+  mov 152(%rsp), %rsi
+  lea 48(%rsi), %rcx
+  mov 0(%rcx), %rdx
+  mulx 0(%rsi), %rbx, %rbp
+  mulx 8(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 16(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 24(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 32(%rsi), %r13, %r11
+  adc %r13, %r10
+  mulx 40(%rsi), %r13, %r12
+  adc %r13, %r11
+  adc $0, %r12
+  mov %rbx, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  mov 8(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %rbp, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov 16(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r8, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov 24(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov %r9, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov 32(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov %r10, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov 40(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r11, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r12, %rax
+  sub .Lfp_p+0(%rip), %rax
+  mov %rbx, %rdx
+  sbb .Lfp_p+8(%rip), %rdx
+  mov %rbp, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r8, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %r9, %r15
+  sbb .Lfp_p+32(%rip), %r15
+  mov %r10, %r11
+  sbb .Lfp_p+40(%rip), %r11
+  cmovc %r12, %rax
+  cmovc %rbx, %rdx
+  cmovc %rbp, %r13
+  cmovc %r8, %r14
+  cmovc %r9, %r15
+  cmovc %r10, %r11
+  mov %rax, 0(%rdi)
+  mov %rdx, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %r15, 32(%rdi)
+  mov %r11, 40(%rdi)
+  mov 144(%rsp), %rdi
+  lea 0(%rsp), %rsi
+  lea 48(%rsp), %rcx
+  mov 0(%rcx), %rdx
+  mulx 0(%rsi), %rbx, %rbp
+  mulx 8(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 16(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 24(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 32(%rsi), %r13, %r11
+  adc %r13, %r10
+  mulx 40(%rsi), %r13, %r12
+  adc %r13, %r11
+  adc $0, %r12
+  mov %rbx, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  mov 8(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %rbp, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov 16(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r8, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov 24(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov %r9, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  mov 32(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov %r10, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  mov 40(%rcx), %rdx
+  xor %eax, %eax
+  mulx 0(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 8(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r11, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  mov %r12, %rax
+  sub .Lfp_p+0(%rip), %rax
+  mov %rbx, %rdx
+  sbb .Lfp_p+8(%rip), %rdx
+  mov %rbp, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r8, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %r9, %r15
+  sbb .Lfp_p+32(%rip), %r15
+  mov %r10, %r11
+  sbb .Lfp_p+40(%rip), %r11
+  cmovc %r12, %rax
+  cmovc %rbx, %rdx
+  cmovc %rbp, %r13
+  cmovc %r8, %r14
+  cmovc %r9, %r15
+  cmovc %r10, %r11
+  mov %rax, 0(%rdi)
+  mov %rdx, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %r15, 32(%rdi)
+  mov %r11, 40(%rdi)
+  mov 144(%rsp), %rdi
+  lea 96(%rsp), %rsi
+  mov %rsi, %rdx
+  add $48, %rdi
+  mov 0(%rsi), %r8
+  mov 8(%rsi), %r9
+  mov 16(%rsi), %r10
+  mov 24(%rsi), %r11
+  mov 32(%rsi), %rax
+  mov 40(%rsi), %rcx
+  add 0(%rdx), %r8
+  adc 8(%rdx), %r9
+  adc 16(%rdx), %r10
+  adc 24(%rdx), %r11
+  adc 32(%rdx), %rax
+  adc 40(%rdx), %rcx
+  mov %r8, %rbx
+  sub .Lfp_p+0(%rip), %rbx
+  mov %r9, %r12
+  sbb .Lfp_p+8(%rip), %r12
+  mov %r10, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r11, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %rax, %rsi
+  sbb .Lfp_p+32(%rip), %rsi
+  mov %rcx, %rdx
+  sbb .Lfp_p+40(%rip), %rdx
+  cmovc %r8, %rbx
+  cmovc %r9, %r12
+  cmovc %r10, %r13
+  cmovc %r11, %r14
+  cmovc %rax, %rsi
+  cmovc %rcx, %rdx
+  mov %rbx, 0(%rdi)
+  mov %r12, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %rsi, 32(%rdi)
+  mov %rdx, 40(%rdi)
+  add $160, %rsp
+  pop %r15
+  pop %r14
+  pop %r13
+  pop %r12
+  pop %rbp
+  pop %rbx
+  ret
+  .cfi_endproc
+.size tkms_fp2_sqr_adx, .-tkms_fp2_sqr_adx
+.globl tkms_fp_sqr_adx
+.hidden tkms_fp_sqr_adx
+.type tkms_fp_sqr_adx,@function
+.p2align 5
+tkms_fp_sqr_adx:
+  .cfi_startproc
+  push %rbx
+  push %rbp
+  push %r12
+  push %r13
+  push %r14
+  push %r15
+  sub $112, %rsp
+  mov %rdi, 96(%rsp)
+  lea 0(%rsp), %rdi
+  mov 0(%rsi), %rdx
+  mulx 8(%rsi), %rbx, %rbp
+  mulx 16(%rsi), %r13, %r8
+  add %r13, %rbp
+  mulx 24(%rsi), %r13, %r9
+  adc %r13, %r8
+  mulx 32(%rsi), %r13, %r10
+  adc %r13, %r9
+  mulx 40(%rsi), %r13, %r11
+  adc %r13, %r10
+  adc $0, %r11
+  mov %rbx, 8(%rdi)
+  mov 8(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %r12
+  mulx 16(%rsi), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  mov %rbp, 16(%rdi)
+  mov %r8, 24(%rdi)
+  mov 16(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %r15
+  mulx 24(%rsi), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %r15
+  adox %rax, %r15
+  mov %r9, 32(%rdi)
+  mov %r10, 40(%rdi)
+  mov 24(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %rbx
+  mulx 32(%rsi), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %r15
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %r15
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  mov %r11, 48(%rdi)
+  mov %r12, 56(%rdi)
+  mov 32(%rsi), %rdx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mulx 40(%rsi), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  mov %r15, 64(%rdi)
+  mov %rbx, 72(%rdi)
+  mov %rbp, 80(%rdi)
+  xor %eax, %eax
+  mov 0(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov $0, %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 0(%rdi)
+  mov 8(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 8(%rdi)
+  mov 8(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 16(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 16(%rdi)
+  mov 24(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 24(%rdi)
+  mov 16(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 32(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 32(%rdi)
+  mov 40(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 40(%rdi)
+  mov 24(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 48(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 48(%rdi)
+  mov 56(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 56(%rdi)
+  mov 32(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 64(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 64(%rdi)
+  mov 72(%rdi), %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 72(%rdi)
+  mov 40(%rsi), %rdx
+  mulx %rdx, %r13, %r14
+  mov 80(%rdi), %rbx
+  adcx %rbx, %rbx
+  adox %r13, %rbx
+  mov %rbx, 80(%rdi)
+  mov $0, %rbp
+  adcx %rbp, %rbp
+  adox %r14, %rbp
+  mov %rbp, 88(%rdi)
+  mov 96(%rsp), %rdi
+  lea 0(%rsp), %rsi
+  mov 0(%rsi), %rbx
+  mov 8(%rsi), %rbp
+  mov 16(%rsi), %r8
+  mov 24(%rsi), %r9
+  mov 32(%rsi), %r10
+  mov 40(%rsi), %r11
+  xor %r12, %r12
+  mov %rbx, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  adox %rax, %r12
+  xor %eax, %eax
+  mov %rax, %rbx
+  mov %rbp, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  adox %rax, %rbx
+  xor %eax, %eax
+  mov %rax, %rbp
+  mov %r8, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  adox %rax, %rbp
+  xor %eax, %eax
+  mov %rax, %r8
+  mov %r9, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  adox %rax, %r8
+  xor %eax, %eax
+  mov %rax, %r9
+  mov %r10, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r10
+  adcx %r14, %r11
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  adox %rax, %r9
+  xor %eax, %eax
+  mov %rax, %r10
+  mov %r11, %rdx
+  imul .Lfp_n0(%rip), %rdx
+  xor %eax, %eax
+  mulx .Lfp_p+0(%rip), %r13, %r14
+  adox %r13, %r11
+  adcx %r14, %r12
+  mulx .Lfp_p+8(%rip), %r13, %r14
+  adox %r13, %r12
+  adcx %r14, %rbx
+  mulx .Lfp_p+16(%rip), %r13, %r14
+  adox %r13, %rbx
+  adcx %r14, %rbp
+  mulx .Lfp_p+24(%rip), %r13, %r14
+  adox %r13, %rbp
+  adcx %r14, %r8
+  mulx .Lfp_p+32(%rip), %r13, %r14
+  adox %r13, %r8
+  adcx %r14, %r9
+  mulx .Lfp_p+40(%rip), %r13, %r14
+  adox %r13, %r9
+  adcx %r14, %r10
+  adox %rax, %r10
+  add 48(%rsi), %r12
+  adc 56(%rsi), %rbx
+  adc 64(%rsi), %rbp
+  adc 72(%rsi), %r8
+  adc 80(%rsi), %r9
+  adc 88(%rsi), %r10
+  mov %r12, %rax
+  sub .Lfp_p+0(%rip), %rax
+  mov %rbx, %rdx
+  sbb .Lfp_p+8(%rip), %rdx
+  mov %rbp, %r13
+  sbb .Lfp_p+16(%rip), %r13
+  mov %r8, %r14
+  sbb .Lfp_p+24(%rip), %r14
+  mov %r9, %r15
+  sbb .Lfp_p+32(%rip), %r15
+  mov %r10, %r11
+  sbb .Lfp_p+40(%rip), %r11
+  cmovc %r12, %rax
+  cmovc %rbx, %rdx
+  cmovc %rbp, %r13
+  cmovc %r8, %r14
+  cmovc %r9, %r15
+  cmovc %r10, %r11
+  mov %rax, 0(%rdi)
+  mov %rdx, 8(%rdi)
+  mov %r13, 16(%rdi)
+  mov %r14, 24(%rdi)
+  mov %r15, 32(%rdi)
+  mov %r11, 40(%rdi)
+  add $112, %rsp
+  pop %r15
+  pop %r14
+  pop %r13
+  pop %r12
+  pop %rbp
+  pop %rbx
+  ret
+  .cfi_endproc
+.size tkms_fp_sqr_adx, .-tkms_fp_sqr_adx
 .section .note.GNU-stack,"",@progbits

@@ -49,6 +49,8 @@ void g2_mul(g2_t *r, const g2_t *p, const uint64_t k[4]);
 void g2_mul_vartime(g2_t *r, const g2_t *p, const uint64_t k[4]);
 /* Multiplication by an arbitrary-length public scalar (little-endian limbs), e.g. cofactors. */
 void g2_mul_u64s_vartime(g2_t *r, const g2_t *p, const uint64_t *k, size_t nlimbs);
+/* r = [|x|] p, x = -0xd201000000010000 the BLS parameter; constant time, any curve point. */
+void g2_mul_x_abs(g2_t *r, const g2_t *p);
 /* Pippenger multi-scalar multiplication of public data: r = sum k_i P_i. scratch must hold
  * g2_msm_scratch_size(n) bytes (8-byte aligned). */
 size_t g2_msm_scratch_size(size_t n);

@@ -8,45 +8,48 @@
 /* |x| = 0xd201000000010000; x is negative. */
 #define BLS_X_ABS 0xd201000000010000ULL
 
-static const fp_t FP_HALF = {{0x1804000000015554ULL, 0x855000053ab00001ULL, 0x633cb57c253c276fULL,
-                              0x6e22d1ec31ebb502ULL, 0xd3916126f2d14ca2ULL, 0x17fbb8571a006596ULL}};
-
 typedef struct {
     fp2_t x, y, z;
 } twist_pt;
 
 /* Doubles R in place and returns the tangent line coefficients (l0, l1, l2) before evaluation:
- * line(P) = l0 + l1*Px v + l2*Py v w (M-twist). */
+ * line(P) = l0 + l1*Px v + l2*Py v w (M-twist). With a = XY/2, b = Y^2, c = Z^2, e = 3 b' c
+ * (b' = 4(1+u)), f = 3e, g = (b + f)/2, h = 2YZ, the double is (a (b - f) : g^2 - 3 e^2 : b h);
+ * it is returned scaled by 4, (2XY (b - f) : (b + f)^2 - 12 e^2 : 4 b h), which is the same
+ * projective point without the two multiplications by 1/2. */
 static void dbl_step(twist_pt *R, fp2_t *l0, fp2_t *l1, fp2_t *l2) {
-    fp2_t a, b, c, e, f, g, h, i, j, t;
+    fp2_t a, b, c, e, f, g, h, j, t;
     fp2_mul(&a, &R->x, &R->y);
-    fp2_mul_fp(&a, &a, &FP_HALF);
+    fp2_dbl(&a, &a); /* 2XY */
     fp2_sqr(&b, &R->y);
     fp2_sqr(&c, &R->z);
-    /* e = 3 b' c with b' = 4(1+u) */
     fp2_mul_by_xi(&e, &c);
-    fp2_mul_small(&e, &e, 12);
+    fp2_dbl(&t, &e);
+    fp2_add(&e, &e, &t);
+    fp2_dbl(&e, &e);
+    fp2_dbl(&e, &e); /* 12 (1+u) c = 3 b' c */
     fp2_dbl(&f, &e);
     fp2_add(&f, &f, &e);
     fp2_add(&g, &b, &f);
-    fp2_mul_fp(&g, &g, &FP_HALF);
     fp2_add(&h, &R->y, &R->z);
     fp2_sqr(&h, &h);
     fp2_add(&t, &b, &c);
     fp2_sub(&h, &h, &t);
-    fp2_sub(&i, &e, &b);
+    fp2_sub(l0, &e, &b);
     fp2_sqr(&j, &R->x);
-    /* new X = a (b - f), Y = g^2 - 3 e^2, Z = b h */
     fp2_sub(&t, &b, &f);
     fp2_mul(&R->x, &a, &t);
     fp2_sqr(&t, &e);
     fp2_t t3;
     fp2_dbl(&t3, &t);
     fp2_add(&t3, &t3, &t);
+    fp2_dbl(&t3, &t3);
+    fp2_dbl(&t3, &t3); /* 12 e^2 */
     fp2_sqr(&R->y, &g);
     fp2_sub(&R->y, &R->y, &t3);
     fp2_mul(&R->z, &b, &h);
-    *l0 = i;
+    fp2_dbl(&R->z, &R->z);
+    fp2_dbl(&R->z, &R->z);
     fp2_dbl(l1, &j);
     fp2_add(l1, l1, &j);
     fp2_neg(l2, &h);
@@ -84,13 +87,26 @@ static void add_step(twist_pt *R, const g2_affine_t *Q, fp2_t *l0, fp2_t *l1, fp
 
 /* Multiplies f by the line evaluated at P; when skip is 1 the line is replaced by 1 (identity
  * inputs), without branching. */
-static void apply_line(fp12_t *f, fp2_t *l0, fp2_t *l1, fp2_t *l2, const g1_affine_t *P, uint64_t skip) {
+static void eval_line(fp2_t *l0, fp2_t *l1, fp2_t *l2, const g1_affine_t *P, uint64_t skip) {
     fp2_mul_fp(l1, l1, &P->x);
     fp2_mul_fp(l2, l2, &P->y);
     fp2_cmov(l0, &FP2_ONE, skip);
     fp2_cmov(l1, &FP2_ZERO, skip);
     fp2_cmov(l2, &FP2_ZERO, skip);
+}
+
+static void apply_line(fp12_t *f, fp2_t *l0, fp2_t *l1, fp2_t *l2, const g1_affine_t *P, uint64_t skip) {
+    eval_line(l0, l1, l2, P, skip);
     fp12_mul_by_line(f, f, l0, l1, l2);
+}
+
+/* f = the evaluated line itself (l0 + l1 v + l2 v w), for the first step where f is 1. */
+static void set_line(fp12_t *f, fp2_t *l0, fp2_t *l1, fp2_t *l2, const g1_affine_t *P, uint64_t skip) {
+    eval_line(l0, l1, l2, P, skip);
+    memset(f, 0, sizeof *f);
+    f->c0.c0 = *l0;
+    f->c0.c1 = *l1;
+    f->c1.c1 = *l2;
 }
 
 void pairing_miller_loop(fp12_t *f, const g1_affine_t *P, const g2_affine_t *Q, size_t n) {
@@ -115,7 +131,10 @@ void pairing_miller_loop(fp12_t *f, const g1_affine_t *P, const g2_affine_t *Q, 
         if (bit != 62) fp12_sqr(f, f);
         for (size_t k = 0; k < n; k++) {
             dbl_step(&R[k], &l0, &l1, &l2);
-            apply_line(f, &l0, &l1, &l2, &P[k], skip[k]);
+            if (bit == 62 && k == 0)
+                set_line(f, &l0, &l1, &l2, &P[k], skip[k]); /* f = 1 so far */
+            else
+                apply_line(f, &l0, &l1, &l2, &P[k], skip[k]);
         }
         if ((BLS_X_ABS >> bit) & 1) {
             for (size_t k = 0; k < n; k++) {

@@ -359,6 +359,25 @@ static void test_random_maps(void) {
             TU_CHECK(g1_eq(&m, &c));
             h2c_clear_cofactor_g2(&c2, &q2);
             TU_CHECK(g2_is_on_curve(&c2) && g2_in_subgroup_vartime(&c2));
+            /* Budroni-Pintore (psi, two multiplications by x) equals [h_eff] by the generic
+             * double-and-add on these points outside G2 (RFC 9380 8.8.2's h_eff). */
+            static const uint64_t HEFF2[10] = {
+                0xe8020005aaa95551ULL, 0x59894c0adebbf6b4ULL, 0xe954cbc06689f6a3ULL, 0x2ec0ec69d7477c1aULL,
+                0x6d82bf015d1212b0ULL, 0x329c2f178731db95ULL, 0x9986ff031508ffe1ULL, 0x88e2a8e9145ad768ULL,
+                0x584c6a0ea91b3528ULL, 0x0bc69f08f2ee75b3ULL};
+            g2_t m2;
+            g2_mul_u64s_vartime(&m2, &q2, HEFF2, 10);
+            TU_CHECK(g2_eq(&m2, &c2));
+            /* the constant-time [|x|] (Jacobian doublings, complete additions) on both curves */
+            const uint64_t xabs = 0xd201000000010000ULL;
+            g1_t mx1, vx1;
+            g1_mul_x_abs(&mx1, &q);
+            g1_mul_u64s_vartime(&vx1, &q, &xabs, 1);
+            TU_CHECK(g1_eq(&mx1, &vx1) && g1_is_on_curve(&mx1));
+            g2_t mx2, vx2;
+            g2_mul_x_abs(&mx2, &q2);
+            g2_mul_u64s_vartime(&vx2, &q2, &xabs, 1);
+            TU_CHECK(g2_eq(&mx2, &vx2) && g2_is_on_curve(&mx2));
         }
     }
     /* Oversize DSTs go through the whole pipeline the same way as their hash. */
@@ -379,6 +398,47 @@ static void test_random_maps(void) {
     TU_CHECK(g2_eq(&a2, &b2));
 }
 
+/* [|x|] and the cofactor clearings on the identity and on points of order 3 (x = 0), where the
+ * accumulator of the double-and-add passes through O and +-P: the additions must be complete. */
+/* A projective triple that is a point: (0 : 0 : 0) is not one (and compares equal to everything). */
+static int g1_proper(const g1_t *p) { return !(fp_is_zero(&p->x) & fp_is_zero(&p->y) & fp_is_zero(&p->z)); }
+static int g2_proper(const g2_t *p) { return !(fp2_is_zero(&p->x) & fp2_is_zero(&p->y) & fp2_is_zero(&p->z)); }
+
+static void test_mul_x_abs_exceptional(void) {
+    const uint64_t xabs = 0xd201000000010000ULL, heff1 = 0xd201000000010001ULL;
+    g1_t o1, r1, v1, p1;
+    g1_identity(&o1);
+    g1_mul_x_abs(&r1, &o1);
+    TU_CHECK(g1_is_identity(&r1) && g1_proper(&r1));
+    h2c_clear_cofactor_g1(&r1, &o1);
+    TU_CHECK(g1_is_identity(&r1) && g1_proper(&r1));
+    g2_t o2, r2;
+    g2_identity(&o2);
+    g2_mul_x_abs(&r2, &o2);
+    TU_CHECK(g2_is_identity(&r2) && g2_proper(&r2));
+    h2c_clear_cofactor_g2(&r2, &o2);
+    TU_CHECK(g2_is_identity(&r2) && g2_proper(&r2));
+    /* (0, 2) on y^2 = x^3 + 4 has order 3 */
+    p1.x = FP_ZERO;
+    fp_from_u64(&p1.y, 2);
+    p1.z = FP_ONE;
+    TU_CHECK(g1_is_on_curve(&p1));
+    g1_mul_x_abs(&r1, &p1);
+    g1_mul_u64s_vartime(&v1, &p1, &xabs, 1);
+    TU_CHECK(g1_eq(&r1, &v1) && g1_is_on_curve(&r1) && g1_proper(&r1));
+    h2c_clear_cofactor_g1(&r1, &p1);
+    g1_mul_u64s_vartime(&v1, &p1, &heff1, 1);
+    TU_CHECK(g1_eq(&r1, &v1) && g1_proper(&r1));
+    /* and a sum with a point of large order, so the result is not just O */
+    g1_t g;
+    g1_from_affine(&g, &G1_GENERATOR);
+    g1_add(&p1, &p1, &g);
+    g1_mul_x_abs(&r1, &p1);
+    g1_mul_u64s_vartime(&v1, &p1, &xabs, 1);
+    TU_CHECK(g1_eq(&r1, &v1) && g1_proper(&r1));
+    /* (the twist has no point with x = 0: 4(1+u) is not a square in Fp2, its norm 32 is not one in Fp) */
+}
+
 int main(void) {
     tu_seed();
     test_expand("h2c/expand_message_xmd_SHA256_38.json");
@@ -390,6 +450,7 @@ int main(void) {
     test_suite_g2("h2c/BLS12381G2_XMD_SHA-256_SSWU_NU_.json", 0);
     test_eth_hash_to_g2();
     test_random_maps();
+    test_mul_x_abs_exceptional();
     printf("h2c: ok (%zu vector values checked)\n", n_checked);
     return 0;
 }
