@@ -88,10 +88,18 @@ static void try_adopt(tkms_dkg *e, const smsg *cert, const uint8_t hash[32]) {
     e->adopt_pending = 0;
     g2_affine_t *pbuf = e->s_aff3;
     uint8_t th[32];
-    fr_t s;
-    int hs = 0;
-    if (dkg_compute_with(e, qbuf, nq, pbuf, th, &s, &hs) != 1 || memcmp(th, hash, 32) != 0) {
+    fr_t s = FR_ZERO;
+    int hs = 0, bad = 0;
+    for (uint32_t a = 0; a < nq; a++) bad |= e->dealers[qbuf[a] - 1].deal_bad;
+    if (bad || dkg_compute_with(e, qbuf, nq, pbuf, th, &s, &hs) != 1 || memcmp(th, hash, 32) != 0) {
+        /* q members certified a transcript the deals held do not give: a dealer in its QUAL
+         * equivocated and a partition (or loss) kept its other bundle from us. Fetch the deals
+         * of the transcript's signers (fetch_dest, dkg_send_fetch) and try each one that differs
+         * in place of ours (dkg_try_swap_deal). docs/dkg.md rule 9, "Adoption mismatch". */
         tkms_wipe(&s, sizeof s);
+        e->adopt_mismatch = 1;
+        e->want_fetch = 1;
+        memcpy(e->adopt_hash, hash, 32);
         return;
     }
     memcpy(e->qual, qbuf, nq * 4);
@@ -127,4 +135,35 @@ void dkg_check_quorum(tkms_dkg *e, uint64_t now, const uint8_t hash[32]) {
         return;
     }
     try_adopt(e, any, hash);
+}
+
+/* After an adoption mismatch (try_adopt): a validly signed, well-formed deal of dealer i that
+ * differs from the one held (an equivocator's other bundle) is tried in its place, and the node
+ * adopts the certified transcript if it then verifies (FINAL; never an unverified one). The new
+ * deal stays if so, and also when this node has computed its own outcome already (the deals held
+ * then serve adoption only; with several equivocators, the bundles of one signer of the
+ * certified transcript replace the held ones one after the other). Otherwise the held deal and
+ * its share are restored. */
+void dkg_try_swap_deal(tkms_dkg *e, uint64_t now, uint32_t i, const uint8_t *msg, size_t len,
+                       const uint8_t digest[32]) {
+    dealer_t *d = &e->dealers[i - 1];
+    if (!dkg_running(e) || e->replaying || !e->adopt_mismatch || !d->deal.p || al8(d->deal.len) < al8(len) ||
+        !dkg_check_deal(e, msg + HDR, len - HDR - SIG))
+        return;
+    dealer_t saved = *d;
+    d->deal.p = (uint8_t *)(uintptr_t)msg; /* read only, and only during this call */
+    d->deal.len = (uint32_t)len;
+    memcpy(d->deal.digest, digest, 32);
+    d->deal_bad = 0;
+    d->const_st = CONST_UNCHECKED;
+    d->share_st = SHARE_NONE;
+    dkg_on_deal(e, i, &d->deal);
+    dkg_check_quorum(e, now, e->adopt_hash);
+    if (e->phase == PH_FINAL || dkg_finished(e)) {
+        memcpy(saved.deal.p, msg, len); /* the held buffer (same arena slot) takes the new deal */
+        d->deal.p = saved.deal.p;
+    } else {
+        *d = saved;
+    }
+    tkms_wipe(&saved, sizeof saved);
 }

@@ -206,7 +206,7 @@ static void start_retry(tkms_dkg *e, uint64_t now) {
     if (own[1] && own[1]->p) e->steps |= STEP_JUSTIFIED;
     e->phase = PH_START;
     e->respond_at = e->justify_at = e->all_deals_at = 0;
-    e->adopt_pending = 0;
+    e->adopt_pending = e->adopt_mismatch = 0;
     if (!signed_cert || e->outcome != OUT_QUAL) {
         /* recompute at the new d_just from everything held */
         e->outcome = OUT_NONE;

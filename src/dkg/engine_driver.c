@@ -340,6 +340,22 @@ static void serve_fetch(tkms_dkg *e, uint64_t now, int32_t slot, const uint8_t *
     }
 }
 
+/* Where a catch-up request goes: to everyone, or after an adoption mismatch to the next signer
+ * (round robin) of the certified transcript, whose deals it then asks for (dkg_send_fetch). */
+static int32_t fetch_dest(tkms_dkg *e) {
+    if (!e->adopt_mismatch) return TKMS_DKG_BROADCAST;
+    for (size_t k = 1; k <= e->n_new; k++) {
+        size_t j = (e->adopt_from + k) % e->n_new;
+        const recv_t *r = &e->recvs[j];
+        if (j == e->self_slot || !r->cert.p || r->cert_equiv ||
+            memcmp(dkg_view_cert(body_of(&r->cert)).thash, e->adopt_hash, 32) != 0)
+            continue;
+        e->adopt_from = j;
+        return (int32_t)j;
+    }
+    return TKMS_DKG_BROADCAST;
+}
+
 void dkg_send_fetch(tkms_dkg *e, uint64_t now, int32_t dest) {
     size_t nd = e->n_dealers, n = e->n_new, blen = fetch_body_len(nd, n);
     uint8_t *buf = e->fetch_buf, digest[32];
@@ -352,7 +368,8 @@ void dkg_send_fetch(tkms_dkg *e, uint64_t now, int32_t dest) {
     proto_be64(b + 8, now);
     uint8_t *hd = b + 16, *hr = hd + bm_len(nd), *hj = hr + bm_len(n), *hc = hj + bm_len(nd);
     for (size_t i = 0; i < nd; i++) {
-        if (e->dealers[i].deal.p) bm_set(hd, i);
+        /* after an adoption mismatch the peers' deals are asked for even when one is held */
+        if (e->dealers[i].deal.p && !e->adopt_mismatch) bm_set(hd, i);
         if (e->dealers[i].just.p) bm_set(hj, i);
     }
     for (size_t j = 0; j < n; j++) {
@@ -403,7 +420,7 @@ int dkg_handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len, in
     /* an echo of a message already held: same signature (Ed25519 is deterministic) */
     if (slot && slot->p &&
         (memcmp(sig_of(slot->p, slot->len), sig, SIG) == 0 ||
-         (h.type == TKMS_DKG_MSG_DEAL && e->dealers[sender - 1].equiv &&
+         (h.type == TKMS_DKG_MSG_DEAL && e->dealers[sender - 1].equiv && !e->adopt_mismatch &&
           memcmp(e->dealers[sender - 1].ev[1] + EV_SIG, sig, SIG) == 0))) {
         e->st.rx_dup++;
         return 0;
@@ -447,6 +464,7 @@ int dkg_handle_msg(tkms_dkg *e, uint64_t now, const uint8_t *msg, size_t len, in
             dkg_queue(e, TKMS_DKG_BROADCAST, msg, len);
             e->st.echoes++;
         }
+        if (h.type == TKMS_DKG_MSG_DEAL && !from_self) dkg_try_swap_deal(e, now, sender, msg, len, digest);
         return 1;
     }
     /* per-type body checks before storing (a deal is checked once stored: dkg_on_deal) */
@@ -610,7 +628,7 @@ void dkg_advance(tkms_dkg *e, uint64_t now) {
         if (e->next_fetch < now + e->fetch_ticks) e->next_fetch = now + e->fetch_ticks;
     }
     if (now >= catchup_at(e)) {
-        dkg_send_fetch(e, now, TKMS_DKG_BROADCAST);
+        dkg_send_fetch(e, now, fetch_dest(e));
         e->next_fetch = now + dkg_fetch_period(e);
         if (e->phase == PH_CERT_WAIT && e->wait_period < 8 * e->fetch_ticks) e->wait_period *= 2;
     }

@@ -158,13 +158,18 @@ struct tkms_dkg {
      * want_fetch: a catch-up request is due at next_fetch (set while behind or certifying);
      * just_missing: cached at each tick past d_resp: a justification we expect is missing;
      * adopt_pending: a quorum certified adopt_hash, whose bundles we still lack;
+     * adopt_mismatch: a quorum certified adopt_hash, which the deals held do not reproduce (a
+     *   dealer equivocated and this node holds its other bundle: dkg_try_swap_deal); the deals
+     *   are fetched from one signer of that transcript at a time, the last one asked being slot
+     *   adopt_from;
      * persist: the state changed since the last checkpoint;
      * replaying: a checkpoint's messages are being fed back (no output, no timers). */
-    int want_fetch, just_missing, adopt_pending, persist, replaying;
+    int want_fetch, just_missing, adopt_pending, adopt_mismatch, persist, replaying;
+    size_t adopt_from;
     size_t n_deals, n_resps; /* messages held, to test "all in" in O(1) */
     uint64_t respond_at, justify_at; /* after a restart: wait for catch-up before speaking */
     uint64_t echo_ticks, all_deals_at; /* an early response waits for echoes (equivocation) */
-    uint8_t adopt_hash[32]; /* a certified transcript we still lack bundles for */
+    uint8_t adopt_hash[32]; /* a certified transcript we still lack bundles for, or do not reproduce */
     /* secrets held (independent of the phase: they are erased on their own schedule) */
     int has_seed, has_old_share, has_share;
     uint8_t seed[32];
@@ -278,6 +283,10 @@ void dkg_do_finish(tkms_dkg *e, uint64_t now);
 void dkg_send_cert(tkms_dkg *e, uint64_t now);
 void dkg_collect_sigs(tkms_dkg *e);
 void dkg_check_quorum(tkms_dkg *e, uint64_t now, const uint8_t hash[32]);
+/* After an adoption mismatch: tries a validly signed deal of dealer i (msg, len, body digest)
+ * that differs from the one held in its place (docs/dkg.md rule 9, "Adoption mismatch"). */
+void dkg_try_swap_deal(tkms_dkg *e, uint64_t now, uint32_t i, const uint8_t *msg, size_t len,
+                       const uint8_t digest[32]);
 
 /* ------------------------------------------------------------------ engine_driver.c */
 
