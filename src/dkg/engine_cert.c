@@ -129,7 +129,7 @@ void dkg_check_quorum(tkms_dkg *e, uint64_t now, const uint8_t hash[32]) {
         c++;
         any = m;
     }
-    if (c < tkms_dkg_cert_quorum(e->t_new, e->n_new)) return;
+    if (!any || c < tkms_dkg_cert_quorum(e->t_new, e->n_new)) return;
     if (e->outcome == OUT_QUAL && memcmp(hash, e->thash, 32) == 0) {
         go_final(e);
         return;

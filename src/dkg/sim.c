@@ -91,7 +91,11 @@ static buf_t *intern(intern_t *t, const uint8_t *p, size_t len) {
         if (b->key == k && b->len == len && memcmp(b->p, p, cmp) == 0 && memcmp(b->p + len - 64, p + len - 64, len < 64 ? len : 64) == 0)
             return b;
     buf_t *b = calloc(1, sizeof *b);
-    b->p = malloc(len);
+    if (!b || !(b->p = malloc(len ? len : 1))) {
+        /* the simulator (a test program) cannot go on without its message table */
+        fprintf(stderr, "tkms-sim: out of memory\n");
+        abort();
+    }
     memcpy(b->p, p, len);
     b->len = len;
     b->key = k;
@@ -391,6 +395,7 @@ static void run_events(sim_t *s, uint64_t limit) {
         case EV_REPLAY:
             /* a replaying node re-sends messages of an earlier session to everyone */
             for (size_t k = 0; k < s->n_rec; k++) {
+                if (!s->rec[k]) continue;
                 buf_t *b = intern(s->tab, s->rec[k], s->rec_len[k]);
                 b->refs++;
                 for (size_t j = 0; j < s->n_nodes; j++)
@@ -680,7 +685,11 @@ static void mark_late_certs(sim_t *S, size_t k) {
 }
 
 static void pick(xrng *r, int *out, const int *pool, size_t n_pool, size_t k) {
-    int *tmp = malloc(n_pool * sizeof(int));
+    int *tmp = malloc((n_pool + 1) * sizeof(int));
+    if (!tmp) {
+        fprintf(stderr, "tkms-sim: out of memory\n");
+        abort();
+    }
     memcpy(tmp, pool, n_pool * sizeof(int));
     for (size_t a = 0; a < k && a < n_pool; a++) {
         size_t b = a + (size_t)(xnext(r) % (n_pool - a));
@@ -750,7 +759,7 @@ static void run_alloc(run_t *R, tkms_sim_result *r) {
     R->om2 = calloc(TKMS_DKG_MAX_N, sizeof(tkms_dkg_member));
     R->g0 = calloc(1, sizeof(tkms_group));
     R->g1 = calloc(1, sizeof(tkms_group));
-    R->byz = malloc(P->n * sizeof(int));
+    R->byz = calloc(P->n + 1, sizeof(int));
     R->cand = malloc(S->n_nodes * sizeof(int));
     R->victims = malloc(S->n_nodes * sizeof(int));
     R->lose_cand = malloc(S->n_nodes * sizeof(int));
@@ -769,9 +778,9 @@ static void run_alloc(run_t *R, tkms_sim_result *r) {
 static void assign_byzantine(run_t *R) {
     const tkms_sim_params *P = &R->P;
     pick(&R->S.net, R->byz, R->olds, P->n, R->nbyz);
-    size_t b = 0;
+    size_t b = 0, lim = R->nbyz < P->n ? R->nbyz : P->n; /* pick() filled R->byz[0..lim) */
     for (int k = 1; k < TKMS_SIM_KINDS; k++)
-        for (size_t c = 0; c < P->byz[k] && b < P->n; c++) R->S.nodes[R->byz[b++]].kind = (tkms_sim_kind)k;
+        for (size_t c = 0; c < P->byz[k] && b < lim; c++) R->S.nodes[R->byz[b++]].kind = (tkms_sim_kind)k;
 }
 
 /* Crash victims: honest members of the session being tested (cand[0..nc)). */
@@ -902,7 +911,7 @@ static int run_first_dkg(run_t *R) {
  * new indices readable), then the fresh nodes. */
 static void choose_new_committee(run_t *R) {
     const tkms_sim_params *P = &R->P;
-    int *kept = malloc((P->keep + 1) * sizeof(int));
+    int *kept = calloc(P->keep + 1, sizeof(int));
     pick(&R->S.net, kept, R->olds, P->n, P->keep);
     for (size_t a = 0; a < P->keep; a++)
         for (size_t c2 = a + 1; c2 < P->keep; c2++)
@@ -1057,10 +1066,15 @@ static void fill_result(run_t *R) {
 static void run_free(run_t *R) {
     sim_t *S = &R->S;
     free_engines(S);
-    while (S->h.n) {
-        event ev = hpop(&S->h);
-        if (ev.b) release(S->tab, ev.b);
-    }
+    /* the events still queued hold the last references to their messages: every buffer left in
+     * the table goes at once (no per-event release) */
+    S->h.n = 0;
+    for (size_t k = 0; S->tab && k < NBUCKET; k++)
+        for (buf_t *b = S->tab->b[k], *next; b; b = next) {
+            next = b->next;
+            free(b->p);
+            free(b);
+        }
     free(S->h.a);
     free(S->old_poly_mem);
     for (size_t i = 0; i < S->n_rec; i++) free(S->rec[i]);
