@@ -220,6 +220,25 @@ void cl_collect_set(cl_collect *c, size_t rep, tkms_client_node_state s, const c
 }
 #define set_state cl_collect_set
 
+/* The report's state names (public: client.h); here, beside the states the collector sets. */
+const char *tkms_client_node_state_name(tkms_client_node_state s) {
+    switch (s) {
+    case TKMS_CLIENT_NODE_NOT_ASKED: return "not_asked";
+    case TKMS_CLIENT_NODE_USED: return "used";
+    case TKMS_CLIENT_NODE_VALID: return "valid";
+    case TKMS_CLIENT_NODE_PENDING: return "pending";
+    case TKMS_CLIENT_NODE_BAD_PARTIAL: return "bad_partial";
+    case TKMS_CLIENT_NODE_BAD_SIGNATURE: return "bad_signature";
+    case TKMS_CLIENT_NODE_BAD_RESPONSE: return "bad_response";
+    case TKMS_CLIENT_NODE_REFUSED: return "refused";
+    case TKMS_CLIENT_NODE_SERVER_ERROR: return "server_error";
+    case TKMS_CLIENT_NODE_TIMEOUT: return "timeout";
+    case TKMS_CLIENT_NODE_UNREACHABLE: return "unreachable";
+    case TKMS_CLIENT_NODE_STALE_EPOCH: return "stale_epoch";
+    }
+    return "unknown";
+}
+
 /* ---- group chain ---- */
 
 /* A bucket for a verified group of the chain (a copy of it); asks the members of that epoch that

@@ -20,24 +20,6 @@
 #include "tkms/wallet.h"
 #include "proto.h"
 
-const char *tkms_client_node_state_name(tkms_client_node_state s) {
-    switch (s) {
-    case TKMS_CLIENT_NODE_NOT_ASKED: return "not_asked";
-    case TKMS_CLIENT_NODE_USED: return "used";
-    case TKMS_CLIENT_NODE_VALID: return "valid";
-    case TKMS_CLIENT_NODE_PENDING: return "pending";
-    case TKMS_CLIENT_NODE_BAD_PARTIAL: return "bad_partial";
-    case TKMS_CLIENT_NODE_BAD_SIGNATURE: return "bad_signature";
-    case TKMS_CLIENT_NODE_BAD_RESPONSE: return "bad_response";
-    case TKMS_CLIENT_NODE_REFUSED: return "refused";
-    case TKMS_CLIENT_NODE_SERVER_ERROR: return "server_error";
-    case TKMS_CLIENT_NODE_TIMEOUT: return "timeout";
-    case TKMS_CLIENT_NODE_UNREACHABLE: return "unreachable";
-    case TKMS_CLIENT_NODE_STALE_EPOCH: return "stale_epoch";
-    }
-    return "unknown";
-}
-
 void tkms_client_fetch_opts_default(tkms_client_fetch_opts *o) {
     memset(o, 0, sizeof *o);
     o->evidence.method = TKMS_CLIENT_ATT_DEV;
